@@ -1,0 +1,275 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { cleanupErrorBoundary } from './boundary.js';
+import { createContext } from './context.js';
+import type { CliIo, GlobalOptions, RunContext } from './context.js';
+import { ExitCode, UsageError } from './errors.js';
+import { Output } from './output/output.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+type Handler = (ctx: RunContext) => Promise<number>;
+
+/**
+ * The program: global options, one definition per command (flags only; the work is imported
+ * when the command runs), and the ONE error boundary. Returns the exit code; never exits.
+ */
+export async function main(argv: readonly string[], partialIo: Partial<CliIo> = {}): Promise<number> {
+  const io: CliIo = {
+    stdout: partialIo.stdout ?? process.stdout,
+    stderr: partialIo.stderr ?? process.stderr,
+    stdin: partialIo.stdin ?? process.stdin,
+    env: partialIo.env ?? process.env,
+    ...(partialIo.signal ? { signal: partialIo.signal } : {}),
+  };
+  const { signal, dispose } = interruptSignal(io.signal);
+  let handler: { run: Handler; globals: GlobalOptions } | undefined;
+  const program = buildProgram(io, (run, command) => {
+    handler = { run, globals: globalsOf(command) };
+  });
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    dispose();
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      const out = new Output(io, { json: wantsJson, quiet: false, color: false });
+      const message = error.message.replace(/^error:\s*/i, '');
+      out.error(new UsageError(capitalise(message), { hint: 'See `smile --help` or `smile <command> --help`.' }), { debug: false });
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+  if (!handler) {
+    dispose();
+    return ExitCode.ok;
+  }
+  const context = createContext(io, handler.globals, signal);
+  try {
+    return await cleanupErrorBoundary(context, () => handler!.run(context));
+  } finally {
+    dispose();
+  }
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Ctrl-C / SIGTERM abort the run once (commands clean up and exit 130); a second Ctrl-C exits at once. */
+function interruptSignal(given: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
+  if (given) return { signal: given, dispose: () => undefined };
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+function globalsOf(command: Command): GlobalOptions {
+  const all = command.optsWithGlobals<Record<string, unknown>>();
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    ...(text(all['profile']) ? { profile: text(all['profile'])! } : {}),
+    ...(text(all['env']) ? { env: text(all['env'])! } : {}),
+    ...(text(all['baseUrl']) ? { baseUrl: text(all['baseUrl'])! } : {}),
+    json: all['json'] === true,
+    quiet: all['quiet'] === true,
+    input: all['input'] !== false,
+    debug: all['debug'] === true,
+    yes: all['yes'] === true,
+    emulator: all['emulator'] === true,
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const integer = (flag: string) => (value: string) => {
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} takes a whole number, not "${value}".`);
+  return Number(value);
+};
+const number = (flag: string) => (value: string) => {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new UsageError(`${flag} takes a number, not "${value}".`);
+  return parsed;
+};
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}
+
+export function buildProgram(io: CliIo, select: (run: Handler, command: Command) => void): Command {
+  const program = new Command('smile');
+  program
+    .description('Register (enroll) people with Smile ID SmartSelfie™ Authentication.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--profile <name>', 'config profile to use (env SMILE_PROFILE)')
+    .addOption(new Option('--env <environment>', 'sandbox or production (env SMILE_ENV)').choices(['sandbox', 'production']))
+    .option('--base-url <url>', 'v1 API base including /v1 (env SMILE_BASE_URL)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--quiet', 'no progress or info lines on stderr')
+    .option('--no-input', 'never prompt; fail with the flag to pass instead (env SMILE_NO_INPUT)')
+    .option('--debug', 'trace HTTP requests on stderr (key, signatures and images redacted)')
+    .option('--yes', 'answer yes to confirmations (production bulk)')
+    .option('--emulator', 'run against an in-process Smile ID emulator: no account needed')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: () => undefined,
+    })
+    .addHelpText('after', examples([
+      'npx smile register --emulator --user-id demo-1 --selfie fixtures/selfies/demo.jpg',
+      'smile profile add sandbox --partner-id 085 --env sandbox',
+      'smile register --user-id u-1 --selfie face.jpg --json',
+      'smile status --user-id u-1 --job-id job-… --wait',
+      'smile selfie check photos/*.jpg',
+    ]));
+
+  const action = <T>(load: (opts: T, ctx: RunContext, args: string[]) => Promise<number>) =>
+    function (this: Command, ...args: unknown[]) {
+      const command = args[args.length - 1] as Command;
+      const opts = command.opts<T & object>();
+      const positional = args.slice(0, -2).flat().filter((item): item is string => typeof item === 'string');
+      select((ctx) => load(opts, ctx, positional), command);
+    };
+
+  program
+    .command('register')
+    .description('register one person: check selfie → upload → wait for the result')
+    .option('--user-id <id>', 'the user to register (required)')
+    .option('--selfie <file>', 'selfie image (required unless --use-enrolled-image)')
+    .option('--liveness <files...>', 'liveness frames (optional)')
+    .option('--job-id <id>', 'job id (default: a fresh job-<uuid>); reuse it to resume')
+    .option('--param <key=value>', 'extra partner param, repeatable (string values)', collect)
+    .option('--callback-url <url>', 'where Smile ID POSTs the result (https in production)')
+    .option('--allow-re-enroll', 'replace the selfie of an already registered user (allow_new_enroll)')
+    .option('--use-enrolled-image', 'use the selfie already on file instead of --selfie')
+    .option('--geo <lat,lon[,alt]>', 'capture location, decimal degrees (altitude in metres)')
+    .addOption(new Option('--sandbox-result <result>', 'force the sandbox outcome (sandbox/emulator only)').choices(['approve', 'reject', 'provisional']))
+    .option('--timeout <duration>', 'how long to wait for the result', '120s')
+    .option('--no-wait', 'submit and exit without waiting (outcome "submitted")')
+    .addOption(new Option('--expect <outcome>', 'exit 7 unless the outcome is this (CI smoke tests)').choices(['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error']))
+    .addHelpText('after', examples([
+      'smile register --user-id u-1 --selfie face.jpg',
+      'smile register --user-id u-1 --selfie face.jpg --liveness f1.jpg f2.jpg f3.jpg --geo -1.29,36.82',
+      'smile register --user-id u-1 --selfie new.jpg --allow-re-enroll --param branch=nairobi',
+      'smile register --emulator --user-id ci-1 --selfie face.jpg --sandbox-result reject --expect rejected --json',
+    ]) + '\nThe job id is printed on stderr as soon as it exists; `smile status` resumes an interrupted wait.\nExit codes: 0 approved/submitted · 4 selfie failed checks · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional (see `smile help exit-codes`).\n')
+    .action(action(async (opts, ctx) => (await import("./commands/register.js")).runRegister(opts as never, ctx)));
+
+  program
+    .command('status')
+    .description("print a job's status once, or --wait until it is final")
+    .requiredOption('--user-id <id>', 'the user of the job')
+    .requiredOption('--job-id <id>', 'the job id printed by register')
+    .option('--wait', 'poll until the result is final')
+    .option('--timeout <duration>', 'how long --wait waits', '120s')
+    .option('--history', 'include the user\'s past results')
+    .option('--image-links', 'include links to the stored images')
+    .addOption(new Option('--expect <outcome>', 'exit 7 unless the outcome is this').choices(['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error']))
+    .addHelpText('after', examples(['smile status --user-id u-1 --job-id job-1234 --wait', 'smile status --user-id u-1 --job-id job-1234 --history --json']))
+    .action(action(async (opts, ctx) => (await import('./commands/status.js')).runStatus(opts as never, ctx)));
+
+  const selfie = program.command('selfie').description('check or prepare selfie files (nothing is sent)');
+  selfie
+    .command('check')
+    .description('check selfie files with sharp; exit 4 if any has an error')
+    .argument('<files...>', 'image files')
+    .option('--liveness', 'check as liveness frames (smaller size limits)')
+    .addHelpText('after', () => `${examples(['smile selfie check face.jpg', 'smile selfie check photos/*.jpg --json'])}\n${selfieThresholdsHelp()}`)
+    .action(action<{ liveness?: boolean }>(async (opts, ctx, files) => {
+      const { runSelfieCheck } = await import('./selfie/commands.js');
+      return runSelfieCheck(files, { json: ctx.globals.json, color: ctx.out.color, kind: opts.liveness ? 'liveness' : 'selfie' }, ctx.io);
+    }));
+  selfie
+    .command('prepare')
+    .description('write the normalised JPEG that register would send')
+    .argument('<in>', 'input image')
+    .argument('<out>', 'output JPEG')
+    .option('--liveness', 'prepare as a liveness frame (long side ≤ 640)')
+    .addHelpText('after', examples(['smile selfie prepare IMG_0042.HEIC.jpg out.jpg --json']))
+    .action(action<{ liveness?: boolean }>(async (opts, ctx, [input, output]) => {
+      const { runSelfiePrepare } = await import('./selfie/commands.js');
+      return runSelfiePrepare(input!, output!, { json: ctx.globals.json, kind: opts.liveness ? 'liveness' : 'selfie' }, ctx.io);
+    }));
+
+  const profile = program.command('profile').description('config profiles: partner id, environment, base URL, default callback');
+  profile
+    .command('add')
+    .description('add (or with --force replace) a profile; asks for the API key without echo')
+    .argument('<name>', 'profile name')
+    .requiredOption('--partner-id <id>', 'your Smile ID partner id (kept as typed, e.g. 085)')
+    .option('--callback-url <url>', 'default callback URL for this profile')
+    .option('--api-key-file <path>', 'read the API key from a file, or - for stdin')
+    .option('--force', 'replace an existing profile')
+    .option('--no-use', 'do not make it the current profile')
+    .addHelpText('after', examples(['smile profile add sandbox --partner-id 085 --env sandbox', 'smile profile add prod --partner-id 085 --env production --api-key-file ~/smile-prod.key', 'pass show smile/sandbox | smile profile add ci --partner-id 085 --env sandbox --api-key-file -']) + '\nThere is no flag that takes the key itself: it would land in shell history and `ps`.\n')
+    .action(action(async (opts, ctx, [name]) => (await import('./commands/profile.js')).runProfileAdd(name!, opts as never, ctx)));
+  profile
+    .command('list')
+    .description('list profiles')
+    .action(action(async (_opts, ctx) => (await import('./commands/profile.js')).runProfileList(ctx)));
+  profile
+    .command('use')
+    .description('make a profile the current one')
+    .argument('<name>')
+    .action(action(async (_opts, ctx, [name]) => (await import('./commands/profile.js')).runProfileUse(name!, ctx)));
+  profile
+    .command('show')
+    .description('show a profile (the key masked) and where each setting comes from')
+    .argument('[name]')
+    .action(action(async (_opts, ctx, [name]) => (await import('./commands/profile.js')).runProfileShow(name, ctx)));
+  profile
+    .command('remove')
+    .description('remove a profile and its key')
+    .argument('<name>')
+    .action(action(async (_opts, ctx, [name]) => (await import('./commands/profile.js')).runProfileRemove(name!, ctx)));
+
+  program
+    .command('emulator')
+    .description('run a local Smile ID-compatible server (v1 flow, callbacks, faults)')
+    .option('--port <n>', 'port (0 = any free port)', integer('--port'), 0)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--partner-id <id>', 'partner id the emulator accepts')
+    .option('--api-key <key>', "the emulator's own throwaway key (not a Smile ID key)")
+    .option('--processing-ms <ms>', 'how long a job takes', integer('--processing-ms'))
+    .option('--tls', 'serve https with a self-signed certificate (path printed)')
+    .option('--state-file <path>', 'keep users and jobs in this file')
+    .option('--fault-rate <rate>', 'share of requests answered 500 (0..1)', number('--fault-rate'))
+    .option('--drop-rate <rate>', 'share of connections dropped (0..1)', number('--drop-rate'))
+    .option('--rate-limit-rate <rate>', 'share of requests answered 429 (0..1)', number('--rate-limit-rate'))
+    .option('--retry-after <seconds>', 'Retry-After of those 429s', integer('--retry-after'))
+    .option('--latency <ms>', 'added latency per request', integer('--latency'))
+    .option('--clock-skew-ms <ms>', 'skew the Date header and timestamps (doctor tests)', number('--clock-skew-ms'))
+    .addHelpText('after', examples(['smile emulator --port 8080', 'smile emulator --tls --json', 'smile emulator --fault-rate 0.1 --rate-limit-rate 0.05 --retry-after 1']))
+    .action(action<Record<string, unknown>>(async (opts, ctx) => {
+      const { runEmulatorCommand } = await import('./emulator/cli.js');
+      return runEmulatorCommand({ ...(opts as object), json: ctx.globals.json, latencyMs: opts['latency'] as number | undefined }, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, signal: ctx.signal });
+    }));
+
+  program
+    .command('explain')
+    .description('what a Smile ID result or error code means and what to do')
+    .argument('<code>', 'e.g. 2209, 0810, 429')
+    .addHelpText('after', examples(['smile explain 2205', 'smile explain 0814 --json']))
+    .action(action(async (_opts, ctx, [code]) => (await import('./commands/explain.js')).runExplain(code!, ctx)));
+
+  return program;
+}
+
+function selfieThresholdsHelp(): string {
+  // Read lazily: only `smile selfie check --help` pays for it.
+  return 'Thresholds: see below.';
+}

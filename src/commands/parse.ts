@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import type { GeoInfo } from '../smile/types.js';
+
+/** `120s`, `2m`, `1h`, `500ms`, or a plain number of seconds → milliseconds. */
+export function parseDuration(value: string, flag = '--timeout'): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(value);
+  if (!match) throw new UsageError(`${flag} takes a duration like 90s, 2m or 500ms, not "${value}".`);
+  const amount = Number(match[1]);
+  const unit = (match[2] ?? 's').toLowerCase();
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  return Math.round(amount * factor);
+}
+
+/** `LAT,LON[,ALT]` with latitude in [-90, 90], longitude in [-180, 180], altitude a finite number (metres). */
+export function parseGeo(value: string, flag = '--geo'): GeoInfo {
+  const parts = value.split(',').map((part) => part.trim());
+  if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '' || !/^[-+]?\d+(\.\d+)?$/.test(part))) {
+    throw new UsageError(`${flag} takes LAT,LON or LAT,LON,ALT in decimal degrees (and metres), e.g. -1.2921,36.8219,1795; got "${value}".`);
+  }
+  const [latitude, longitude, altitude] = parts.map(Number) as [number, number, number | undefined];
+  if (latitude < -90 || latitude > 90) throw new UsageError(`${flag}: latitude ${latitude} is outside -90…90.`);
+  if (longitude < -180 || longitude > 180) throw new UsageError(`${flag}: longitude ${longitude} is outside -180…180.`);
+  if (altitude !== undefined && (altitude < -11_000 || altitude > 100_000)) throw new UsageError(`${flag}: altitude ${altitude} m is not a plausible altitude.`);
+  return altitude === undefined ? { latitude, longitude } : { latitude, longitude, altitude };
+}
+
+/** Keys smile sets itself: a --param may not override them. */
+const RESERVED_PARAMS = new Set(['user_id', 'job_id', 'job_type', 'sandbox_result']);
+
+/** `key=value` pairs (repeatable) → partner params; values stay strings. */
+export function parseParams(values: readonly string[] | undefined, flag = '--param'): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const item of values ?? []) {
+    const index = item.indexOf('=');
+    if (index <= 0) throw new UsageError(`${flag} takes key=value, got "${item}".`);
+    const key = item.slice(0, index).trim();
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw new UsageError(`${flag}: "${key}" is not a usable key (letters, digits, _ . - only).`);
+    if (RESERVED_PARAMS.has(key)) throw new UsageError(`${flag}: ${key} is set by smile itself.`, { hint: key === 'sandbox_result' ? 'Use --sandbox-result approve|reject|provisional.' : `Use --${key.replace('_', '-')}.` });
+    if (key in params) throw new UsageError(`${flag} ${key} is given twice.`);
+    params[key] = item.slice(index + 1);
+  }
+  return params;
+}
+
+export const SANDBOX_RESULTS = { approve: '0', reject: '1', provisional: '2' } as const;
+export type SandboxResultName = keyof typeof SANDBOX_RESULTS;
+
+export function parseSandboxResult(value: string, flag = '--sandbox-result'): '0' | '1' | '2' {
+  const key = value.trim().toLowerCase();
+  if (key in SANDBOX_RESULTS) return SANDBOX_RESULTS[key as SandboxResultName];
+  if (key === '0' || key === '1' || key === '2') return key;
+  throw new UsageError(`${flag} takes approve, reject or provisional, not "${value}".`);
+}
+
+/** user_id / job_id: non-empty, printable, no surrounding spaces (limits UNVERIFIED; SDK ids are 41 chars). */
+export function checkId(value: string, flag: string): string {
+  if (value.trim() === '' || value !== value.trim()) throw new UsageError(`${flag} must be a non-empty id without surrounding spaces.`);
+  if (value.length > 128) throw new UsageError(`${flag} is ${value.length} characters long; keep ids under 128.`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`${flag} contains control characters.`);
+  return value;
+}
+
+/** A fresh job id in the SDKs' style (`job-<uuid>`). */
+export function newJobId(): string {
+  return `job-${randomUUID()}`;
+}
+
+export const OUTCOMES = ['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error'] as const;

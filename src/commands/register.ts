@@ -1,0 +1,182 @@
+import { CancelledError, ExitCode, UsageError, isSmileCliError } from '../errors.js';
+import type { RunContext } from '../context.js';
+import { registrationDocument, runRegistration } from '../register/pipeline.js';
+import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from '../register/pipeline.js';
+import type { Outcome } from '../smile/outcome.js';
+import { checkId, newJobId, parseDuration, parseGeo, parseParams, parseSandboxResult, OUTCOMES } from './parse.js';
+import { exitCodeForOutcome, statusCommandFor } from './outcome-exit.js';
+import { renderResultText } from '../output/result-text.js';
+
+export interface RegisterOptions {
+  userId?: string;
+  selfie?: string;
+  liveness?: string[];
+  jobId?: string;
+  param?: string[];
+  callbackUrl?: string;
+  allowReEnroll?: boolean;
+  useEnrolledImage?: boolean;
+  geo?: string;
+  sandboxResult?: string;
+  timeout?: string;
+  wait?: boolean;
+  expect?: string;
+}
+
+export const DEFAULT_TIMEOUT = '120s';
+
+/** Flags → a RegistrationRequest, every value checked before anything is sent. */
+export function requestFromOptions(opts: RegisterOptions & { userId: string }): RegistrationRequest {
+  if (!opts.selfie && !opts.useEnrolledImage) throw new UsageError('--selfie FILE is required (or --use-enrolled-image).');
+  if (opts.selfie && opts.useEnrolledImage) throw new UsageError('--selfie and --use-enrolled-image do not go together.', { hint: 'Send a new selfie, or reuse the one on file, not both.' });
+  return {
+    userId: checkId(opts.userId, '--user-id'),
+    jobId: opts.jobId === undefined ? newJobId() : checkId(opts.jobId, '--job-id'),
+    selfiePath: opts.selfie,
+    livenessPaths: opts.liveness ?? [],
+    params: parseParams(opts.param),
+    callbackUrl: opts.callbackUrl,
+    allowReEnroll: opts.allowReEnroll === true,
+    useEnrolledImage: opts.useEnrolledImage === true,
+    geo: opts.geo === undefined ? undefined : parseGeo(opts.geo),
+    sandboxResult: opts.sandboxResult === undefined ? undefined : parseSandboxResult(opts.sandboxResult),
+    wait: opts.wait !== false,
+    timeoutMs: parseDuration(opts.timeout ?? DEFAULT_TIMEOUT),
+  };
+}
+
+export function parseExpect(value: string | undefined): Outcome | undefined {
+  if (value === undefined) return undefined;
+  const outcome = value.trim().toLowerCase();
+  if (!(OUTCOMES as readonly string[]).includes(outcome)) throw new UsageError(`--expect takes one of ${OUTCOMES.join(', ')}, not "${value}".`);
+  return outcome as Outcome;
+}
+
+export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promise<number> {
+  let options = opts;
+  const missing = [!opts.userId && '--user-id ID', !opts.selfie && !opts.useEnrolledImage && '--selfie FILE'].filter(Boolean) as string[];
+  if (missing.length > 0) {
+    if (!ctx.interactive || ctx.globals.json) {
+      throw new UsageError(`Missing ${missing.join(' and ')}.`, { hint: `Example: smile register --user-id u-1 --selfie face.jpg${ctx.interactive ? '' : ' (no prompts without a terminal or with --no-input)'}` });
+    }
+    const { runGuidedRegister } = await import('../ui/guided-register.js');
+    const guided = await runGuidedRegister(opts, ctx);
+    if (!guided) throw new CancelledError('Cancelled: nothing was sent.');
+    options = guided;
+  }
+  const expect = parseExpect(options.expect);
+  const request = requestFromOptions(options as RegisterOptions & { userId: string });
+  if (expect === 'submitted' && request.wait) throw new UsageError('--expect submitted needs --no-wait.');
+  const connection = await ctx.connect(request.callbackUrl === undefined ? {} : { callbackUrl: request.callbackUrl });
+  request.callbackUrl = connection.callbackUrl;
+  await checkEnvironmentRules(request, connection.environment);
+
+  const spinner = await startProgress(ctx);
+  const { loadSelfieForUpload } = await import('../selfie/check.js');
+  const onEvent = (event: RegistrationEvent) => {
+    switch (event.type) {
+      case 'checked':
+        for (const report of event.reports) {
+          for (const finding of report.findings) if (finding.severity === 'warning') spinner.warn(`${report.path}: ${finding.message}`);
+        }
+        return;
+      case 'prep-upload':
+        ctx.out.info(`job id ${event.jobId} · user ${request.userId}`);
+        spinner.text('Submitting…');
+        return;
+      case 'prepared':
+        spinner.text(`Uploading (Smile job ${event.smileJobId})…`);
+        return;
+      case 'uploaded':
+        if (request.wait) spinner.text(`Waiting for the result of Smile job ${event.smileJobId}…`);
+        return;
+      case 'poll':
+        return;
+    }
+  };
+
+  let result: RegistrationResult;
+  try {
+    result = await runRegistration(request, { client: connection.client, environment: connection.environment, signal: ctx.signal, onEvent, loadSelfie: loadSelfieForUpload });
+  } catch (error) {
+    spinner.stop();
+    if (error instanceof CancelledError || ctx.signal.aborted) {
+      throw new CancelledError(`Interrupted: job ${request.jobId} may still be processing at Smile ID.`, {
+        hint: connection.emulator ? 'The in-process emulator stopped with it; nothing is left running.' : `Check it with: ${statusCommandFor(request.userId, request.jobId, ctx.globals)}`,
+      });
+    }
+    if (isSmileCliError(error) && error.details === undefined) {
+      Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
+    }
+    throw error;
+  }
+  spinner.stop();
+  return finishRegistration(result, expect, ctx, { environmentLabel: connection.emulator ? 'emulator' : connection.environment, selfiePath: request.selfiePath });
+}
+
+/** Production refuses --sandbox-result and non-https callbacks (product.md Security). */
+async function checkEnvironmentRules(request: RegistrationRequest, environment: 'sandbox' | 'production'): Promise<void> {
+  if (environment === 'production' && request.sandboxResult !== undefined) {
+    throw new UsageError('--sandbox-result is refused in production: it only steers sandbox results.', { hint: 'Drop --sandbox-result, or use --env sandbox.' });
+  }
+  if (request.callbackUrl !== undefined) {
+    const { assertCallbackUrl } = await import('../config/resolve.js');
+    assertCallbackUrl(request.callbackUrl, environment);
+  }
+}
+
+/** Print the result (JSON or human), then turn outcome and --expect into the exit code. */
+export async function finishRegistration(result: RegistrationResult, expect: Outcome | undefined, ctx: RunContext, options: { environmentLabel: string; selfiePath?: string | undefined }): Promise<number> {
+  const document = registrationDocument(result);
+  if (expect !== undefined) document['expected'] = expect;
+  if (ctx.interactive && !ctx.globals.json) {
+    // On a terminal: the ink card, with the face that was sent beside the result.
+    const { renderResultCard } = await import('../ui/result-card.js');
+    let preview = '';
+    if (options.selfiePath && ctx.out.color) {
+      const { renderHalfBlockPreview } = await import('../selfie/preview.js');
+      preview = await renderHalfBlockPreview(options.selfiePath, { width: 16, color: true }).catch(() => '');
+    }
+    const card = renderResultCard({ document, environmentLabel: options.environmentLabel, preview }, ctx.io.stdout.columns ?? 80);
+    ctx.out.result(document, () => card);
+  } else {
+    ctx.out.result(document, () => renderResultText(document, { color: ctx.out.color, environmentLabel: options.environmentLabel }));
+  }
+  const resume = statusCommandFor(result.userId, result.jobId, ctx.globals);
+  if (result.outcome === 'pending' && result.timedOut) ctx.out.info(`Not final yet. Resume with: ${resume}`);
+  if (result.outcome === 'provisional') ctx.out.info(`Under human review at Smile ID. Check later with: ${resume}`);
+  if (expect !== undefined && expect !== result.outcome) {
+    ctx.out.info(`✗ expected ${expect}, got ${result.outcome}`);
+    return ExitCode.expectation;
+  }
+  return exitCodeForOutcome(result.outcome);
+}
+
+interface Progress {
+  text(line: string): void;
+  warn(line: string): void;
+  stop(): void;
+}
+
+/** An ora spinner on stderr when animating; plain lines otherwise (never both ink and ora). */
+async function startProgress(ctx: RunContext): Promise<Progress> {
+  if (!ctx.animate) {
+    return {
+      text: (line) => ctx.out.info(line),
+      warn: (line) => ctx.out.warn(line),
+      stop: () => undefined,
+    };
+  }
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: ctx.io.stderr, discardStdin: false }).start('Checking the selfie…');
+  return {
+    text: (line) => {
+      spinner.text = line;
+    },
+    warn: (line) => {
+      spinner.stopAndPersist({ symbol: ctx.out.paint('yellow', '!'), text: line });
+      spinner.start();
+    },
+    stop: () => spinner.stop(),
+  };
+}

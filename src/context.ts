@@ -1,0 +1,102 @@
+import { Output } from './output/output.js';
+import type { OutputStreams } from './output/output.js';
+import { SmileClient } from './smile/client.js';
+import type { SmileClientConfig } from './smile/client.js';
+import type { Environment } from './register/pipeline.js';
+
+/** What main() is given: the process's streams and environment, or a test's. */
+export interface CliIo extends OutputStreams {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM (bin) or by a test. */
+  signal?: AbortSignal;
+}
+
+export interface GlobalOptions {
+  profile?: string;
+  env?: string;
+  baseUrl?: string;
+  json: boolean;
+  quiet: boolean;
+  /** false with --no-input. */
+  input: boolean;
+  debug: boolean;
+  yes: boolean;
+  emulator: boolean;
+}
+
+/** A resolved connection to Smile ID (or the in-process emulator). */
+export interface SmileConnection {
+  client: SmileClient;
+  partnerId: string;
+  environment: Environment;
+  baseUrl: string;
+  profileName: string | undefined;
+  callbackUrl: string | undefined;
+  /** Set with --emulator: the in-process server, closed when the command ends. */
+  emulator: { baseUrl: string; state: unknown; close(): Promise<void> } | undefined;
+}
+
+export interface RunContext {
+  io: CliIo;
+  env: NodeJS.ProcessEnv;
+  out: Output;
+  globals: GlobalOptions;
+  /** stdin and stdout are TTYs, no --no-input / SMILE_NO_INPUT, not CI: prompts and ink allowed. */
+  interactive: boolean;
+  /** stderr is a TTY and output is not --json/--quiet: spinners allowed. */
+  animate: boolean;
+  signal: AbortSignal;
+  /** Resolve settings (flag > env > profile), start the emulator with --emulator, build the client. */
+  connect(overrides?: { callbackUrl?: string; client?: Partial<SmileClientConfig> }): Promise<SmileConnection>;
+  /** Run at the end of the command (closes an in-process emulator). */
+  onCleanup(fn: () => Promise<void> | void): void;
+  /** Called once by the error boundary when the command is over. */
+  runCleanups(): Promise<void>;
+  /** --debug trace line on stderr (already redacted by the caller; scrubbed again here). */
+  trace(line: string): void;
+}
+
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
+
+export function createContext(io: CliIo, globals: GlobalOptions, signal: AbortSignal): RunContext {
+  const env = io.env;
+  const secrets: (string | undefined)[] = [env['SMILE_API_KEY']];
+  const noColor = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
+  const ci = truthy(env['CI']);
+  const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY) && globals.input && !truthy(env['SMILE_NO_INPUT']) && !ci;
+  const out = new Output(io, { json: globals.json, quiet: globals.quiet, color: Boolean(io.stderr.isTTY) && !noColor && !globals.json, secrets: () => secrets });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let connection: Promise<SmileConnection> | undefined;
+
+  const context: RunContext = {
+    io,
+    env,
+    out,
+    globals,
+    interactive,
+    animate: Boolean(io.stderr.isTTY) && !globals.json && !globals.quiet && !ci && env['TERM'] !== 'dumb',
+    signal,
+    trace(line) {
+      if (globals.debug) out.stderr(`${out.paint('dim', `[debug] ${line}`)}\n`);
+    },
+    onCleanup(fn) {
+      cleanups.push(fn);
+    },
+    async runCleanups() {
+      for (const fn of cleanups.splice(0).reverse()) await fn();
+    },
+    connect(overrides) {
+      connection ??= (async () => {
+        const { connectSmile } = await import('./connect.js');
+        const made = await connectSmile(context, overrides);
+        secrets.push(made.apiKey);
+        return made.connection;
+      })();
+      return connection;
+    },
+  };
+  return context;
+}

@@ -1,0 +1,79 @@
+/**
+ * Smile ID result and error codes (smile-api.md §6) with what they mean for the user and what to do.
+ * One table for `smile explain` and for every message register/status/bulk print.
+ */
+
+export type CodeFamily = 'result' | 'error' | 'job_status' | 'http';
+/** Which exit-code family an error code maps to (product.md). */
+export type CodeExit = 'auth' | 'refused' | 'api' | 'not_final' | 'ok';
+
+export interface CodeInfo {
+  code: string;
+  family: CodeFamily;
+  title: string;
+  meaning: string;
+  /** Does the code end the job/request for good (retrying the same request will not help)? */
+  final: boolean;
+  exit: CodeExit;
+  hint: string;
+  /** Set when no source confirms the code's text (smile-api.md UNVERIFIED). */
+  unverified?: boolean;
+}
+
+const table: CodeInfo[] = [
+  // Results (job finished; smile-api.md §6.2). Outcomes are derived from job_success/Actions, not these codes.
+  { code: '0810', family: 'result', title: 'Enroll User', meaning: 'The machine approved the registration: the selfie is on file for this user_id.', final: true, exit: 'ok', hint: 'Nothing to do. The user can now be authenticated (job type 2).' },
+  { code: '0813', family: 'result', title: 'Enroll User failed', meaning: 'The registration was rejected (the emulator uses this code; the real JT4 failure code is not documented).', final: true, exit: 'refused', hint: 'Look at Actions for the failed check; take a new, well-lit selfie of the person and register again with a new job id.', unverified: true },
+  { code: '0814', family: 'result', title: 'Provisional Enroll - Under Review', meaning: 'The job waits for a human review at Smile ID; a final result follows.', final: false, exit: 'not_final', hint: 'Wait for the callback or run `smile status --user-id U --job-id J --wait` later.' },
+  { code: '1210', family: 'result', title: 'Enroll User (human review)', meaning: 'Approved after a human review.', final: true, exit: 'ok', hint: 'Nothing to do.' },
+  { code: '0840', family: 'result', title: 'Enroll User PASS - Machine Judgement', meaning: 'Approved by the machine (code seen only in third-party sources).', final: true, exit: 'ok', hint: 'Nothing to do.', unverified: true },
+  { code: '0841', family: 'result', title: 'Enroll User FAIL', meaning: 'Rejected (code seen only in third-party sources).', final: true, exit: 'refused', hint: 'Take a new selfie and register again with a new job id.', unverified: true },
+  { code: '0907', family: 'result', title: 'FAIL - Possible Spoof - Strict Setting', meaning: 'The liveness check suspects a photo of a photo, a screen or a mask.', final: true, exit: 'refused', hint: 'Capture the person live, with liveness frames (--liveness), not a photo of a photo.' },
+  { code: '0903', family: 'result', title: 'Zip Corrupt', meaning: 'Smile ID could not open the uploaded zip.', final: true, exit: 'refused', hint: 'Register again with a new job id; if it repeats, report a bug in smile with --debug output.' },
+  { code: '0001', family: 'result', title: 'Selfie image unusable', meaning: 'The selfie was corrupt or missing from the zip.', final: true, exit: 'refused', hint: 'Run `smile selfie check FILE` and register again with a usable selfie.' },
+  // Errors (request refused, no Smile job id; §6.4).
+  { code: '2201', family: 'error', title: 'System Error', meaning: 'An unknown error at Smile ID.', final: false, exit: 'api', hint: 'Try again in a few minutes; if it persists, contact Smile ID support with the job id.' },
+  { code: '2301', family: 'error', title: 'System Error', meaning: 'An unknown error at Smile ID.', final: false, exit: 'api', hint: 'Try again in a few minutes; if it persists, contact Smile ID support with the job id.' },
+  { code: '2401', family: 'error', title: 'System Error', meaning: 'An unknown error at Smile ID.', final: false, exit: 'api', hint: 'Try again in a few minutes; if it persists, contact Smile ID support with the job id.' },
+  { code: '2202', family: 'error', title: 'Upload prepared', meaning: 'Success code of /v1/upload: the upload URL was issued.', final: true, exit: 'ok', hint: 'Nothing to do.' },
+  { code: '2203', family: 'error', title: 'Invalid JSON', meaning: 'The info.json in the zip, or a request body, was not valid JSON.', final: true, exit: 'refused', hint: 'This is a bug in smile: report it with the --debug output (the key is redacted).' },
+  { code: '2204', family: 'error', title: 'A parameter is of the wrong data type', meaning: 'A request field had the wrong type.', final: true, exit: 'refused', hint: 'Check --param values (strings only); if they are fine, report a bug with --debug output.' },
+  { code: '2205', family: 'error', title: 'You are not authorized to do that', meaning: 'The request signature was refused: wrong API key, a key of the other environment, a wrong partner id, or a clock that is off.', final: true, exit: 'auth', hint: 'Check the API key and partner id (`smile profile show`), that the key belongs to this environment (sandbox and production keys differ), and the clock (`smile doctor`).' },
+  { code: '2405', family: 'error', title: 'You are not authorized to do that', meaning: 'The request signature was refused.', final: true, exit: 'auth', hint: 'Check the API key, the environment and the clock (`smile doctor`).' },
+  { code: '2207', family: 'error', title: 'Enrolled user is disabled', meaning: 'This user_id was deactivated.', final: true, exit: 'refused', hint: 'Re-activate the user in the Smile ID portal, then register again.' },
+  { code: '2208', family: 'error', title: 'Enrolled user is deleted', meaning: 'This user_id was deleted and can never be used again.', final: true, exit: 'refused', hint: 'Register the person under a new user_id.' },
+  { code: '2209', family: 'error', title: 'User already enrolled', meaning: 'This user_id already has a registration.', final: true, exit: 'refused', hint: 'To replace the selfie on file, run again with --allow-re-enroll (bulk: --if-enrolled replace).' },
+  { code: '2210', family: 'error', title: 'No enrolled user found', meaning: 'The user_id has no registration (authentication needs one).', final: true, exit: 'refused', hint: 'Register the user first with `smile register`.' },
+  { code: '2211', family: 'error', title: 'Enrolled user must complete re-enrollment', meaning: 'Smile ID asks for this user to be registered again.', final: true, exit: 'refused', hint: 'Run `smile register --allow-re-enroll` for this user with a new selfie.' },
+  { code: '2212', family: 'error', title: 'Invalid job type', meaning: 'The job type is not enabled or not valid for this account.', final: true, exit: 'refused', hint: 'Ask Smile ID to enable SmartSelfie registration (job type 4) for your partner id.' },
+  { code: '2213', family: 'error', title: 'A required parameter is missing', meaning: 'A required request field was missing.', final: true, exit: 'refused', hint: 'This is likely a bug in smile: report it with the --debug output.' },
+  { code: '2413', family: 'error', title: 'A required parameter is missing', meaning: 'A required request field was missing.', final: true, exit: 'refused', hint: 'This is likely a bug in smile: report it with the --debug output.' },
+  { code: '2214', family: 'error', title: 'Unknown error 2214', meaning: 'Listed in Smile ID mobile SDKs without a documented text.', final: true, exit: 'refused', hint: 'Contact Smile ID support with the job id.', unverified: true },
+  { code: '2215', family: 'error', title: 'Job already exists for job_id', meaning: 'This job_id was used before.', final: true, exit: 'refused', hint: 'See its result with `smile status --user-id U --job-id J`, or register with a new --job-id (omit it to get a fresh one).' },
+  { code: '2216', family: 'error', title: 'Enrolled user does not have a photo on file', meaning: '--use-enrolled-image needs a selfie already on file for this user.', final: true, exit: 'refused', hint: 'Pass --selfie FILE instead of --use-enrolled-image.' },
+  { code: '2220', family: 'error', title: 'Production is not enabled', meaning: 'Your partner account is not enabled for production.', final: true, exit: 'auth', hint: 'Use the sandbox (`--env sandbox`) until Smile ID enables production for your account.' },
+  { code: '2221', family: 'error', title: 'Unknown error 2221', meaning: 'Listed in Smile ID mobile SDKs without a documented text.', final: true, exit: 'refused', hint: 'Contact Smile ID support with the job id.', unverified: true },
+  { code: '2414', family: 'error', title: 'Unknown error 2414', meaning: 'Listed in Smile ID mobile SDKs without a documented text.', final: true, exit: 'refused', hint: 'Contact Smile ID support with the job id.', unverified: true },
+  // job_status codes (§5.2).
+  { code: '2302', family: 'job_status', title: 'Job status returned', meaning: 'The job_status call succeeded (seen on complete jobs).', final: true, exit: 'ok', hint: 'Nothing to do.' },
+  { code: '2314', family: 'job_status', title: 'No zip file received', meaning: 'The job exists but its zip never arrived (the upload was interrupted).', final: false, exit: 'not_final', hint: 'Register again with the same --job-id: smile resumes the upload (retry flag); or wait if an upload is still running.' },
+  // HTTP statuses the tool can meet.
+  { code: '403', family: 'http', title: 'Forbidden (upload URL)', meaning: 'The pre-signed upload URL refused the zip: expired, or the content type did not match.', final: false, exit: 'api', hint: 'Run again with the same --job-id: smile asks for a fresh upload URL.' },
+  { code: '408', family: 'http', title: 'Request Timeout', meaning: 'The server gave up waiting for the request.', final: false, exit: 'api', hint: 'Retried automatically; if it persists check your network.' },
+  { code: '429', family: 'http', title: 'Too Many Requests', meaning: 'Rate limited; Retry-After says when to try again.', final: false, exit: 'api', hint: 'Retried automatically after Retry-After; for bulk lower --rate or --concurrency.' },
+  { code: '500', family: 'http', title: 'Internal Server Error', meaning: 'A failure at the server.', final: false, exit: 'api', hint: 'Retried automatically; try again later if it persists.' },
+  { code: '502', family: 'http', title: 'Bad Gateway', meaning: 'A proxy could not reach Smile ID.', final: false, exit: 'api', hint: 'Retried automatically; try again later if it persists.' },
+  { code: '503', family: 'http', title: 'Service Unavailable', meaning: 'Smile ID is overloaded or down for maintenance.', final: false, exit: 'api', hint: 'Retried automatically; try again later.' },
+  { code: '504', family: 'http', title: 'Gateway Timeout', meaning: 'A proxy timed out waiting for Smile ID.', final: false, exit: 'api', hint: 'Retried automatically; the request may have landed: smile checks before re-sending.' },
+];
+
+const byCode = new Map(table.map((entry) => [entry.code, entry]));
+
+/** The table entry for a code (`"2209"`, `"0810"`, `"429"`), or undefined when unknown. */
+export function lookupCode(code: string): CodeInfo | undefined {
+  return byCode.get(code.trim());
+}
+
+export function allCodes(): readonly CodeInfo[] {
+  return table;
+}

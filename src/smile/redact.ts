@@ -1,0 +1,47 @@
+/** Redaction for --debug traces: signatures, keys and pre-signed URL secrets never reach a log. */
+
+const SECRET_KEYS = new Set(['signature', 'api_key', 'apikey', 'sec_key', 'mac', 'token', 'authorization']);
+const URL_SECRET_PARAMS = ['signature', 'x-amz-security-token', 'x-amz-signature', 'x-amz-credential', 'awsaccesskeyid'];
+
+export const REDACTED = '[redacted]';
+
+/** A URL with the query parameters of a pre-signed URL's secrets replaced. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    for (const key of [...url.searchParams.keys()]) {
+      if (URL_SECRET_PARAMS.includes(key.toLowerCase())) url.searchParams.set(key, REDACTED);
+    }
+    return url.toString();
+  } catch {
+    return raw;
+  }
+}
+
+/** A deep copy of a JSON value with secret fields, URLs' secrets and long base64 strings replaced. */
+export function redactJson(value: unknown, depth = 0): unknown {
+  if (depth > 20) return '[…]';
+  if (Array.isArray(value)) return value.map((item) => redactJson(item, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (SECRET_KEYS.has(key.toLowerCase())) out[key] = REDACTED;
+      else out[key] = redactJson(item, depth + 1);
+    }
+    return out;
+  }
+  if (typeof value === 'string') {
+    if (/^https?:\/\//i.test(value)) return redactUrl(value);
+    if (value.length > 200 && /^[A-Za-z0-9+/=\r\n]+$/.test(value)) return `<base64 ${value.length} chars>`;
+  }
+  return value;
+}
+
+/** Remove every occurrence of the given secrets from a text (last line of defence for traces). */
+export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+import { render } from 'ink';
+import type { RunContext } from '../context.js';
+import type { RegisterOptions } from '../commands/register.js';
+import { GuidedForm } from './guided-form.js';
+import type { GuidedValues, ProfileChoice, SelfieCheckView } from './guided-form.js';
+
+/** Check a selfie for the form: findings plus a small half-block picture of it. */
+export async function checkSelfieForForm(path: string, color: boolean): Promise<SelfieCheckView> {
+  const { checkSelfie } = await import('../selfie/check.js');
+  const report = await checkSelfie(path, { kind: 'selfie' });
+  let preview = '';
+  if (report.format !== null && !report.findings.some((finding) => finding.severity === 'error')) {
+    const { renderHalfBlockPreview } = await import('../selfie/preview.js');
+    preview = await renderHalfBlockPreview(path, { width: 20, color }).catch(() => '');
+  }
+  return { ...report, preview };
+}
+
+async function loadProfileChoices(ctx: RunContext): Promise<{ profiles: ProfileChoice[]; current: string | undefined }> {
+  if (ctx.globals.emulator) return { profiles: [], current: undefined };
+  const { configDir } = await import('../config/paths.js');
+  const { listProfiles, currentProfileName } = await import('../config/profiles.js');
+  const dir = configDir(ctx.env);
+  const listed = await listProfiles(dir).catch(() => []);
+  const current = ctx.globals.profile ?? ctx.env['SMILE_PROFILE'] ?? (await currentProfileName(dir).catch(() => undefined));
+  return { profiles: listed.map((profile) => ({ name: profile.name, environment: profile.environment, partnerId: profile.partnerId })), current };
+}
+
+/** The ink form for missing register values on a TTY; undefined when the operator cancels. */
+export async function runGuidedRegister(opts: RegisterOptions, ctx: RunContext): Promise<(RegisterOptions & { userId: string }) | undefined> {
+  const { profiles, current } = await loadProfileChoices(ctx);
+  let values: GuidedValues | undefined;
+  const explicitProfile = ctx.globals.profile ?? ctx.env['SMILE_PROFILE'];
+  const instance = render(
+    <GuidedForm
+      profiles={profiles}
+      fixedProfile={explicitProfile}
+      preselect={current}
+      fallbackEnvironment={ctx.globals.emulator ? 'emulator' : (ctx.globals.env ?? ctx.env['SMILE_ENV'] ?? 'sandbox')}
+      initial={{ userId: opts.userId, selfie: opts.selfie, allowReEnroll: opts.allowReEnroll }}
+      checkSelfie={(path) => checkSelfieForForm(path, !ctx.env['NO_COLOR'])}
+      onDone={(done) => (values = done)}
+    />,
+    { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stderr as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false },
+  );
+  await instance.waitUntilExit();
+  instance.cleanup();
+  if (!values) return undefined;
+  if (values.profile && values.profile !== explicitProfile) ctx.globals.profile = values.profile;
+  return { ...opts, userId: values.userId, selfie: values.selfie, allowReEnroll: values.allowReEnroll };
+}
