@@ -182,6 +182,32 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .addHelpText('after', examples(['smile status --user-id u-1 --job-id job-1234 --wait', 'smile status --user-id u-1 --job-id job-1234 --history --json']))
     .action(action(async (opts, ctx) => (await import('./commands/status.js')).runStatus(opts as never, ctx)));
 
+  program
+    .command('bulk')
+    .description('register many people from CSV or JSONL: concurrency, retries, journal, resume, report')
+    .argument('<file>', 'CSV (with a header) or JSONL file, or - for stdin')
+    .addOption(new Option('--format <format>', 'input format (default: by extension)').choices(['csv', 'jsonl']))
+    .option('--concurrency <n>', 'registrations in flight at once', integer('--concurrency'), 4)
+    .option('--rate <n>', 'requests per second, shared by all workers', number('--rate'))
+    .option('--max-attempts <n>', 'attempts per request for retryable failures', integer('--max-attempts'), 5)
+    .option('--journal <path>', 'journal file (default FILE.smile-journal.jsonl)')
+    .option('--resume', 'finish a run from its journal: every row exactly once')
+    .addOption(new Option('--if-enrolled <action>', 'when a user is already registered (2209)').choices(['fail', 'skip', 'replace']).default('fail'))
+    .option('--no-wait', 'only submit; results arrive at the callback URL')
+    .option('--timeout <duration>', 'how long to wait for each result', '120s')
+    .option('--report <path>', 'one line per input row with its outcome (.csv or .jsonl)')
+    .option('--rejects <path>', 'failed rows in the input format plus a reason column, ready to re-run')
+    .option('--dry-run', 'check every row and selfie, print the plan, send nothing')
+    .option('--shard <k/n>', 'only rows whose user_id hashes to shard K of N (1-based)')
+    .addHelpText('after', examples([
+      'smile bulk users.csv --report report.csv --rejects rejects.csv',
+      'smile bulk users.csv --resume',
+      'smile bulk users.jsonl --concurrency 16 --rate 20 --if-enrolled skip --json',
+      'cat users.csv | smile bulk - --format csv --dry-run',
+      'smile bulk users.csv --shard 2/4   # on machine 2 of 4',
+    ]) + '\nColumns: user_id (required), selfie, job_id, liveness (paths separated by ;), callback_url, allow_re_enroll,\nuse_enrolled_image, latitude, longitude, altitude, sandbox_result, param.<key>. Paths are relative to the input file.\nExit codes: 0 all done · 4 input unusable · 5 some rows need a re-run · 6 some rows failed for good · 130 interrupted.\n')
+    .action(action(async (opts, ctx, [file]) => (await import('./commands/bulk.js')).runBulk(file!, opts as never, ctx)));
+
   const selfie = program.command('selfie').description('check or prepare selfie files (nothing is sent)');
   selfie
     .command('check')
