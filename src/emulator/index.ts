@@ -1,0 +1,166 @@
+/**
+ * The local Smile ID emulator (smile-api.md §11): the v1 flow for job_type 4 on loopback, with signed
+ * responses, callbacks and fault injection. Light to import: no sharp, no ink.
+ */
+import { rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { signedFields } from '../smile/sign.js';
+import { UsageError } from '../errors.js';
+import { CallbackSender } from './callbacks.js';
+import type { EmulatorContext } from './context.js';
+import { FaultInjector, type FaultOptions } from './faults.js';
+import { scheduleJob } from './lifecycle.js';
+import { DEFAULT_REJECT_CODE } from './outcomes.js';
+import { createEmulatorServer } from './server.js';
+import { EmulatorState, type EmulatorStateView } from './state.js';
+import { TimerRegistry } from './timers.js';
+
+export type { FaultOptions } from './faults.js';
+export type { CallbackDelivery, EmulatorJob, EmulatorStateView, EmulatorUser, JobStatus, RequestLogEntry, ZipReceipt } from './state.js';
+/** The read-only state view `RunningEmulator.state` exposes (the mutable class stays internal). */
+export type { EmulatorStateView as EmulatorState } from './state.js';
+export { JOB_NOT_FOUND } from './routes.js';
+
+export const DEFAULT_PARTNER_ID = '085';
+/** A throwaway credential that only this local emulator accepts; printing it is intended. */
+export const DEFAULT_EMULATOR_API_KEY = 'emulator-only-fake-api-key-not-a-secret';
+export const DEFAULT_PROCESSING_MS = 500;
+export const DEFAULT_TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
+
+export interface EmulatorOptions {
+  /** 0 (default) = any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default "085". */
+  partnerId?: string;
+  /** Default DEFAULT_EMULATOR_API_KEY. */
+  apiKey?: string;
+  /** Time between the zip's arrival and its result; default 500 ms. */
+  processingMs?: number;
+  /** Time between a provisional result and its human-review result; default 2 × processingMs. */
+  humanReviewMs?: number;
+  /** Serve https with a locally generated CA + certificate for localhost/127.0.0.1. */
+  tls?: boolean;
+  /** Where the PEM files go (reused when still valid); default a fresh temp dir removed on close. */
+  certDir?: string;
+  /** Accepted distance between a request's timestamp and the emulator's clock; default 15 min. */
+  timestampWindowMs?: number;
+  /** Skews the emulator's clock (Date header, response timestamps, timestamp window). */
+  clockSkewMs?: number;
+  /** Load users/jobs from this JSON file at start and save them on change. */
+  stateFile?: string;
+  /** ResultCode of a rejected JT4 (`sandbox_result` "1"); default "0813" (UNVERIFIED). */
+  rejectCode?: string;
+  faults?: FaultOptions;
+}
+
+export interface RunningEmulator {
+  /** e.g. http://127.0.0.1:PORT/v1 */
+  baseUrl: string;
+  /** e.g. http://127.0.0.1:PORT */
+  origin: string;
+  partnerId: string;
+  apiKey: string;
+  /** PEM of the CA to trust, with `tls`. */
+  caCertPath?: string;
+  /** Read-only view of jobs, users, request log and callback deliveries. */
+  state: EmulatorStateView;
+  /** Replaces the fault configuration (a given seed restarts the sequence). */
+  setFaults(faults: FaultOptions): void;
+  /** Stops listening, drops keep-alive connections, cancels timers and callbacks, saves the state file. */
+  close(): Promise<void>;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`Emulator option ${name} must be a number >= 0, got ${value}.`);
+  return value;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts the emulator and resolves once it listens. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Emulator port must be 0-65535, got ${port}.`);
+  const partnerId = options.partnerId ?? DEFAULT_PARTNER_ID;
+  const apiKey = options.apiKey ?? DEFAULT_EMULATOR_API_KEY;
+  const processingMs = nonNegative('processingMs', options.processingMs, DEFAULT_PROCESSING_MS);
+  const humanReviewMs = nonNegative('humanReviewMs', options.humanReviewMs, 2 * processingMs);
+  const timestampWindowMs = nonNegative('timestampWindowMs', options.timestampWindowMs, DEFAULT_TIMESTAMP_WINDOW_MS);
+  const clockSkewMs = options.clockSkewMs ?? 0;
+  if (!Number.isFinite(clockSkewMs)) throw new UsageError(`Emulator clockSkewMs must be a number, got ${clockSkewMs}.`);
+
+  const state = new EmulatorState(options.stateFile);
+  state.load();
+  const timers = new TimerRegistry();
+  const now = (): number => Date.now() + clockSkewMs;
+  const callbacks = new CallbackSender(state, timers, () => signedFields(apiKey, partnerId, new Date(now())));
+  const faults = new FaultInjector(options.faults ?? {});
+  // selfsigned (and its x509 stack) loads only when TLS is asked for.
+  const tls = options.tls ? await (await import('./tls.js')).prepareTls(options.certDir) : undefined;
+
+  const ctx: EmulatorContext = {
+    state,
+    partnerId,
+    apiKey,
+    origin: '',
+    processingMs,
+    humanReviewMs,
+    timestampWindowMs,
+    rejectCode: options.rejectCode ?? DEFAULT_REJECT_CODE,
+    now,
+    timers,
+    callbacks,
+  };
+  const server = createEmulatorServer({ ctx, faults, ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}) });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    timers.close();
+    if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`Port ${port} on ${host} is already in use.`, { hint: 'Pass another --port, or --port 0 for any free port.', cause: error });
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  ctx.origin = `${tls ? 'https' : 'http'}://${urlHost(host)}:${address.port}`;
+  // Jobs loaded from a state file pick up where they were.
+  for (const job of state.jobs.values()) scheduleJob(ctx, job);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      timers.close();
+      callbacks.close();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }).then(() => {
+      state.close();
+      if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
+    });
+    return closing;
+  };
+
+  return {
+    baseUrl: `${ctx.origin}/v1`,
+    origin: ctx.origin,
+    partnerId,
+    apiKey,
+    ...(tls ? { caCertPath: tls.caCertPath } : {}),
+    state,
+    setFaults: (next) => faults.set(next),
+    close,
+  };
+}

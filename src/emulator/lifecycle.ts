@@ -1,0 +1,61 @@
+/** A job's life after its zip lands: processing delay, machine result, human review, callbacks. */
+import type { EmulatorContext } from './context.js';
+import { inspectUploadedZip } from './inspect-zip.js';
+import { humanReviewResult, machineResult, type IssuedResult } from './outcomes.js';
+import type { EmulatorJob } from './state.js';
+
+/** Stores and judges the zip of a job; the result becomes visible `processingMs` later. */
+export function acceptZip(ctx: EmulatorContext, job: EmulatorJob, bytes: Uint8Array): void {
+  job.puts += 1;
+  if (job.zip) {
+    // Like an S3 overwrite after processing has started: accepted, but the first zip stands.
+    ctx.state.changed();
+    return;
+  }
+  const { selfieBytes, ...inspection } = inspectUploadedZip(bytes);
+  job.zip = { receivedAt: new Date(ctx.now()).toISOString(), bytes: bytes.length, ...inspection };
+  if (selfieBytes) ctx.state.selfies.set(job.jobId, Uint8Array.from(selfieBytes));
+  job.status = 'processing';
+  job.readyAt = Date.now() + ctx.processingMs;
+  ctx.state.changed();
+  scheduleJob(ctx, job);
+}
+
+/** Arms the timer for the job's next step (also used after loading a state file). */
+export function scheduleJob(ctx: EmulatorContext, job: EmulatorJob): void {
+  if (job.status === 'processing' && job.readyAt !== null) ctx.timers.after(job.readyAt - Date.now(), () => settleJob(ctx, job));
+  else if (job.status === 'under_review' && job.reviewAt !== null) ctx.timers.after(job.reviewAt - Date.now(), () => settleJob(ctx, job));
+}
+
+/** Brings a job up to date with the clock; idempotent, called by timers and by job_status. */
+export function settleJob(ctx: EmulatorContext, job: EmulatorJob): void {
+  const now = Date.now();
+  if (job.status === 'processing' && job.zip && job.readyAt !== null && now >= job.readyAt) {
+    const issued = machineResult(job, job.zip, ctx.rejectCode);
+    if (issued.reviewFollows) {
+      job.status = 'under_review';
+      job.reviewAt = job.readyAt + ctx.humanReviewMs;
+      scheduleJob(ctx, job);
+    } else job.status = 'complete';
+    issue(ctx, job, issued);
+  }
+  if (job.status === 'under_review' && job.zip && job.reviewAt !== null && now >= job.reviewAt) {
+    job.status = 'complete';
+    issue(ctx, job, humanReviewResult(job, job.zip));
+  }
+}
+
+function issue(ctx: EmulatorContext, job: EmulatorJob, issued: IssuedResult): void {
+  job.result = issued.result;
+  job.results.push(issued.result);
+  job.jobComplete = true;
+  job.jobSuccess = issued.jobSuccess;
+  if (issued.enrolls) {
+    const user = ctx.state.user(job.userId);
+    user.enrolled = true;
+    user.enrollments += 1;
+    user.enrolledJobIds.push(job.jobId);
+  }
+  ctx.state.changed();
+  if (job.callbackUrl) ctx.callbacks.send(job.callbackUrl, job.jobId, issued.result);
+}
