@@ -292,6 +292,59 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .addHelpText('after', examples(['smile explain 2205', 'smile explain 0814 --json']))
     .action(action(async (_opts, ctx, [code]) => (await import('./commands/explain.js')).runExplain(code!, ctx)));
 
+  program
+    .command('doctor')
+    .description('check profile, credentials, reachability, clock skew and a signed round trip')
+    .addHelpText('after', examples(['smile doctor', 'smile doctor --profile prod --json', 'smile doctor --emulator']) + `\nOne line per check (✓ ok · ! worth fixing · ✗ blocks use · – skipped) with the fix. The clock may be off by at most 60 s\nagainst the server's Date header. The round trip asks job_status for a job that does not exist, signed with your key.\nExit codes: 0 usable · 3 something blocks use.\n`)
+    .action(action(async (_opts, ctx) => (await import('./commands/doctor.js')).runDoctor(ctx)));
+
+  const callback = program.command('callback').description("Smile ID's result callbacks: verify a body, or run a ready endpoint");
+  callback
+    .command('verify')
+    .description("verify a callback body's signature with your key and print its outcome (no network)")
+    .argument('<file>', 'the JSON body Smile ID POSTed, or - for stdin')
+    .addHelpText('after', examples(['smile callback verify body.json', 'pbpaste | smile callback verify - --json']) + '\nThe body is the result object plus timestamp and signature; the signature is checked with the profile\'s key (flag > env > profile).\nExit codes: 0 approved · 3 bad or missing signature (nothing shown as a result) · 4 not a JSON object · 6 rejected · 8 provisional.\n')
+    .action(action(async (_opts, ctx, [file]) => (await import('./commands/callback.js')).runCallbackVerify(file!, ctx)));
+  callback
+    .command('listen')
+    .description('a ready callback endpoint: verify each POST, append results to JSONL, print, forward')
+    .requiredOption('--port <n>', 'port to listen on (0 = any free port, printed)', integer('--port'))
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--out <path>', 'append verified results here, one JSON line each (flushed before answering)')
+    .option('--forward <url>', 'POST each verified body on to this URL (best effort, retried)')
+    .addHelpText('after', examples(['smile callback listen --port 8080 --out results.jsonl', 'smile callback listen --port 8080 --host 0.0.0.0 --forward http://app.internal/smile --json']) + '\nRun it behind your HTTPS ingress or tunnel: Smile ID needs an https URL in production. Answers 200 once a verified\nresult is on disk, 401 for a bad signature, 400 for a body that is not JSON, 413 over 2 MB. The machine result and\na later human-review result of the same job are both kept. Stop with Ctrl-C.\n')
+    .action(action(async (opts, ctx) => (await import('./commands/callback.js')).runCallbackListen(opts as never, ctx)));
+
+  program
+    .command('completion')
+    .description('print a shell completion script (bash, zsh or fish)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText('after', examples(['source <(smile completion bash)    # in ~/.bashrc', 'source <(smile completion zsh)     # in ~/.zshrc', 'smile completion fish > ~/.config/fish/completions/smile.fish']))
+    .action(action(async (_opts, ctx, [shell]) => {
+      const { completionScript } = await import('./commands/completion.js');
+      ctx.io.stdout.write(completionScript(shell!, program));
+      return 0;
+    }));
+
+  program.helpCommand(false);
+  program
+    .command('help')
+    .description('help for a command, or a topic: exit-codes, environment')
+    .argument('[topic...]', 'a command name or exit-codes | environment')
+    .action(action(async (_opts, ctx, words) => {
+      const { HELP_TOPICS } = await import('./commands/help-topics.js');
+      const topic = HELP_TOPICS[words.join(' ')];
+      if (topic !== undefined) {
+        ctx.io.stdout.write(topic);
+        return 0;
+      }
+      let target: Command | undefined = program;
+      for (const word of words) target = target?.commands.find((sub) => sub.name() === word);
+      if (!target) throw new UsageError(`No help for "${words.join(' ')}".`, { hint: `Topics: ${Object.keys(HELP_TOPICS).join(', ')}; or a command name (smile --help lists them).` });
+      ctx.io.stdout.write(target.helpInformation());
+      return 0;
+    }));
+
   return program;
 }
 

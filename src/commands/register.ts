@@ -6,6 +6,7 @@ import type { Outcome } from '../smile/outcome.js';
 import { checkId, newJobId, parseDuration, parseGeo, parseParams, parseSandboxResult, OUTCOMES } from './parse.js';
 import { exitCodeForOutcome, statusCommandFor } from './outcome-exit.js';
 import { renderResultText } from '../output/result-text.js';
+import { lookupCode } from '../smile/codes.js';
 
 export interface RegisterOptions {
   userId?: string;
@@ -145,7 +146,13 @@ export async function finishRegistration(result: RegistrationResult, expect: Out
   const resume = statusCommandFor(result.userId, result.jobId, ctx.globals);
   if (result.outcome === 'pending' && result.timedOut) ctx.out.info(`Not final yet. Resume with: ${resume}`);
   if (result.outcome === 'provisional') ctx.out.info(`Under human review at Smile ID. Check later with: ${resume}`);
-  if (expect !== undefined && expect !== result.outcome) {
+  if (result.outcome === 'rejected' || result.outcome === 'error') {
+    const code = typeof document['result_code'] === 'string' ? document['result_code'] : undefined;
+    ctx.out.info(`Next: ${(code && lookupCode(code)?.hint) || 'Look at the Actions above; take a new, well-lit selfie and register again (a new job id is generated).'}`);
+  }
+  if (expect !== undefined) {
+    // CI smoke tests: a match is success whatever the outcome; a mismatch is exit 7.
+    if (expect === result.outcome) return ExitCode.ok;
     ctx.out.info(`✗ expected ${expect}, got ${result.outcome}`);
     return ExitCode.expectation;
   }

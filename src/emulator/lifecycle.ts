@@ -13,6 +13,8 @@ export function acceptZip(ctx: EmulatorContext, job: EmulatorJob, bytes: Uint8Ar
     return;
   }
   const { selfieBytes, ...inspection } = inspectUploadedZip(bytes);
+  // With use_enrolled_image the zip may carry no selfie: the one on file is used (checked at prep upload).
+  if (job.useEnrolledImage && !inspection.selfie && inspection.problem?.code === '0001') inspection.problem = null;
   job.zip = { receivedAt: new Date(ctx.now()).toISOString(), bytes: bytes.length, ...inspection };
   if (selfieBytes) ctx.state.selfies.set(job.jobId, Uint8Array.from(selfieBytes));
   job.status = 'processing';

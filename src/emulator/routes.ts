@@ -21,6 +21,7 @@ const TEXT = {
   2212: 'Invalid job type',
   2213: 'A required parameter is missing',
   2215: 'Job already exists. Did you mean to set the retry flag?',
+  2216: 'Enrolled user does not have a photo on file',
 } as const;
 
 /**
@@ -147,6 +148,8 @@ export function handlePrepUpload(ctx: EmulatorContext, body: Record<string, unkn
   const enrolled = ctx.state.isEnrolled(userId);
   if (jobType === 4 && enrolled && !allowNewEnroll) return smileError(400, '2209', TEXT[2209]);
   if (jobType === 2 && !enrolled) return smileError(400, '2210', TEXT[2210]);
+  // use_enrolled_image: the selfie on file stands in for a new one, so there must be one (docs §6.5).
+  if (useEnrolledImage && !enrolled) return smileError(400, '2216', TEXT[2216]);
 
   const smileJobId = ctx.state.nextSmileJobId();
   const refId = newRefId(ctx, smileJobId);

@@ -29,6 +29,7 @@ export function ResultCard({ document, environmentLabel, preview }: ResultCardPr
   const result = [document['result_code'], document['result_text']].filter((part) => part !== null && part !== undefined && part !== '').join(' ');
   if (result) rows.push(['result', result]);
   return (
+    <Box flexDirection="column" alignItems="flex-start">
     <Box flexDirection="row" borderStyle="round" borderColor={style.color} paddingX={1} gap={2}>
       {preview ? <Text>{preview}</Text> : null}
       <Box flexDirection="column">
@@ -49,6 +50,7 @@ export function ResultCard({ document, environmentLabel, preview }: ResultCardPr
           </Text>
         ))}
       </Box>
+    </Box>
     </Box>
   );
 }

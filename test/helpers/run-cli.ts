@@ -20,8 +20,19 @@ export interface RunCliResult {
 function stream(isTTY: boolean): PassThrough & { isTTY?: boolean; columns?: number } {
   const s = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
   if (isTTY) {
-    s.isTTY = true;
-    s.columns = 100;
+    // The parts of tty.WriteStream that ora and ink call on a terminal.
+    Object.assign(s, {
+      isTTY: true,
+      columns: 100,
+      rows: 40,
+      cursorTo: (_x: number, _y?: unknown, cb?: () => void) => (typeof _y === 'function' ? (_y as () => void)() : cb?.(), true),
+      moveCursor: (_dx: number, _dy: number, cb?: () => void) => (cb?.(), true),
+      clearLine: (_dir: number, cb?: () => void) => (cb?.(), true),
+      clearScreenDown: (cb?: () => void) => (cb?.(), true),
+      getWindowSize: () => [100, 40],
+      hasColors: () => false,
+      getColorDepth: () => 1,
+    });
   }
   return s;
 }

@@ -1,0 +1,29 @@
+/** `smile help exit-codes` and `smile help environment`: the contract of product.md, for humans. */
+
+export const HELP_TOPICS: Record<string, string> = {
+  'exit-codes': `Exit codes (scripts rely on them):
+  0    success: approved, or submitted with --no-wait (bulk: every row approved or skipped as asked)
+  1    unexpected error: a bug (run again with --debug and report it; the key is redacted)
+  2    usage: unknown flag, missing argument, conflicting options
+  3    auth or config: no credentials, unknown profile, 2205 not authorized, clock skew, bad response signature
+  4    invalid input: a selfie or a row failed its checks; nothing was sent for it
+  5    API or network failure after retries (retrying later can help; bulk: some rows need a re-run)
+  6    refused or rejected: the job finished not approved, or the API refused it (2209, 2215 …)
+  7    --expect did not match the outcome
+  8    not final: pending at --timeout, or provisional (human review); the message names \`smile status …\`
+  130  interrupted (Ctrl-C): the message says what may still be running at Smile ID
+`,
+  environment: `Environment variables (precedence: flag > environment > profile > default):
+  SMILE_PROFILE        profile to use (like --profile)
+  SMILE_ENV            sandbox or production (like --env)
+  SMILE_PARTNER_ID     partner id; with SMILE_API_KEY enough for CI, no profile needed
+  SMILE_API_KEY        API key (there is no flag for it: it would land in shell history and ps)
+  SMILE_API_KEY_FILE   file holding the API key (e.g. a mounted secret)
+  SMILE_BASE_URL       v1 base URL including /v1 (like --base-url); http only for loopback hosts
+  SMILE_CALLBACK_URL   default callback URL (like --callback-url); https in production
+  SMILE_CONFIG_DIR     where config.json and credentials.json (0600) live
+  SMILE_NO_INPUT       never prompt (like --no-input)
+  NO_COLOR             no colour
+  CI                   no prompts, no spinners
+`,
+};
