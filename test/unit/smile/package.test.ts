@@ -26,7 +26,7 @@ describe('buildJobZip', () => {
   });
 
   it('writes info.json in the server-SDK format: selfie type 0, liveness type 4', () => {
-    const info = JSON.parse(strFromU8(unzipSync(buildJobZip(input))['info.json']!)) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any;
+    const info = JSON.parse(strFromU8(unzipSync(buildJobZip(input))['info.json']!)) as Record<string, Record<string, unknown>>;
     expect(info['images']).toEqual([
       { image_type_id: 0, image: '', file_name: 'selfie.jpg' },
       { image_type_id: 4, image: '', file_name: 'liveness-01.jpg' },
@@ -48,7 +48,7 @@ describe('buildJobZip', () => {
   });
 
   it('marks a recovered job as retry "true" and leaves out absent optional fields', () => {
-    const info = buildInfoJson({ ...input, retry: true, callbackUrl: undefined, geo: undefined, liveness: [] }) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any;
+    const info = buildInfoJson({ ...input, retry: true, callbackUrl: undefined, geo: undefined, liveness: [] }) as Record<string, Record<string, unknown>>;
     expect(info['misc_information'].retry).toBe('true');
     expect(info['misc_information']).not.toHaveProperty('callback_url');
     expect(info['misc_information']).not.toHaveProperty('geo_info');
