@@ -49,7 +49,7 @@ describe('buildJobZip', () => {
 
   it('marks a recovered job as retry "true" and leaves out absent optional fields', () => {
     const info = buildInfoJson({ ...input, retry: true, callbackUrl: undefined, geo: undefined, liveness: [] }) as Record<string, Record<string, unknown>>;
-    expect(info['misc_information'].retry).toBe('true');
+    expect(info['misc_information']?.['retry']).toBe('true');
     expect(info['misc_information']).not.toHaveProperty('callback_url');
     expect(info['misc_information']).not.toHaveProperty('geo_info');
     expect(info['images']).toHaveLength(1);
