@@ -1,0 +1,287 @@
+// Pure rules: facts about a selfie file in, findings out. No sharp, no I/O, so that the
+// thresholds can be tested on hand-made facts and reused by the emulator or a UI.
+import type { SelfieFacts } from './inspect.js';
+
+export type Severity = 'error' | 'warning';
+export type SelfieKind = 'selfie' | 'liveness';
+
+/** Stable reason codes; they appear in `--json` output and never change meaning. */
+export type FindingCode =
+  | 'unreadable'
+  | 'empty_file'
+  | 'file_too_large'
+  | 'not_an_image'
+  | 'unsupported_format'
+  | 'truncated'
+  | 'corrupt'
+  | 'animated'
+  | 'multi_page'
+  | 'too_many_pixels'
+  | 'too_small'
+  | 'too_dark'
+  | 'too_bright'
+  | 'blurry'
+  | 'greyscale'
+  | 'exif_rotated'
+  | 'large_file'
+  | 'low_resolution'
+  | 'transparency'
+  | 'colour_space'
+  | 'extension_mismatch';
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  message: string;
+}
+
+export interface EvaluateOptions {
+  kind: SelfieKind;
+}
+
+// ---- Thresholds -------------------------------------------------------------------------------
+// Size limits come from product.md and smile-api.md §4. The picture-quality thresholds were chosen
+// by measuring 14 synthetic portraits made by scripts/make-fixtures.mjs (SVG faces in a range of skin
+// tones, with skin texture, uneven light and sensor noise, 360×450 to 960×1200, JPEG q88) against
+// degraded copies of the same images: exposure −1 … −4 EV and +1 … +3 EV (in linear light),
+// Gaussian blur σ 1 … 5 px (at 640×800), greyscale, and saturation cut to 25 % and 10 %. The
+// statistics are computed on a copy scaled to a 200 px long side (STATS_SIZE in inspect.ts), so
+// they do not depend on the resolution of the file. The measured ranges are in each comment.
+
+/** Shorter side under this is an error (product.md: "too few pixels (shorter side under 240)"). */
+export const MIN_SHORT_SIDE = 240;
+/**
+ * Long side under this is a warning. 640 px is what Smile ID's own mobile SDKs send for a selfie
+ * (smile-api.md §4.2); liveness frames are captured at 320 px, so frames get their own limit.
+ */
+export const MIN_LONG_SIDE = { selfie: 640, liveness: 320 } as const;
+/** Long side of the JPEG that is sent (product.md); larger images are scaled down. */
+export const MAX_LONG_SIDE = { selfie: 1280, liveness: 640 } as const;
+/**
+ * Images with more pixels are refused from their header, before decoding (decompression bombs:
+ * a 30000×30000 PNG of one colour is 100 KB on disk). 250 MP is above the largest phone sensors
+ * (200 MP, 16320×12240) and far below such bombs (900 MP).
+ */
+export const MAX_INPUT_PIXELS = 250_000_000;
+/** Files larger than this are not read at all (error): no camera writes a 100 MiB photo. */
+export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+/** Files larger than this get a warning: Smile ID documents a 5 MB limit per photo (smile-api.md §4.2). */
+export const LARGE_FILE_BYTES = 5 * 1024 * 1024;
+/**
+ * Mean luma (0–255) under this is too dark. Measured: good 134–158, −1 EV 97–115, −2 EV 71–84,
+ * −3 EV 52–61, −4 EV 38–45 (fixtures/bad/very-dark.jpg: 38). 48 flags every −4 EV copy and no
+ * −3 EV one; real indoor selfies are darker than these renders, so the limit stays low.
+ */
+export const MIN_MEAN_LUMA = 48;
+/**
+ * Mean luma over this is too bright. Measured: good 134–158, +1 EV 178–210, +2 EV 208–240,
+ * +2.5 EV 217–245, +3 EV 227–249 (fixtures/bad/very-bright.jpg: 228). 215 is above every +1 EV
+ * copy and flags washed-out faces from +2.5 EV on.
+ */
+export const MAX_MEAN_LUMA = 215;
+/**
+ * Sharpness under this is blurry. Sharpness is the variance of the Laplacian of the luma on the
+ * 200 px copy, scaled by (128 / mean luma)² for images darker than mid-grey: under-exposure
+ * scales contrast, and so the variance, down (raw variance at −3 EV: 61–132, good: 392–855);
+ * scaled, every darkened copy measures 312–688 like the original. Measured (scaled): good
+ * 392–855; blur σ 1 px (at 640×800) 307–708, σ 2 168–414, σ 3 88–199, σ 4 46–114, σ 5 27–59
+ * (fixtures/bad/blurred.jpg: 42). 100 flags a visibly soft face (σ ≥ 4, and the softest σ 3)
+ * and leaves σ ≤ 2 alone. Not reported together with too_dark / too_bright.
+ */
+export const MIN_LAPLACIAN_VARIANCE = 100;
+/**
+ * Colourfulness (Hasler–Süsstrunk) under this is greyscale. Measured: good 29–56, saturation
+ * cut to 25 % 7–15, to 10 % 3.3–6, greyscale 0 (fixtures/bad/greyscale.jpg: 0). 3 flags only
+ * images without colour.
+ */
+export const MIN_COLOURFULNESS = 3;
+/**
+ * The blur measure the rules use: variance of the Laplacian, scaled up for dark images so that
+ * exposure does not read as blur (see MIN_LAPLACIAN_VARIANCE).
+ */
+export function exposureAdjustedSharpness(stats: { laplacianVariance: number; meanLuma: number }): number {
+  const luma = Math.min(128, Math.max(16, stats.meanLuma));
+  return stats.laplacianVariance * (128 / luma) ** 2;
+}
+
+/** More than this share of (almost) transparent pixels gets a warning: they become white. */
+export const MAX_TRANSPARENT_SHARE = 0.01;
+
+/** For `smile selfie check --help`: every check and its threshold, in one place. */
+export const SELFIE_THRESHOLDS_HELP = `Checks (errors stop the submission with exit 4; warnings are shown and it goes on):
+  errors
+    empty_file          the file has 0 bytes
+    unreadable          missing, a directory or device, or no permission
+    file_too_large      larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB (not read)
+    not_an_image        text, HTML, PDF or unknown bytes
+    unsupported_format  an image format that cannot be converted (HEIC, SVG, BMP, JPEG 2000 ...)
+    truncated           the file ends before the image data does
+    corrupt             damaged image data
+    animated            more than one frame (GIF, WebP, AVIF)
+    multi_page          more than one page (TIFF)
+    too_many_pixels     more than ${MAX_INPUT_PIXELS / 1_000_000} megapixels (refused before decoding)
+    too_small           shorter side under ${MIN_SHORT_SIDE} px
+  warnings
+    too_dark            mean brightness under ${MIN_MEAN_LUMA} of 255
+    too_bright          mean brightness over ${MAX_MEAN_LUMA} of 255
+    blurry              variance of the Laplacian under ${MIN_LAPLACIAN_VARIANCE} (on a copy scaled to 200 px,
+                        scaled up for photos darker than mid-grey)
+    greyscale           colourfulness under ${MIN_COLOURFULNESS} (Hasler-Suesstrunk)
+    exif_rotated        EXIF orientation other than 1 (applied before upload)
+    large_file          larger than ${LARGE_FILE_BYTES / 1024 / 1024} MiB (re-encoded before upload)
+    low_resolution      long side under ${MIN_LONG_SIDE.selfie} px (liveness frames: ${MIN_LONG_SIDE.liveness} px)
+    transparency        transparent pixels (flattened onto white)
+    colour_space        CMYK or another non-RGB colour space (converted to sRGB)
+    extension_mismatch  the file name says one format, the content is another
+What is sent: a JPEG, EXIF orientation applied, metadata stripped, sRGB, long side at most
+${MAX_LONG_SIDE.selfie} px (liveness frames ${MAX_LONG_SIDE.liveness} px). A file that already is such a JPEG is sent byte for byte.`;
+
+const FORMAT_NAMES: Record<string, string> = {
+  jpeg: 'JPEG',
+  png: 'PNG',
+  gif: 'GIF',
+  webp: 'WebP',
+  tiff: 'TIFF',
+  avif: 'AVIF',
+  heif: 'HEIF',
+  heic: 'HEIC',
+  svg: 'SVG',
+  pdf: 'PDF',
+  bmp: 'BMP',
+  jp2: 'JPEG 2000',
+  jxl: 'JPEG XL',
+  ico: 'ICO',
+  psd: 'Photoshop',
+  html: 'HTML',
+  xml: 'XML',
+  zip: 'ZIP',
+  text: 'text',
+};
+
+/** A format's display name (`jpeg` → `JPEG`). */
+export function formatName(format: string): string {
+  return FORMAT_NAMES[format] ?? format.toUpperCase();
+}
+
+/** What the file extension promises; only extensions of image formats are listed. */
+const EXTENSION_FORMATS: Record<string, string> = {
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.jpe': 'jpeg',
+  '.jfif': 'jpeg',
+  '.png': 'png',
+  '.gif': 'gif',
+  '.webp': 'webp',
+  '.tif': 'tiff',
+  '.tiff': 'tiff',
+  '.avif': 'avif',
+  '.heic': 'heic',
+  '.heif': 'heic',
+  '.bmp': 'bmp',
+  '.svg': 'svg',
+  '.jp2': 'jp2',
+  '.jxl': 'jxl',
+};
+
+const CONVERT_HINT = 'Export it as JPEG and try again.';
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Applies the selfie rules to inspected facts. Errors come first, then warnings. */
+export function evaluateSelfie(facts: SelfieFacts, opts: EvaluateOptions): Finding[] {
+  const errors: Finding[] = [];
+  const warnings: Finding[] = [];
+  const error = (code: FindingCode, message: string): void => void errors.push({ code, severity: 'error', message });
+  const warn = (code: FindingCode, message: string): void => void warnings.push({ code, severity: 'warning', message });
+
+  if (facts.readError) {
+    const { code } = facts.readError;
+    if (code === 'too_large') error('file_too_large', `The file is ${mib(facts.bytes)}; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are not read. Use a smaller photo.`);
+    else if (code === 'missing') error('unreadable', 'The file does not exist. Check the path (relative paths in a bulk file are relative to that file).');
+    else if (code === 'directory') error('unreadable', 'This is a directory, not a file. Pass the image files themselves (e.g. DIR/*.jpg).');
+    else if (code === 'not_a_file') error('unreadable', 'This is not a regular file (a device, pipe or socket). Pass an image file.');
+    else if (code === 'permission') error('unreadable', 'The file cannot be read: permission denied. Check its permissions.');
+    else error('unreadable', `The file cannot be read (${facts.readError.message}).`);
+    return errors;
+  }
+  if (facts.bytes === 0) {
+    error('empty_file', 'The file is empty (0 bytes). Copy or export the photo again.');
+    return errors;
+  }
+
+  const decodeError = facts.decodeError;
+  if (decodeError?.kind === 'not_an_image') {
+    const what = facts.sniffed === 'unknown' ? 'not an image format that is recognised' : `${formatName(facts.sniffed)}, not an image`;
+    error('not_an_image', `The file is ${what}. Pass a JPEG or PNG photo.`);
+    return errors;
+  }
+  if (decodeError?.kind === 'unsupported') {
+    const name = formatName(facts.format === 'heif' ? 'heic' : (facts.format ?? facts.sniffed));
+    const why = facts.format === 'svg' || facts.sniffed === 'svg' ? 'SVG is a drawing, not a photo' : `${name} cannot be converted here`;
+    const hint = name === 'HEIC' ? `${CONVERT_HINT} (On an iPhone, Settings > Camera > Formats > Most Compatible takes JPEGs.)` : CONVERT_HINT;
+    error('unsupported_format', `Unsupported format: ${why}. ${hint}`);
+    return errors;
+  }
+
+  const w = facts.width;
+  const h = facts.height;
+  if (facts.pages > 1) {
+    if (facts.animated) error('animated', `The image is animated (${facts.pages} frames). Use a single still photo.`);
+    else error('multi_page', `The file has ${facts.pages} pages. Use a file with a single photo.`);
+  }
+  if (facts.pixels !== null && facts.pixels > MAX_INPUT_PIXELS) {
+    error('too_many_pixels', `The image claims ${w}×${h} pixels (${(facts.pixels / 1_000_000).toFixed(0)} MP), over the ${MAX_INPUT_PIXELS / 1_000_000} MP limit; it was not decoded. Use a smaller photo.`);
+  }
+  if (decodeError?.kind === 'truncated') {
+    error('truncated', 'The file ends before the image data does (an interrupted download or copy?). Copy or export the photo again.');
+  } else if (decodeError?.kind === 'corrupt') {
+    error('corrupt', `The image data is damaged (${decodeError.message}). Copy or export the photo again.`);
+  }
+  const tooSmall = w !== null && h !== null && Math.min(w, h) < MIN_SHORT_SIDE;
+  if (tooSmall) error('too_small', `The image is ${w}×${h}; its shorter side must be at least ${MIN_SHORT_SIDE} px. Use a larger photo.`);
+
+  // Warnings about the file itself.
+  if (facts.bytes > LARGE_FILE_BYTES) warn('large_file', `The file is ${mib(facts.bytes)}; it is re-encoded to a smaller JPEG before upload.`);
+  if (facts.orientation !== null && facts.orientation > 1 && facts.orientation <= 8) {
+    warn('exif_rotated', `The photo is stored rotated (EXIF orientation ${facts.orientation}); it is turned upright before upload. Check that it looks right.`);
+  }
+  const minLong = MIN_LONG_SIDE[opts.kind];
+  if (!tooSmall && w !== null && h !== null && Math.max(w, h) < minLong) {
+    warn('low_resolution', `The image is ${w}×${h}; a long side of at least ${minLong} px gives better ${opts.kind === 'liveness' ? 'liveness' : 'face'} matching.`);
+  }
+  if (facts.space === 'cmyk' || facts.space === 'lab' || facts.space === 'labs' || facts.space === 'xyz') {
+    warn('colour_space', `The image is ${facts.space.toUpperCase()}; it is converted to sRGB before upload, and colours may shift.`);
+  }
+  const expected = facts.extension === null ? undefined : EXTENSION_FORMATS[facts.extension];
+  const actual = facts.format === 'heif' ? 'heic' : facts.format;
+  if (expected !== undefined && actual !== null && expected !== actual) {
+    warn('extension_mismatch', `The name ends in ${facts.extension} but the content is ${formatName(actual)}; the content is what counts.`);
+  }
+
+  // Warnings about the picture, when its pixels were decoded.
+  // With an error the file is not sent: warnings would only distract from what to fix.
+  if (errors.length > 0) return errors;
+  const s = facts.stats;
+  if (s) {
+    if (s.transparentShare > MAX_TRANSPARENT_SHARE) {
+      warn('transparency', `${Math.round(s.transparentShare * 100)} % of the image is transparent; it becomes white before upload.`);
+    }
+    const exposureBad = s.meanLuma < MIN_MEAN_LUMA || s.meanLuma > MAX_MEAN_LUMA;
+    if (s.meanLuma < MIN_MEAN_LUMA) warn('too_dark', `The photo is too dark (mean brightness ${Math.round(s.meanLuma)} of 255, minimum ${MIN_MEAN_LUMA}). Retake it in better light.`);
+    if (s.meanLuma > MAX_MEAN_LUMA) warn('too_bright', `The photo is too bright (mean brightness ${Math.round(s.meanLuma)} of 255, maximum ${MAX_MEAN_LUMA}). Retake it out of direct light.`);
+    // Under- or over-exposure flattens edges too; one finding about the real problem is enough.
+    const sharpness = exposureAdjustedSharpness(s);
+    if (!exposureBad && sharpness < MIN_LAPLACIAN_VARIANCE) {
+      warn('blurry', `The photo looks blurry (sharpness ${sharpness.toFixed(0)}, minimum ${MIN_LAPLACIAN_VARIANCE}). Retake it holding the camera still, in focus.`);
+    }
+    if (s.colourfulness < MIN_COLOURFULNESS) warn('greyscale', 'The photo has no colour (greyscale); Smile ID expects a colour photo. Use the original colour image.');
+  }
+  return [...errors, ...warnings];
+}
+
+/** True when any finding is an error (the file must not be sent). */
+export function hasErrors(findings: readonly Finding[]): boolean {
+  return findings.some((f) => f.severity === 'error');
+}
