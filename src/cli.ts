@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { cleanupErrorBoundary } from './boundary.js';
-import { createContext } from './context.js';
+import type { Command } from 'commander';
 import type { CliIo, GlobalOptions, RunContext } from './context.js';
 import { ExitCode, UsageError } from './errors.js';
-import { Output } from './output/output.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Handler = (ctx: RunContext) => Promise<number>;
+type Commander = typeof import('commander');
 
 /**
  * The program: global options, one definition per command (flags only; the work is imported
@@ -22,18 +20,26 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
     env: partialIo.env ?? process.env,
     ...(partialIo.signal ? { signal: partialIo.signal } : {}),
   };
+  // `smile --version` alone is answered before commander loads: scripts and CI call it to probe the
+  // tool, and it is the start-up benchmark (test/bench/startup.mjs).
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${VERSION}\n`);
+    return ExitCode.ok;
+  }
+  const commander = await import('commander');
   const { signal, dispose } = interruptSignal(io.signal);
   let handler: { run: Handler; globals: GlobalOptions } | undefined;
   const program = buildProgram(io, (run, command) => {
     handler = { run, globals: globalsOf(command) };
-  });
+  }, commander);
   const wantsJson = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     dispose();
-    if (error instanceof CommanderError) {
+    if (error instanceof commander.CommanderError) {
       if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      const { Output } = await import('./output/output.js');
       const out = new Output(io, { json: wantsJson, quiet: false, color: false });
       const message = error.message.replace(/^error:\s*/i, '');
       out.error(new UsageError(capitalise(message), { hint: 'See `smile --help` or `smile <command> --help`.' }), { debug: false });
@@ -45,6 +51,8 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
     dispose();
     return ExitCode.ok;
   }
+  // Loaded only now, so that `--version` and `--help` never pay for them.
+  const [{ createContext }, { cleanupErrorBoundary }] = await Promise.all([import('./context.js'), import('./boundary.js')]);
   const context = createContext(io, handler.globals, signal);
   try {
     return await cleanupErrorBoundary(context, () => handler!.run(context));
@@ -107,7 +115,7 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
-export function buildProgram(io: CliIo, select: (run: Handler, command: Command) => void): Command {
+export function buildProgram(io: CliIo, select: (run: Handler, command: Command) => void, { Command, Option }: Pick<Commander, 'Command' | 'Option'>): Command {
   const program = new Command('smile');
   program
     .description('Register (enroll) people with Smile ID SmartSelfie™ Authentication.')
@@ -246,21 +254,25 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
   profile
     .command('list')
     .description('list profiles')
+    .addHelpText('after', examples(['smile profile list', 'smile profile list --json']))
     .action(action(async (_opts, ctx) => (await import('./commands/profile.js')).runProfileList(ctx)));
   profile
     .command('use')
     .description('make a profile the current one')
     .argument('<name>')
+    .addHelpText('after', examples(['smile profile use prod']))
     .action(action(async (_opts, ctx, [name]) => (await import('./commands/profile.js')).runProfileUse(name!, ctx)));
   profile
     .command('show')
     .description('show a profile (the key masked) and where each setting comes from')
     .argument('[name]')
+    .addHelpText('after', examples(['smile profile show', 'smile profile show prod --json']))
     .action(action(async (_opts, ctx, [name]) => (await import('./commands/profile.js')).runProfileShow(name, ctx)));
   profile
     .command('remove')
     .description('remove a profile and its key')
     .argument('<name>')
+    .addHelpText('after', examples(['smile profile remove old-sandbox']))
     .action(action(async (_opts, ctx, [name]) => (await import('./commands/profile.js')).runProfileRemove(name!, ctx)));
 
   program
@@ -341,7 +353,8 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
       let target: Command | undefined = program;
       for (const word of words) target = target?.commands.find((sub) => sub.name() === word);
       if (!target) throw new UsageError(`No help for "${words.join(' ')}".`, { hint: `Topics: ${Object.keys(HELP_TOPICS).join(', ')}; or a command name (smile --help lists them).` });
-      ctx.io.stdout.write(target.helpInformation());
+      // outputHelp (not helpInformation): the examples added with addHelpText belong to the help too.
+      target.outputHelp();
       return 0;
     }));
 

@@ -1,7 +1,6 @@
 import { Output } from './output/output.js';
 import type { OutputStreams } from './output/output.js';
-import { SmileClient } from './smile/client.js';
-import type { SmileClientConfig } from './smile/client.js';
+import type { SmileClient, SmileClientConfig } from './smile/client.js';
 import type { Environment } from './register/pipeline.js';
 
 /** What main() is given: the process's streams and environment, or a test's. */

@@ -20,18 +20,24 @@ export function completionScript(shell: string, program: Command): string {
   const wordsFor = (entry: CommandWords) => [...entry.subcommands, ...entry.options, ...(entry.path.length > 0 ? globals : []), '--help'].join(' ');
   switch (shell) {
     case 'bash': {
+      // Command paths are plain words (no quotes or |), so they are matched inside one |-separated list.
+      const known = `|${words.filter((entry) => entry.path.length > 0).map((entry) => entry.path.join(' ')).join('|')}|`;
       const cases = words.map((entry) => `    "${entry.path.join(' ')}") words="${wordsFor(entry)}" ;;`).join('\n');
       return `# smile completion for bash: source <(smile completion bash)
 _smile_complete() {
-  local cur path="" w
+  local cur cmdpath="" candidate w words
+  local known='${known}'
   cur="\${COMP_WORDS[COMP_CWORD]}"
   for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    case "$w" in -*) ;; *) if [ -z "$path" ]; then candidate="$w"; else candidate="$path $w"; fi
-      case " ${words.map((entry) => `"${entry.path.join(' ')}"`).join(' ')} " in *" \\"$candidate\\" "*) path="$candidate" ;; esac ;;
+    case "$w" in
+      -*) ;;
+      *)
+        if [ -z "$cmdpath" ]; then candidate="$w"; else candidate="$cmdpath $w"; fi
+        case "$known" in *"|$candidate|"*) cmdpath="$candidate" ;; esac
+        ;;
     esac
   done
-  local words
-  case "$path" in
+  case "$cmdpath" in
 ${cases}
   esac
   COMPREPLY=( $(compgen -W "$words" -- "$cur") )
@@ -42,19 +48,20 @@ complete -o default -F _smile_complete smile
     }
     case 'zsh': {
       const cases = words.map((entry) => `    "${entry.path.join(' ')}") reply=(${wordsFor(entry)}) ;;`).join('\n');
+      // Not "path": in zsh that is the array tied to PATH.
       return `#compdef smile
 # smile completion for zsh: source <(smile completion zsh)
 _smile() {
-  local path="" w candidate
+  local cmdpath="" w candidate
   for w in \${words[2,CURRENT-1]}; do
     [[ $w == -* ]] && continue
-    candidate=\${path:+$path }$w
+    candidate=\${cmdpath:+$cmdpath }$w
     case "$candidate" in
-${words.filter((entry) => entry.path.length > 0).map((entry) => `      "${entry.path.join(' ')}") path=$candidate ;;`).join('\n')}
+${words.filter((entry) => entry.path.length > 0).map((entry) => `      "${entry.path.join(' ')}") cmdpath=$candidate ;;`).join('\n')}
     esac
   done
   local -a reply
-  case "$path" in
+  case "$cmdpath" in
 ${cases}
   esac
   compadd -- $reply

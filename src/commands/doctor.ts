@@ -271,7 +271,10 @@ async function tlsHandshake(address: string, host: string, port: number, signal:
   const tls = await import('node:tls');
   const net = await import('node:net');
   return new Promise<string>((resolve, reject) => {
-    const socket = tls.connect({ host: address, port, ...(net.isIP(host) === 0 ? { servername: host } : {}), timeout: CONNECT_TIMEOUT_MS, signal });
+    const socket = tls.connect({ host: address, port, ...(net.isIP(host) === 0 ? { servername: host } : {}), timeout: CONNECT_TIMEOUT_MS });
+    const onAbort = () => socket.destroy(new Error('interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('close', () => signal.removeEventListener('abort', onAbort));
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
       const protocol = socket.getProtocol() ?? 'TLS';

@@ -1,6 +1,6 @@
 import { ApiError, AuthError, CancelledError, RefusedError, SmileCliError } from '../errors.js';
 import { lookupCode } from './codes.js';
-import { redactJson, redactUrl, scrubSecrets } from './redact.js';
+import { redactJson, redactText, redactUrl, scrubSecrets } from './redact.js';
 import { DEFAULT_RETRY, backoffDelayMs, isRetryableFailure, mayHaveTakenEffect, parseRetryAfter, sleep } from './retry.js';
 import type { AttemptFailure, RetryMode, RetryPolicy } from './retry.js';
 import { signedFields, verifySignature } from './sign.js';
@@ -262,7 +262,8 @@ function describeBody(body: string | Uint8Array | undefined): string {
 function describeText(text: string): string {
   const parsed = parseJson(text);
   if (parsed !== undefined) return JSON.stringify(redactJson(parsed));
-  return text.length > 300 ? `${text.slice(0, 300)}… (${text.length} chars)` : text;
+  const redacted = redactText(text);
+  return redacted.length > 300 ? `${redacted.slice(0, 300)}… (${redacted.length} chars)` : redacted;
 }
 
 function parseJson(text: string): unknown {

@@ -3,7 +3,7 @@
  * One table for `smile explain` and for every message register/status/bulk print.
  */
 
-export type CodeFamily = 'result' | 'error' | 'job_status' | 'http';
+export type CodeFamily = 'result' | 'error' | 'job_status' | 'http' | 's3';
 /** Which exit-code family an error code maps to (product.md). */
 export type CodeExit = 'auth' | 'refused' | 'api' | 'not_final' | 'ok';
 
@@ -28,6 +28,8 @@ const table: CodeInfo[] = [
   { code: '1210', family: 'result', title: 'Enroll User (human review)', meaning: 'Approved after a human review.', final: true, exit: 'ok', hint: 'Nothing to do.' },
   { code: '0840', family: 'result', title: 'Enroll User PASS - Machine Judgement', meaning: 'Approved by the machine (code seen only in third-party sources).', final: true, exit: 'ok', hint: 'Nothing to do.', unverified: true },
   { code: '0841', family: 'result', title: 'Enroll User FAIL', meaning: 'Rejected (code seen only in third-party sources).', final: true, exit: 'refused', hint: 'Take a new selfie and register again with a new job id.', unverified: true },
+  { code: '0820', family: 'result', title: 'Authenticate User Machine Judgement - PASS', meaning: 'A SmartSelfie authentication (job type 2) matched the registered selfie (code seen only in third-party sources).', final: true, exit: 'ok', hint: 'Nothing to do; smile itself only registers (job type 4).', unverified: true },
+  { code: '0821', family: 'result', title: 'Images did not match', meaning: 'A SmartSelfie authentication (job type 2) did not match the registered selfie (code seen only in third-party sources).', final: true, exit: 'refused', hint: 'Check it is the same person; if the registered selfie is poor, register again with --allow-re-enroll.', unverified: true },
   { code: '0907', family: 'result', title: 'FAIL - Possible Spoof - Strict Setting', meaning: 'The liveness check suspects a photo of a photo, a screen or a mask.', final: true, exit: 'refused', hint: 'Capture the person live, with liveness frames (--liveness), not a photo of a photo.' },
   { code: '0903', family: 'result', title: 'Zip Corrupt', meaning: 'Smile ID could not open the uploaded zip.', final: true, exit: 'refused', hint: 'Register again with a new job id; if it repeats, report a bug in smile with --debug output.' },
   { code: '0001', family: 'result', title: 'Selfie image unusable', meaning: 'The selfie was corrupt or missing from the zip.', final: true, exit: 'refused', hint: 'Run `smile selfie check FILE` and register again with a usable selfie.' },
@@ -57,7 +59,11 @@ const table: CodeInfo[] = [
   // job_status codes (§5.2).
   { code: '2302', family: 'job_status', title: 'Job status returned', meaning: 'The job_status call succeeded (seen on complete jobs).', final: true, exit: 'ok', hint: 'Nothing to do.' },
   { code: '2314', family: 'job_status', title: 'No zip file received', meaning: 'The job exists but its zip never arrived (the upload was interrupted).', final: false, exit: 'not_final', hint: 'Register again with the same --job-id: smile resumes the upload (retry flag); or wait if an upload is still running.' },
+  { code: '2303', family: 'job_status', title: 'Job not found (emulator)', meaning: "The emulator's answer to job_status for a job it does not know; the real API's answer is not documented.", final: true, exit: 'refused', hint: 'Check --user-id and --job-id: both must match the job register printed.', unverified: true },
   // HTTP statuses the tool can meet.
+  { code: '400', family: 'http', title: 'Bad Request', meaning: 'The API refused the request as malformed; Smile ID puts the reason in a 22xx code.', final: true, exit: 'refused', hint: 'Look up the 22xx code in the message with `smile explain CODE`; run with --debug to see the answer.' },
+  { code: '401', family: 'http', title: 'Unauthorized', meaning: 'The API refused the credentials (Smile ID answers 2205 in the body).', final: true, exit: 'auth', hint: 'Check the API key, partner id, environment and clock with `smile doctor`.' },
+  { code: '404', family: 'http', title: 'Not Found', meaning: 'The URL does not exist: usually a base URL without /v1, or not a Smile ID server.', final: true, exit: 'api', hint: 'Check --base-url / SMILE_BASE_URL: the v1 base including /v1 (e.g. https://testapi.smileidentity.com/v1).' },
   { code: '403', family: 'http', title: 'Forbidden (upload URL)', meaning: 'The pre-signed upload URL refused the zip: expired, or the content type did not match.', final: false, exit: 'api', hint: 'Run again with the same --job-id: smile asks for a fresh upload URL.' },
   { code: '408', family: 'http', title: 'Request Timeout', meaning: 'The server gave up waiting for the request.', final: false, exit: 'api', hint: 'Retried automatically; if it persists check your network.' },
   { code: '429', family: 'http', title: 'Too Many Requests', meaning: 'Rate limited; Retry-After says when to try again.', final: false, exit: 'api', hint: 'Retried automatically after Retry-After; for bulk lower --rate or --concurrency.' },
@@ -65,13 +71,18 @@ const table: CodeInfo[] = [
   { code: '502', family: 'http', title: 'Bad Gateway', meaning: 'A proxy could not reach Smile ID.', final: false, exit: 'api', hint: 'Retried automatically; try again later if it persists.' },
   { code: '503', family: 'http', title: 'Service Unavailable', meaning: 'Smile ID is overloaded or down for maintenance.', final: false, exit: 'api', hint: 'Retried automatically; try again later.' },
   { code: '504', family: 'http', title: 'Gateway Timeout', meaning: 'A proxy timed out waiting for Smile ID.', final: false, exit: 'api', hint: 'Retried automatically; the request may have landed: smile checks before re-sending.' },
+  // S3 errors of the zip PUT to the pre-signed upload URL (XML <Code>).
+  { code: 'AccessDenied', family: 's3', title: 'Access Denied (upload URL)', meaning: 'The pre-signed upload URL has expired or is not valid for this object.', final: false, exit: 'api', hint: 'Run again with the same --job-id: smile asks for a fresh upload URL (retry flag).' },
+  { code: 'SignatureDoesNotMatch', family: 's3', title: 'Signature does not match (upload URL)', meaning: 'The upload URL was changed, or the PUT used another Content-Type than the URL was signed for.', final: false, exit: 'api', hint: 'Run again with the same --job-id; if it repeats, a proxy may rewrite the request: report a bug with --debug output.' },
+  { code: 'RequestTimeTooSkewed', family: 's3', title: 'Request time too skewed (upload URL)', meaning: "The storage server found this machine's clock too far off.", final: false, exit: 'auth', hint: 'Synchronise the system clock (`smile doctor` shows the skew), then run again with the same --job-id.' },
+  { code: 'EntityTooLarge', family: 's3', title: 'Upload too large', meaning: 'The zip was larger than the storage server accepts.', final: true, exit: 'refused', hint: 'Send fewer or smaller liveness frames; smile already shrinks the selfie.' },
 ];
 
-const byCode = new Map(table.map((entry) => [entry.code, entry]));
+const byCode = new Map(table.map((entry) => [entry.code.toLowerCase(), entry]));
 
-/** The table entry for a code (`"2209"`, `"0810"`, `"429"`), or undefined when unknown. */
+/** The table entry for a code (`"2209"`, `"0810"`, `"429"`, `"AccessDenied"`), or undefined when unknown. */
 export function lookupCode(code: string): CodeInfo | undefined {
-  return byCode.get(code.trim());
+  return byCode.get(code.trim().toLowerCase());
 }
 
 export function allCodes(): readonly CodeInfo[] {

@@ -37,6 +37,23 @@ export function redactJson(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/**
+ * XML error bodies of S3-style storage (the zip PUT) echo what was signed: `<SignatureProvided>`,
+ * `<StringToSign>`, `<CanonicalRequest>` and the access key id. Their content is replaced.
+ */
+const XML_SECRET_ELEMENTS = ['SignatureProvided', 'StringToSign', 'StringToSignBytes', 'CanonicalRequest', 'CanonicalRequestBytes', 'AWSAccessKeyId', 'Signature', 'X-Amz-Signature'];
+
+/** A non-JSON answer (S3 XML, HTML) for a trace: signing material and URL secrets replaced. */
+export function redactText(text: string): string {
+  let out = text;
+  for (const element of XML_SECRET_ELEMENTS) {
+    out = out.replace(new RegExp(`<${element}>[\\s\\S]*?</${element}>`, 'g'), `<${element}>${REDACTED}</${element}>`);
+  }
+  out = out.replace(/https?:\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
+  // Query parameters of pre-signed URLs also appear HTML-escaped (`&amp;X-Amz-Signature=…`).
+  return out.replace(/\b(x-amz-signature|x-amz-credential|x-amz-security-token|signature|awsaccesskeyid)=[^&\s"'<>]+/gi, (_match, key: string) => `${key}=${REDACTED}`);
+}
+
 /** Remove every occurrence of the given secrets from a text (last line of defence for traces). */
 export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
