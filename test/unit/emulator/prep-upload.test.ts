@@ -32,15 +32,26 @@ describe('POST /v1/upload: success', () => {
   it('counts up smile_job_id and keeps the prep-upload body without the signature', async () => {
     const a = ids();
     const b = ids();
-    const first = await prepUpload(emu, { ...a, extra: { use_enrolled_image: true } });
+    const first = await prepUpload(emu, a);
     const second = await prepUpload(emu, b);
     expect(Number(second.body.smile_job_id)).toBe(Number(first.body.smile_job_id) + 1);
     const job = emu.state.jobs.get(a.jobId);
-    expect(job?.useEnrolledImage).toBe(true);
     expect(job?.prepUploads).toHaveLength(1);
     expect(job?.prepUploads[0]).not.toHaveProperty('signature');
-    expect(job?.prepUploads[0]).toMatchObject({ smile_client_id: emu.partnerId, file_name: 'selfie.zip', use_enrolled_image: true });
+    expect(job?.prepUploads[0]).toMatchObject({ smile_client_id: emu.partnerId, file_name: 'selfie.zip' });
     expect(emu.state.prepUploadCount(a.userId, a.jobId)).toBe(1);
+  });
+
+  it('use_enrolled_image: 2216 without a photo on file, accepted (and stored) for an enrolled user', async () => {
+    const a = ids();
+    const refused = await prepUpload(emu, { ...a, extra: { use_enrolled_image: true } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: '2216' });
+    await register(emu, { userId: a.userId, jobId: `${a.jobId}-first` });
+    const again = { userId: a.userId, jobId: `${a.jobId}-again` };
+    const accepted = await prepUpload(emu, { ...again, extra: { use_enrolled_image: true, allow_new_enroll: true } });
+    expect(accepted.status).toBe(200);
+    expect(emu.state.jobs.get(again.jobId)).toMatchObject({ useEnrolledImage: true });
   });
 
   it('accepts a gzip-encoded body', async () => {
