@@ -27,11 +27,13 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
     return ExitCode.ok;
   }
   const commander = await import('commander');
+  // The thresholds belong in `smile selfie check --help`; only selfie runs load the rules for them.
+  const selfieHelp = argv.includes('selfie') ? (await import('./selfie/rules.js')).SELFIE_THRESHOLDS_HELP : '';
   const { signal, dispose } = interruptSignal(io.signal);
   let handler: { run: Handler; globals: GlobalOptions } | undefined;
   const program = buildProgram(io, (run, command) => {
     handler = { run, globals: globalsOf(command) };
-  }, commander);
+  }, commander, selfieHelp);
   const wantsJson = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -115,7 +117,7 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
-export function buildProgram(io: CliIo, select: (run: Handler, command: Command) => void, { Command, Option }: Pick<Commander, 'Command' | 'Option'>): Command {
+export function buildProgram(io: CliIo, select: (run: Handler, command: Command) => void, { Command, Option }: Pick<Commander, 'Command' | 'Option'>, selfieHelp = ''): Command {
   const program = new Command('smile');
   program
     .description('Register (enroll) people with Smile ID SmartSelfie™ Authentication.')
@@ -222,7 +224,7 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .description('check selfie files with sharp; exit 4 if any has an error')
     .argument('<files...>', 'image files')
     .option('--liveness', 'check as liveness frames (smaller size limits)')
-    .addHelpText('after', () => `${examples(['smile selfie check face.jpg', 'smile selfie check photos/*.jpg --json'])}\n${selfieThresholdsHelp()}`)
+    .addHelpText('after', () => `${examples(['smile selfie check face.jpg', 'smile selfie check photos/*.jpg --json'])}\n${selfieHelp}`)
     .action(action<{ liveness?: boolean }>(async (opts, ctx, files) => {
       const { runSelfieCheck } = await import('./selfie/commands.js');
       return runSelfieCheck(files, { json: ctx.globals.json, color: ctx.out.color, kind: opts.liveness ? 'liveness' : 'selfie' }, ctx.io);
@@ -361,7 +363,4 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
   return program;
 }
 
-function selfieThresholdsHelp(): string {
-  // Read lazily: only `smile selfie check --help` pays for it.
-  return 'Thresholds: see below.';
-}
+
