@@ -1,11 +1,10 @@
 /**
- * End to end: the packaged binary (`node bin/smile.js`, built into dist/) in a child process with an
+ * End to end: the packaged binary (`node bin/smile.js`, dist/ built by npm ci or test/global-setup.ts) in a child process with an
  * isolated HOME and config dir, NO_COLOR and no CI variables — one happy path per command family
  * and one run per exit code. The bulk of the behaviour is tested in-process (test/cli, test/unit).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,28 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SELFIE = 'fixtures/selfies/demo.jpg';
-
-/** The newest modification time under a directory. */
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** Build dist/ when it is missing or older than src/ (dist/ is git-ignored). */
-function ensureBuilt(): void {
-  const cli = join(ROOT, 'dist', 'cli.js');
-  if (existsSync(cli) && statSync(cli).mtimeMs >= newest(join(ROOT, 'src'))) return;
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (error) {
-    // tsc still emits on type errors (someone else's file mid-edit); only a missing build is fatal.
-    if (!existsSync(cli)) throw error;
-  }
-}
 
 let home: string;
 const outputs: string[] = [];
@@ -106,7 +83,6 @@ let slow: Emulator | undefined;
 let fast: Emulator | undefined;
 
 beforeAll(async () => {
-  ensureBuilt();
   home = await mkdtemp(join(tmpdir(), 'smile-e2e-'));
   [slow, fast] = await Promise.all([startEmulatorProcess(60_000), startEmulatorProcess(100)]);
 }, 180_000);
