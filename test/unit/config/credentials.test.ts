@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   credentialsFileMode,
   getApiKey,
@@ -11,32 +10,13 @@ import {
   setApiKey,
 } from '../../../src/config/credentials.js';
 import { AuthError, UsageError } from '../../../src/errors.js';
+import { tempDir as makeTempDir, caught, leaks } from './helpers.js';
 
 const posix = process.platform !== 'win32';
 const MARKER = 'KEY-MARKER-7f3a9c1e-credentials';
-const temps: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'smile-creds-'));
-  temps.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
-});
+const tempDir = () => makeTempDir('smile-creds-');
 
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
-function leaks(error: unknown, secret: string): boolean {
-  const e = error as { message?: string; hint?: string; details?: unknown; code?: string; stack?: string; cause?: unknown };
-  return [e.message, e.hint, JSON.stringify(e.details ?? null), e.code, e.stack, String(e.cause ?? '')].some((text) => text?.includes(secret));
-}
 
 describe('credentials file', () => {
   it('stores, reads, replaces and removes keys per profile', async () => {

@@ -1,19 +1,11 @@
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configDir, ensureConfigDir, platformConfigDir, resolveConfigPaths } from '../../../src/config/paths.js';
+import { tempDir as makeTempDir } from './helpers.js';
 
 const posix = process.platform !== 'win32';
-const temps: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'smile-paths-'));
-  temps.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
-});
+const tempDir = () => makeTempDir('smile-paths-');
 
 describe('config directory', () => {
   it('uses SMILE_CONFIG_DIR when set, made absolute', () => {

@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { getApiKey } from '../../../src/config/credentials.js';
 import {
   addProfileCommand,
@@ -13,32 +12,13 @@ import {
   useProfileCommand,
 } from '../../../src/config/profile-commands.js';
 import { AuthError, UsageError } from '../../../src/errors.js';
+import { tempDir as makeTempDir, caught, leaks } from './helpers.js';
 
 const posix = process.platform !== 'win32';
 const MARKER = 'KEY-MARKER-0ddba11-commands';
-const temps: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'smile-profile-cmd-'));
-  temps.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
-});
+const tempDir = () => makeTempDir('smile-profile-cmd-');
 
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
-function leaks(error: unknown, secret: string): boolean {
-  const e = error as { message?: string; hint?: string; details?: unknown; code?: string; stack?: string; cause?: unknown };
-  return [e.message, e.hint, JSON.stringify(e.details ?? null), e.code, e.stack, String(e.cause ?? '')].some((text) => text?.includes(secret));
-}
 
 describe('profile commands', () => {
   let dir: string;

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getApiKey, setApiKey } from '../../../src/config/credentials.js';
 import {
   addProfile,
@@ -13,26 +12,11 @@ import {
   useProfile,
 } from '../../../src/config/profiles.js';
 import { AuthError, UsageError } from '../../../src/errors.js';
+import { tempDir as makeTempDir, caught } from './helpers.js';
 
 const posix = process.platform !== 'win32';
-const temps: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'smile-profiles-'));
-  temps.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
-});
+const tempDir = () => makeTempDir('smile-profiles-');
 
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('profiles', () => {
   it('adds profiles; the first becomes current; use switches; list is sorted', async () => {

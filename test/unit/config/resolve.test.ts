@@ -1,39 +1,20 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { setApiKey } from '../../../src/config/credentials.js';
 import { addProfile } from '../../../src/config/profiles.js';
 import { type ResolvedSettings, type SettingsFlags, resolveSettings } from '../../../src/config/resolve.js';
 import { AuthError, UsageError } from '../../../src/errors.js';
+import { tempDir as makeTempDir, caught, leaks } from './helpers.js';
 
 const MARKER = 'KEY-MARKER-51c0ffee-resolve';
 const SANDBOX = 'https://testapi.smileidentity.com/v1';
 const PRODUCTION = 'https://api.smileidentity.com/v1';
 
-const temps: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'smile-resolve-'));
-  temps.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
-});
+const tempDir = () => makeTempDir('smile-resolve-');
 
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
-function leaks(error: unknown, secret: string): boolean {
-  const e = error as { message?: string; hint?: string; details?: unknown; code?: string; stack?: string; cause?: unknown };
-  return [e.message, e.hint, JSON.stringify(e.details ?? null), e.code, e.stack, String(e.cause ?? '')].some((text) => text?.includes(secret));
-}
 
 describe('resolveSettings with profiles', () => {
   let dir: string;
