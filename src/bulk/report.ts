@@ -1,0 +1,180 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { csvLine } from './csv.js';
+import type { RowResult } from './row.js';
+import type { InputFormat } from './rows.js';
+
+export type ReportFormat = 'csv' | 'jsonl';
+
+/** `--report PATH`: CSV or JSONL by extension. */
+export function reportFormatOf(path: string, flag: string): ReportFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  throw new UsageError(`${flag} ${path}: the name must end in .csv or .jsonl (that picks the format).`);
+}
+
+/** Columns of a CSV report: one line per input row. */
+export const REPORT_COLUMNS = ['line', 'user_id', 'job_id', 'smile_job_id', 'outcome', 'ok', 'retryable', 'result_code', 'result_text', 'reason', 'error_code', 'warnings'] as const;
+
+/** Buffered appends to a file we own for this run (the journal, not this, is the crash-safe record). */
+class BufferedFile {
+  #fd: number;
+  #buffer: string[] = [];
+  #size = 0;
+
+  constructor(path: string) {
+    try {
+      this.#fd = openSync(path, 'w', 0o644);
+    } catch (error) {
+      throw new UsageError(`Cannot write ${path}: ${(error as Error).message}.`, { hint: 'Pick a path in a directory you can write to.' });
+    }
+  }
+
+  write(text: string): void {
+    this.#buffer.push(text);
+    this.#size += text.length;
+    if (this.#size >= 64 * 1024) this.flush();
+  }
+
+  flush(): void {
+    if (this.#buffer.length === 0) return;
+    writeSync(this.#fd, this.#buffer.join(''));
+    this.#buffer = [];
+    this.#size = 0;
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.#fd);
+  }
+}
+
+/**
+ * `--report`: one line per input row with its outcome and ids, in the order rows finish (the
+ * `line` field gives the input order). JSONL lines are the full registration document; CSV
+ * lines are flat, with every cell neutralised against spreadsheet formula injection.
+ */
+export class ReportWriter {
+  readonly path: string;
+  readonly format: ReportFormat;
+  #file: BufferedFile;
+
+  constructor(path: string) {
+    this.path = path;
+    this.format = reportFormatOf(path, '--report');
+    this.#file = new BufferedFile(path);
+    if (this.format === 'csv') this.#file.write(csvLine(REPORT_COLUMNS));
+  }
+
+  write(result: RowResult): void {
+    if (this.format === 'jsonl') {
+      this.#file.write(`${JSON.stringify(result.doc)}\n`);
+      return;
+    }
+    const doc = result.doc;
+    const cell = (key: string): string | number | boolean | null => {
+      const value = doc[key];
+      if (Array.isArray(value)) return value.join(';');
+      return value === undefined || value === null ? null : typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean);
+    };
+    this.#file.write(csvLine(REPORT_COLUMNS.map(cell)));
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}
+
+/** Re-point a path written relative to one directory so it works relative to another. */
+export function rebasePath(path: string, fromDir: string, toDir: string): string {
+  if (path === '' || isAbsolute(path) || resolve(fromDir) === resolve(toDir)) return path;
+  return relative(toDir, resolve(fromDir, path));
+}
+
+function rebaseList(value: string, fromDir: string, toDir: string): string {
+  return value
+    .split(';')
+    .map((item) => (item.trim() === '' ? item : rebasePath(item.trim(), fromDir, toDir)))
+    .join(';');
+}
+
+/**
+ * `--rejects`: the rows that did not end as asked, in the input's own format plus a `reason`,
+ * ready to re-run: selfie paths are re-pointed from the input's directory to the rejects
+ * file's, and a row whose job may exist at Smile ID (a retryable failure after its prep upload)
+ * carries that job_id, so a re-run can never give the user a second job.
+ */
+export class RejectsWriter {
+  readonly path: string;
+  readonly format: InputFormat;
+  #file: BufferedFile;
+  #columns: string[];
+  #fromDir: string;
+  #toDir: string;
+  #count = 0;
+
+  constructor(path: string, options: { format: InputFormat; columns: readonly string[] | undefined; inputDir: string }) {
+    this.path = path;
+    this.format = options.format;
+    this.#fromDir = options.inputDir;
+    this.#toDir = dirname(resolve(path));
+    this.#file = new BufferedFile(path);
+    const columns = [...(options.columns ?? [])];
+    if (this.format === 'csv') {
+      if (!columns.includes('job_id')) columns.push('job_id');
+      if (!columns.includes('reason')) columns.push('reason');
+      this.#file.write(csvLine(columns));
+    }
+    this.#columns = columns;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  write(result: RowResult): void {
+    if (result.status === 'ok') return;
+    this.#count++;
+    const reason = result.reason ?? result.outcome;
+    const pinnedJob = result.status === 'retryable' ? result.jobId : undefined;
+    if (this.format === 'csv') {
+      const fields = Array.isArray(result.raw) ? [...result.raw] : [];
+      const cells = this.#columns.map((column, index) => {
+        const value = fields[index] ?? '';
+        if (column === 'selfie') return rebasePath(value.trim(), this.#fromDir, this.#toDir);
+        if (column === 'liveness') return rebaseList(value, this.#fromDir, this.#toDir);
+        if (column === 'job_id') return pinnedJob ?? value;
+        if (column === 'reason') return reason;
+        return value;
+      });
+      // Fields past the header (a malformed row) are kept after the known columns.
+      if (fields.length > this.#columns.length) cells.push(...fields.slice(this.#columns.length));
+      this.#file.write(csvLine(cells));
+      return;
+    }
+    let object: Record<string, unknown>;
+    if (typeof result.raw === 'string') object = { _unparsed: result.raw };
+    else if (Array.isArray(result.raw)) object = {};
+    else {
+      object = { ...result.raw };
+      for (const key of Object.keys(object)) {
+        const value = object[key];
+        const name = key.trim().toLowerCase();
+        if (name === 'selfie' && typeof value === 'string') object[key] = rebasePath(value.trim(), this.#fromDir, this.#toDir);
+        if (name === 'liveness') {
+          if (typeof value === 'string') object[key] = rebaseList(value, this.#fromDir, this.#toDir);
+          else if (Array.isArray(value)) object[key] = value.map((item) => (typeof item === 'string' ? rebasePath(item.trim(), this.#fromDir, this.#toDir) : item));
+        }
+      }
+    }
+    if (pinnedJob) object['job_id'] = pinnedJob;
+    object['reason'] = reason;
+    this.#file.write(`${JSON.stringify(object)}\n`);
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}
