@@ -200,14 +200,7 @@ export class BulkScheduler {
       this.#workers.release();
     };
     const options = this.#options;
-    // A signal of the row's own: the client composes one per request with AbortSignal.any, and
-    // Node keeps a WeakRef to each in the source signal until that source dies. Handing it the
-    // run's signal would grow by a few WeakRefs per row for the whole run (memory not flat).
-    const rowController = new AbortController();
-    const forwardAbort = () => rowController.abort(this.#signal.reason);
-    if (this.#signal.aborted) forwardAbort();
-    else this.#signal.addEventListener('abort', forwardAbort, { once: true });
-    const deps: SchedulerDeps = { ...this.#deps, signal: rowController.signal };
+    const deps = this.#deps;
     let warnings: string[] = [];
     try {
       for (let round = 0; ; round++) {
@@ -266,7 +259,6 @@ export class BulkScheduler {
       if (!(error instanceof CancelledError) && !this.#signal.aborted) this.#stop(error);
       else this.#interrupted++;
     } finally {
-      this.#signal.removeEventListener('abort', forwardAbort);
       releaseWorker();
     }
   }

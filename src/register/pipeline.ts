@@ -79,7 +79,8 @@ export async function loadImages(request: RegistrationRequest, deps: Pick<Regist
   if (failed.length > 0) {
     const first = failed[0]!;
     const firstError = first.findings.find((finding) => finding.severity === 'error');
-    throw new InputError(`${first.path}: ${firstError?.message ?? 'the image failed its checks'}${failed.length > 1 ? ` (and ${failed.length - 1} more file(s))` : ''}. Nothing was sent.`, {
+    const reason = (firstError?.message ?? 'the image failed its checks').replace(/\.$/, '');
+    throw new InputError(`${first.path}: ${reason}${failed.length > 1 ? ` (and ${failed.length - 1} more file(s))` : ''}. Nothing was sent.`, {
       code: firstError?.code ?? 'selfie_invalid',
       hint: 'Run `smile selfie check FILE` for every finding; fix or replace the image and run again.',
       details: { files: reports },

@@ -214,8 +214,7 @@ export class SmileClient {
       let failure: AttemptFailure;
       let reason: string;
       try {
-        const response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
-        const text = await response.text();
+        const { response, text } = await fetchWithTimeout(url, { method, headers, ...(body === undefined ? {} : { body }) }, signal, timeoutMs);
         this.#trace(`← ${response.status} ${method} ${redactUrl(url)} (${Math.round(performance.now() - started)} ms) ${describeText(text)}`);
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
         if (response.status === 429) this.#config.onRateLimited?.(retryAfterMs ?? 1000);
@@ -250,6 +249,25 @@ export class SmileClient {
 
   #trace(line: string): void {
     if (this.#config.trace) this.#config.trace(scrubSecrets(line, [this.#apiKey]));
+  }
+}
+
+/**
+ * One attempt: the caller's signal and a timeout, joined by a controller of the attempt's own.
+ * Listener and timer are removed when the attempt ends (AbortSignal.any on a long-lived signal
+ * keeps a reference per request in Node 20, which grows the heap of long bulk runs).
+ */
+async function fetchWithTimeout(url: string, init: RequestInit, signal: AbortSignal, timeoutMs: number): Promise<{ response: Response; text: string }> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal.reason);
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer in ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const response = await fetch(url, { ...init, signal: controller.signal });
+    return { response, text: await response.text() };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
