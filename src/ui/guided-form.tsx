@@ -87,6 +87,17 @@ export function GuidedForm({ profiles, fixedProfile, preselect, fallbackEnvironm
     }
   });
 
+  // A paste or a barcode scanner delivers "text⏎" in one chunk: the input sees the newline as a
+  // character, not as Enter. Treat it as Enter on the text before it.
+  const pasted = (value: string, set: (value: string) => void, submit: (value: string) => void) => {
+    const newline = value.search(/[\r\n]/);
+    if (newline < 0) set(value);
+    else {
+      set(value.slice(0, newline));
+      submit(value.slice(0, newline));
+    }
+  };
+
   const submitUserId = (value: string) => {
     const trimmed = value.trim();
     if (trimmed === '') {
@@ -143,13 +154,13 @@ export function GuidedForm({ profiles, fixedProfile, preselect, fallbackEnvironm
       {step !== 'profile' ? (
         <Text>
           <Text color="gray">User id: </Text>
-          {step === 'userId' ? <TextInput value={userId} onChange={setUserId} onSubmit={submitUserId} placeholder="e.g. customer-1042" /> : <Text>{userId}</Text>}
+          {step === 'userId' ? <TextInput value={userId} onChange={(value) => pasted(value, setUserId, submitUserId)} onSubmit={submitUserId} placeholder="e.g. customer-1042" /> : <Text>{userId}</Text>}
         </Text>
       ) : null}
       {step === 'selfie' || (step !== 'profile' && step !== 'userId') ? (
         <Text>
           <Text color="gray">Selfie: </Text>
-          {step === 'selfie' ? <TextInput value={selfie} onChange={setSelfie} onSubmit={submitSelfie} placeholder="path to a JPEG or PNG" /> : <Text>{selfie}</Text>}
+          {step === 'selfie' ? <TextInput value={selfie} onChange={(value) => pasted(value, setSelfie, submitSelfie)} onSubmit={submitSelfie} placeholder="path to a JPEG or PNG" /> : <Text>{selfie}</Text>}
         </Text>
       ) : null}
       {checking ? <Text color="gray">Checking the selfie…</Text> : null}

@@ -109,6 +109,16 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
     expect(form.result()).toBeUndefined();
   });
 
+  it('takes pasted or scanned text that ends in a newline as Enter', async () => {
+    const form = mount({ fixedProfile: 'sandbox' });
+    await until(form.lastFrame, /User id/);
+    form.stdin.write('scan-0042\r');
+    await until(form.lastFrame, /Selfie/);
+    expect(plain(form.lastFrame())).toContain('User id: scan-0042');
+    form.stdin.write('fixtures/selfies/demo.jpg\n');
+    await until(form.lastFrame, /already registered/);
+  });
+
   it('refuses an empty user id', async () => {
     const form = mount({ profiles: [] });
     await until(form.lastFrame, /User id/);
