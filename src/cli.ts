@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliIo, GlobalOptions, RunContext } from './context.js';
-import { ExitCode, UsageError } from './errors.js';
+import { ExitCode, UsageError, isSmileCliError } from './errors.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -39,15 +39,14 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     dispose();
-    if (error instanceof commander.CommanderError) {
-      if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
-      const { Output } = await import('./output/output.js');
-      const out = new Output(io, { json: wantsJson, quiet: false, color: false });
-      const message = error.message.replace(/^error:\s*/i, '');
-      out.error(new UsageError(capitalise(message), { hint: 'See `smile --help` or `smile <command> --help`.' }), { debug: false });
-      return ExitCode.usage;
-    }
-    throw error;
+    if (error instanceof commander.CommanderError && (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')) return ExitCode.ok;
+    // Parse-time failures (commander's own, or a typed error from an option parser such as
+    // --concurrency abc) get the same rendering as any other error: message, hint, exit code.
+    const { Output } = await import('./output/output.js');
+    const out = new Output(io, { json: wantsJson, quiet: false, color: false });
+    const shown = error instanceof commander.CommanderError ? new UsageError(capitalise(error.message.replace(/^error:\s*/i, '')), { hint: 'See `smile --help` or `smile <command> --help`.' }) : error;
+    out.error(shown, { debug: argv.includes('--debug') });
+    return isSmileCliError(shown) ? shown.exitCode : ExitCode.bug;
   }
   if (!handler) {
     dispose();

@@ -205,6 +205,8 @@ describe('smile register (non-TTY, env credentials)', () => {
     [['register', '--user-id', 'u', '--selfie', SELFIE, '--use-enrolled-image'], /do not go together/],
     [['register', '--user-id', 'u', '--selfie', SELFIE, '--bogus'], /unknown option/i],
     [['regster'], /register/],
+    [['bulk', 'rows.csv', '--concurrency', 'abc'], /whole number/],
+    [['emulator', '--port', '-5'], /whole number/],
   ])('usage errors exit 2: %j', async (argv, message) => {
     const run = await runCli([...argv, '--json'], { env: envFor(emulator) });
     expect(run.code).toBe(2);
