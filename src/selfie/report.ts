@@ -53,15 +53,8 @@ export function renderSelfieReports(reports: readonly SelfieReport[], opts: Rend
 
 export interface SelfieReportsJson {
   ok: boolean;
-  files: Array<{
-    path: string;
-    ok: boolean;
-    format: string | null;
-    width: number | null;
-    height: number | null;
-    bytes: number;
-    findings: Array<{ code: string; severity: 'error' | 'warning'; message: string }>;
-  }>;
+  /** One SelfieReport per file, in input order (the same shape, copied field by field). */
+  files: SelfieReport[];
 }
 
 /** The `--json` document of `smile selfie check`: exactly `{ok, files: [{path, ok, format, width, height, bytes, findings}]}`. */
