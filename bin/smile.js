@@ -2,6 +2,13 @@
 // Tiny on purpose: enable the compile cache, then hand over to the built CLI.
 import module from 'node:module';
 module.enableCompileCache?.();
+// `smile … | head` closes the pipe early: stop quietly instead of dying on EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 try {
   const { main } = await import('../dist/cli.js');
   process.exitCode = await main(process.argv.slice(2));
