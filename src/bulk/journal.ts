@@ -229,9 +229,16 @@ export class JournalWriter implements JournalSink {
       handle = await open(path, 'wx', 0o600);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      // A 0-byte journal (a crash or full disk right after creating it) holds no pin, so nothing
+      // can be sent twice by starting it afresh; reading treats it as absent too.
+      if (code === 'EEXIST' && (await stat(path).then((info) => info.size === 0, () => false))) return JournalWriter.#fresh(path, header, await open(path, 'w', 0o600));
       if (code === 'EEXIST') throw new UsageError(`The journal ${path} already exists.`, { code: 'journal_exists', hint: 'Run again with --resume to finish that run, or pass --journal NEW to start a separate one.' });
       throw journalError(path, error);
     }
+    return JournalWriter.#fresh(path, header, handle);
+  }
+
+  static async #fresh(path: string, header: JournalHeader, handle: FileHandle): Promise<JournalWriter> {
     const writer = new JournalWriter(path, handle);
     await writer.append(header);
     syncDirectory(path);

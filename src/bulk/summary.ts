@@ -60,6 +60,8 @@ export function bulkExitCode(tally: BulkTally, options: { interrupted: boolean; 
   if (tally.done > 0 && tally.outcomes.invalid === tally.done) return ExitCode.input;
   if (tally.retryable > 0) return ExitCode.api;
   if (tally.failed > 0) return ExitCode.refused;
+  // A backstop: success only when every input row has a result (none silently missing).
+  if (tally.done < options.rowsInInput) return ExitCode.api;
   return ExitCode.ok;
 }
 

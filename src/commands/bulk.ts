@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline/promises';
 import type { RunContext, SmileConnection } from '../context.js';
@@ -53,6 +54,23 @@ function checkOptions(opts: BulkOptions): { timeoutMs: number; shard: ReturnType
 }
 
 /**
+ * The input, report, rejects and journal must be four different files: writing a report over the
+ * input (`smile bulk rejects.csv --rejects rejects.csv`) would empty it while it is still being read.
+ */
+async function checkDistinctPaths(paths: [string, string | undefined][]): Promise<void> {
+  const seen = new Map<string, string>();
+  for (const [label, path] of paths) {
+    if (path === undefined || path === '-') continue;
+    const absolute = resolve(path);
+    // realpath of the file, or of its directory for a file not written yet (symlinks, ../ tricks).
+    const real = await realpath(absolute).catch(async () => join(await realpath(dirname(absolute)).catch(() => dirname(absolute)), basename(absolute)));
+    const other = seen.get(real);
+    if (other) throw new UsageError(`${label} and ${other} are the same file (${path}).`, { hint: 'Write the report, rejects and journal to files of their own: the input is read while they are written.' });
+    seen.set(real, label);
+  }
+}
+
+/**
  * `smile bulk FILE|-`: many registrations from CSV or JSONL, with a journal that makes a crash
  * resumable (every row exactly once), a shared rate limit and 429 pause, decoupled submission
  * and waiting, a report and a rejects file. Returns product.md's bulk exit code.
@@ -72,6 +90,12 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
     throw new UsageError('Rows from stdin need --journal PATH: the journal is what lets a crashed run finish without sending a row twice.', { hint: 'e.g. … | smile bulk - --format csv --journal import.smile-journal.jsonl' });
   }
   const prescan = await prescanInput(input, shard);
+  await checkDistinctPaths([
+    ['the input', input.path],
+    ['--report', opts.report],
+    ['--rejects', opts.rejects],
+    ['--journal', opts.journal],
+  ]);
   if (prescan.allRows === 0) throw new InputError(`${input.display} has no rows${input.format === 'csv' ? ' under its header' : ''}.`, { code: 'no_rows', hint: 'Add one line per person to register (user_id, selfie, …).' });
 
   // The journal: a new one, or with --resume the one of this very input.
@@ -178,6 +202,7 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
   const dryTasks = new Set<Promise<void>>();
   let interrupted = false;
   let fatal: unknown;
+  let dryError: unknown;
   try {
     for await (const record of records) {
       if (ctx.signal.aborted) {
@@ -199,8 +224,14 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
       if (entry && entry.userId !== check.row.userId && journalPath) throw journalRowMismatch(journalPath, record.line, entry);
       if (dryRun) {
         await dryChecks.acquire(runSignal);
+        // Handled where it is made: a task that fails while the loop still awaits the next record
+        // (Ctrl-C cancels the selfie pool) must not become an unhandled rejection.
         const task = dryCheckRow(check.row, rowOptions, loadSelfie, environment)
           .then(emit)
+          .catch((error: unknown) => {
+            if (error instanceof CancelledError || ctx.signal.aborted) interrupted = true;
+            else dryError ??= error;
+          })
           .finally(() => {
             dryChecks.release();
             dryTasks.delete(task);
@@ -211,6 +242,7 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
       await scheduler!.add(check.row, entry);
     }
     await Promise.all([...dryTasks]);
+    if (dryError !== undefined) throw dryError;
     await scheduler?.drain();
   } catch (error) {
     if (error instanceof CancelledError || ctx.signal.aborted) {

@@ -3,7 +3,9 @@ import type { RunContext } from '../context.js';
 import { AuthError, InputError, UsageError } from '../errors.js';
 import { renderResultText } from '../output/result-text.js';
 import { registrationDocument } from '../register/pipeline.js';
+import { fetchWithTimeout } from '../smile/client.js';
 import { deriveOutcome } from '../smile/outcome.js';
+import { sleep } from '../smile/retry.js';
 import type { Outcome } from '../smile/outcome.js';
 import { verifySignature } from '../smile/sign.js';
 import type { JobStatusResponse, ResultObject } from '../smile/types.js';
@@ -350,19 +352,12 @@ async function forwardBody(url: string, body: string, stop: AbortSignal): Promis
   let failure = 'not attempted';
   for (const delay of FORWARD_DELAYS_MS) {
     if (delay > 0) {
-      const stopped = await new Promise<boolean>((resolve) => {
-        if (stop.aborted) return resolve(true);
-        const timer = setTimeout(() => resolve(false), delay);
-        stop.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve(true);
-        }, { once: true });
-      });
+      // The shared sleep removes its abort listener when it ends (a long-running listener must not leak them).
+      const stopped = await sleep(delay, stop).then(() => false, () => true);
       if (stopped) return `${failure}; stopped before the next attempt`;
     }
     try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'smile-callback-listen' }, body, signal: AbortSignal.any([stop, AbortSignal.timeout(FORWARD_TIMEOUT_MS)]) });
-      await response.arrayBuffer().catch(() => undefined);
+      const { response } = await fetchWithTimeout(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'smile-callback-listen' }, body }, stop, FORWARD_TIMEOUT_MS);
       if (response.ok) return undefined;
       failure = `HTTP ${response.status}`;
       // 4xx other than 408/429 will not change on a retry.

@@ -257,7 +257,7 @@ export class SmileClient {
  * Listener and timer are removed when the attempt ends (AbortSignal.any on a long-lived signal
  * keeps a reference per request in Node 20, which grows the heap of long bulk runs).
  */
-async function fetchWithTimeout(url: string, init: RequestInit, signal: AbortSignal, timeoutMs: number): Promise<{ response: Response; text: string }> {
+export async function fetchWithTimeout(url: string, init: RequestInit, signal: AbortSignal, timeoutMs: number): Promise<{ response: Response; text: string }> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
   const timer = setTimeout(() => controller.abort(new DOMException(`no answer in ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);

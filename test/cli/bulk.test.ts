@@ -183,6 +183,19 @@ describe('smile bulk', () => {
     for (const job of emulator.state.jobs.values()) expect(job.prepUploads).toHaveLength(1);
   });
 
+  it('refuses a report, rejects or journal path that is the input (it would be emptied while read)', async () => {
+    const file = await writeCsv(ws, 'same.csv', userIds(3, 'same'));
+    const before = await readFile(file, 'utf8');
+    for (const flag of ['--rejects', '--report', '--journal']) {
+      const run = await runCli(['bulk', file, '--dry-run', flag, file, '--json'], { env: envFor(emulator, ws) });
+      expect(run.code).toBe(2);
+      expect(JSON.stringify(run.json())).toContain('same file');
+    }
+    const both = await runCli(['bulk', file, '--report', ws.path('out.csv'), '--rejects', ws.path('out.csv'), '--json'], { env: envFor(emulator, ws) });
+    expect(both.code).toBe(2);
+    expect(await readFile(file, 'utf8')).toBe(before);
+  });
+
   it('--dry-run checks rows and selfies, sends nothing and writes no journal', async () => {
     const file = ws.path('mixed.csv');
     await writeFile(file, 'user_id,selfie,latitude,longitude\nok-1,photos/face.jpg,,\nbad-geo,photos/face.jpg,91,0\nno-file,photos/none.jpg,,\n');

@@ -68,6 +68,14 @@ describe('journal', () => {
     await expect(JournalWriter.create(path, header)).rejects.toMatchObject({ exitCode: 2, hint: expect.stringMatching(/--resume/) });
   });
 
+  it('starts afresh over an empty journal (a crash right after creating it): no pin, nothing to lose', async () => {
+    const path = join(dir, 'j.jsonl');
+    await writeFile(path, '');
+    expect(await journalExists(path)).toBe(false);
+    await (await JournalWriter.create(path, header)).close();
+    expect((await readJournal(path)).header).toMatchObject({ v: JOURNAL_VERSION });
+  });
+
   it('ignores a torn last line (crash mid-write) and starts the next record on a new line', async () => {
     const path = join(dir, 'j.jsonl');
     const journal = await JournalWriter.create(path, header);
