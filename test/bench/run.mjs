@@ -9,6 +9,7 @@ const all = {
   register: ['test/bench/register-latency.mjs'],
   selfie: ['--expose-gc', 'test/bench/selfie-check.mjs'],
   bulk: ['test/bench/bulk.mjs'],
+  reliability: ['test/bench/reliability.mjs'],
 };
 const chosen = (process.env.BENCH ?? Object.keys(all).join(',')).split(',');
 let failed = 0;
