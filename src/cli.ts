@@ -316,8 +316,9 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .command('verify')
     .description("verify a callback body's signature with your key and print its outcome (no network)")
     .argument('<file>', 'the JSON body Smile ID POSTed, or - for stdin')
-    .addHelpText('after', examples(['smile callback verify body.json', 'pbpaste | smile callback verify - --json']) + '\nThe body is the result object plus timestamp and signature; the signature is checked with the profile\'s key (flag > env > profile).\nExit codes: 0 approved · 3 bad or missing signature (nothing shown as a result) · 4 not a JSON object · 6 rejected · 8 provisional.\n')
-    .action(action(async (_opts, ctx, [file]) => (await import('./commands/callback.js')).runCallbackVerify(file!, ctx)));
+    .option('--max-age <duration>', 'refuse a body signed longer ago than this (default 1h; a saved body checked later: e.g. 30d)')
+    .addHelpText('after', examples(['smile callback verify body.json', 'pbpaste | smile callback verify - --json', 'smile callback verify saved-in-march.json --max-age 30d']) + '\nThe body is the result object plus timestamp and signature; the signature is checked with the profile\'s key (flag > env > profile).\nThe signature covers only the timestamp, so its age is checked too: signed more than --max-age ago (default 1h) or more\nthan 15 min in the future is refused. Durations: 500ms, 90s, 45m, 24h, 30d.\nExit codes: 0 approved · 3 bad, missing, too old or future signature (nothing shown as a result) · 4 not a JSON object · 6 rejected · 8 provisional.\n')
+    .action(action(async (opts, ctx, [file]) => (await import('./commands/callback.js')).runCallbackVerify(file!, ctx, opts as never)));
   callback
     .command('listen')
     .description('a ready callback endpoint: verify each POST, append results to JSONL, print, forward')
@@ -325,7 +326,8 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--out <path>', 'append verified results here, one JSON line each (flushed before answering)')
     .option('--forward <url>', 'POST each verified body on to this URL (best effort, retried)')
-    .addHelpText('after', examples(['smile callback listen --port 8080 --out results.jsonl', 'smile callback listen --port 8080 --host 0.0.0.0 --forward http://app.internal/smile --json']) + '\nRun it behind your HTTPS ingress or tunnel: Smile ID needs an https URL in production. Answers 200 once a verified\nresult is on disk, 401 for a bad signature, 400 for a body that is not JSON, 413 over 2 MB. The machine result and\na later human-review result of the same job are both kept. Stop with Ctrl-C.\n')
+    .option('--max-age <duration>', 'refuse callbacks signed longer ago than this (default 1h)')
+    .addHelpText('after', examples(['smile callback listen --port 8080 --out results.jsonl', 'smile callback listen --port 8080 --host 0.0.0.0 --forward http://app.internal/smile --json']) + '\nRun it behind your HTTPS ingress or tunnel: Smile ID needs an https URL in production. Answers 200 once a verified\nresult is whole on disk (flushed), 401 for a bad signature or one signed more than --max-age ago (default 1h) or more\nthan 15 min in the future, 400 for a body that is not JSON, 413 over 2 MB, 503 (Retry-After) when the result cannot\nbe written. The machine result and a later human-review result of the same job are both kept; a repeated delivery of\nthe same signed body is answered 200 and stored once. A full disk is waited out (503 until there is room); a file\nthat cannot be written any more stops the listener. Stop with Ctrl-C.\nExit codes: 0 stopped · 2 port in use · 3 no key · 4 --out cannot be opened · 5 --out cannot be written any more.\n')
     .action(action(async (opts, ctx) => (await import('./commands/callback.js')).runCallbackListen(opts as never, ctx)));
 
   program
