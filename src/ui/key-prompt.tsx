@@ -1,4 +1,4 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, Text, render, useApp, useInput } from 'ink';
 import type { Key } from 'ink';
 import { editKeysFromInput } from './guided-form.js';
@@ -16,17 +16,20 @@ export interface HiddenInputProps {
 export function HiddenInput({ label, onSubmit }: HiddenInputProps) {
   const value = useRef('');
   const done = useRef(false);
-  const [shown, setShown] = useState<'empty' | 'typing' | 'received'>('empty');
+  const [shown, setShown] = useState<'empty' | 'typing' | 'received' | 'cancelled'>('empty');
   const { exit } = useApp();
-  const latest = useRef({ onSubmit, exit });
-  latest.current = { onSubmit, exit };
+  const latest = useRef({ onSubmit });
+  latest.current = { onSubmit };
+  // Leave after the outcome is drawn, so the terminal keeps a line that says what became of the key.
+  useEffect(() => {
+    if (shown === 'received' || shown === 'cancelled') exit();
+  }, [shown, exit]);
 
   const handleInput = useCallback((input: string, key: Key) => {
     const finish = (answer: string | undefined) => {
       done.current = true;
-      setShown('received');
+      setShown(answer === undefined ? 'cancelled' : 'received');
       latest.current.onSubmit(answer);
-      latest.current.exit();
     };
     for (const each of editKeysFromInput(input, key)) {
       if (done.current) return;
@@ -43,7 +46,7 @@ export function HiddenInput({ label, onSubmit }: HiddenInputProps) {
   return (
     <Box>
       <Text>
-        {label} <Text color="gray">{shown === 'received' ? '(received)' : shown === 'typing' ? '(typing, hidden)' : '(hidden, Enter when done)'}</Text>
+        {label} <Text color="gray">{shown === 'received' ? '(received)' : shown === 'cancelled' ? '(cancelled)' : shown === 'typing' ? '(typing, hidden)' : '(hidden, Enter when done)'}</Text>
       </Text>
     </Box>
   );

@@ -42,6 +42,10 @@ describe('HiddenInput (API key prompt)', () => {
     const prompt = await mount();
     for (const char of [...`${SECRET}x`, BACKSPACE, ENTER]) prompt.stdin.write(char);
     expect(await prompt.answer()).toBe(SECRET);
+    await waitFor(
+      () => (prompt.lastFrame() ?? '').includes('(received)'),
+      () => `"(received)"; last frame: ${prompt.lastFrame() ?? ''}`,
+    );
   });
 
   it('takes a pasted key that ends in a newline as Enter, and Backspaces inside a chunk', async () => {
@@ -60,5 +64,9 @@ describe('HiddenInput (API key prompt)', () => {
     prompt.stdin.write('sk-');
     prompt.stdin.write(ESC);
     expect(await prompt.answer()).toBeUndefined();
+    await waitFor(
+      () => (prompt.lastFrame() ?? '').includes('(cancelled)'),
+      () => `"(cancelled)"; last frame: ${prompt.lastFrame() ?? ''}`,
+    );
   });
 });
