@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { GuidedForm } from '../../../src/ui/guided-form.js';
+import { GuidedForm, editKeysFromInput, editLine } from '../../../src/ui/guided-form.js';
 import type { GuidedValues, ProfileChoice } from '../../../src/ui/guided-form.js';
 import { checkSelfieForForm } from '../../../src/ui/guided-register.js';
 import { renderResultCard } from '../../../src/ui/result-card.js';
@@ -189,6 +189,31 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
     await until(form.lastFrame, /User id/);
     typeFast(form.stdin, ENTER);
     await until(form.lastFrame, /A user id is needed/);
+  });
+});
+
+describe('editKeysFromInput / editLine (one ink input event → keys → line)', () => {
+  const noKey = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false };
+  const apply = (input: string, start = { value: '', cursor: 0 }) => editKeysFromInput(input, noKey).reduce(editLine, start);
+
+  it('splits a chunk into text, Backspace and Enter, in order, and drops other control characters', () => {
+    expect(editKeysFromInput(`ab${BACKSPACE}\bc\r\u0007d\u009B`, noKey)).toEqual([
+      { kind: 'text', text: 'ab' },
+      { kind: 'backspace' },
+      { kind: 'backspace' },
+      { kind: 'text', text: 'c' },
+      { kind: 'enter' },
+      { kind: 'text', text: 'd' },
+    ]);
+    expect(editKeysFromInput(BACKSPACE.repeat(29), noKey)).toHaveLength(29);
+  });
+
+  it('edits by characters, not UTF-16 units, and never moves the cursor out of the line', () => {
+    expect(apply(`ok👍${BACKSPACE}!`)).toEqual({ value: 'ok!', cursor: 3 });
+    expect(apply(BACKSPACE.repeat(5), { value: 'abc', cursor: 3 })).toEqual({ value: '', cursor: 0 });
+    expect(editLine({ value: 'abc', cursor: 0 }, { kind: 'left' })).toEqual({ value: 'abc', cursor: 0 });
+    expect(editLine({ value: 'abc', cursor: 3 }, { kind: 'right' })).toEqual({ value: 'abc', cursor: 3 });
+    expect(editLine({ value: 'ac', cursor: 1 }, { kind: 'text', text: 'b' })).toEqual({ value: 'abc', cursor: 2 });
   });
 });
 
