@@ -1,6 +1,6 @@
-import { useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
-import TextInput from 'ink-text-input';
+import type { Key } from 'ink';
 
 export interface ProfileChoice {
   name: string;
@@ -41,98 +41,219 @@ export interface GuidedFormProps {
 
 type Step = 'profile' | 'userId' | 'selfie' | 'reEnroll' | 'confirm';
 
+/** One key as a line editor understands it. */
+export type EditKey =
+  | { kind: 'text'; text: string }
+  | { kind: 'enter' | 'backspace' | 'left' | 'right' | 'home' | 'end' | 'up' | 'down' | 'clear' | 'cancel' };
+
+/**
+ * ink hands over keys that arrived together (a paste, a scanner, tmux send-keys, a fast typist on a
+ * busy machine) as ONE input event, e.g. "abc\x7f\x7f" or "u-1\rpath\r". Split it into the keys it
+ * holds, in order, so that each one is applied: Enter and Backspace inside a chunk count, other
+ * control characters never reach a value.
+ */
+export function editKeysFromInput(input: string, key: Key): EditKey[] {
+  if (key.escape || (key.ctrl && input === 'c')) return [{ kind: 'cancel' }];
+  if (key.return) return [{ kind: 'enter' }];
+  // ink reports both \x7f (what terminals send for Backspace) and \b this way.
+  if (key.backspace || key.delete) return [{ kind: 'backspace' }];
+  if (key.leftArrow) return [{ kind: 'left' }];
+  if (key.rightArrow) return [{ kind: 'right' }];
+  if (key.upArrow) return [{ kind: 'up' }];
+  if (key.downArrow) return [{ kind: 'down' }];
+  if (key.home) return [{ kind: 'home' }];
+  if (key.end) return [{ kind: 'end' }];
+  if (key.ctrl) {
+    if (input === 'a') return [{ kind: 'home' }];
+    if (input === 'e') return [{ kind: 'end' }];
+    if (input === 'u') return [{ kind: 'clear' }];
+    return [];
+  }
+  if (key.meta || key.tab) return [];
+  const keys: EditKey[] = [];
+  let text = '';
+  const flush = () => {
+    if (text !== '') keys.push({ kind: 'text', text });
+    text = '';
+  };
+  for (const char of input) {
+    if (char === '\r' || char === '\n') {
+      flush();
+      keys.push({ kind: 'enter' });
+    } else if (char === '\u007F' || char === '\b') {
+      flush();
+      keys.push({ kind: 'backspace' });
+      // eslint-disable-next-line no-control-regex
+    } else if (!/[\u0000-\u001F\u0080-\u009F]/.test(char)) text += char;
+  }
+  flush();
+  return keys;
+}
+
+/** A one-line value and its cursor (in characters, not UTF-16 units). */
+export interface LineState {
+  value: string;
+  cursor: number;
+}
+
+/** Apply one editing key to a line; keys that do not edit it leave it as it is. */
+export function editLine(line: LineState, key: EditKey): LineState {
+  const chars = [...line.value];
+  const cursor = Math.min(Math.max(line.cursor, 0), chars.length);
+  switch (key.kind) {
+    case 'text': {
+      const inserted = [...key.text];
+      return { value: [...chars.slice(0, cursor), ...inserted, ...chars.slice(cursor)].join(''), cursor: cursor + inserted.length };
+    }
+    case 'backspace':
+      return cursor === 0 ? line : { value: [...chars.slice(0, cursor - 1), ...chars.slice(cursor)].join(''), cursor: cursor - 1 };
+    case 'left':
+      return { value: line.value, cursor: Math.max(0, cursor - 1) };
+    case 'right':
+      return { value: line.value, cursor: Math.min(chars.length, cursor + 1) };
+    case 'home':
+      return { value: line.value, cursor: 0 };
+    case 'end':
+      return { value: line.value, cursor: chars.length };
+    case 'clear':
+      return { value: '', cursor: 0 };
+    default:
+      return line;
+  }
+}
+
+interface FormState {
+  step: Step;
+  profileIndex: number;
+  userId: LineState;
+  selfie: LineState;
+  check: SelfieCheckView | undefined;
+  checking: boolean;
+  allowReEnroll: boolean;
+  problem: string;
+  finished: boolean;
+}
+
+const atEnd = (value: string): LineState => ({ value, cursor: [...value].length });
+
 /**
  * The ops-staff form of `smile register`: profile (with its environment), user id, selfie path
  * (checked as soon as it is given, with a picture of the face), re-enroll choice, confirmation.
+ *
+ * Every key is applied to the latest state, never to the one last rendered: keys often arrive
+ * faster than ink re-renders (and re-subscribes its input handlers), so the state lives in a ref
+ * that the one, stable key handler updates synchronously; React state only mirrors it for drawing.
  */
-export function GuidedForm({ profiles, fixedProfile, preselect, fallbackEnvironment, initial, checkSelfie, onDone }: GuidedFormProps) {
+export function GuidedForm(props: GuidedFormProps) {
+  const { profiles, fixedProfile, preselect, fallbackEnvironment, initial } = props;
   const { exit } = useApp();
-  const startIndex = Math.max(0, profiles.findIndex((profile) => profile.name === (fixedProfile ?? preselect)));
-  const needsProfileStep = profiles.length > 1 && fixedProfile === undefined;
-  const firstStep: Step = needsProfileStep ? 'profile' : !initial.userId ? 'userId' : !initial.selfie ? 'selfie' : 'reEnroll';
-  const [step, setStep] = useState<Step>(firstStep);
-  const [profileIndex, setProfileIndex] = useState(startIndex);
-  const [userId, setUserId] = useState(initial.userId ?? '');
-  const [selfie, setSelfie] = useState(initial.selfie ?? '');
-  const [check, setCheck] = useState<SelfieCheckView | undefined>(undefined);
-  const [checking, setChecking] = useState(false);
-  const [allowReEnroll, setAllowReEnroll] = useState(initial.allowReEnroll === true);
-  const [problem, setProblem] = useState('');
+  const latest = useRef({ props, exit });
+  latest.current = { props, exit };
 
+  const state = useRef<FormState | undefined>(undefined);
+  if (state.current === undefined) {
+    const needsProfileStep = profiles.length > 1 && fixedProfile === undefined;
+    state.current = {
+      step: needsProfileStep ? 'profile' : !initial.userId ? 'userId' : !initial.selfie ? 'selfie' : 'reEnroll',
+      profileIndex: Math.max(0, profiles.findIndex((profile) => profile.name === (fixedProfile ?? preselect))),
+      userId: atEnd(initial.userId ?? ''),
+      selfie: atEnd(initial.selfie ?? ''),
+      check: undefined,
+      checking: false,
+      allowReEnroll: initial.allowReEnroll === true,
+      problem: '',
+      finished: false,
+    };
+  }
+  const [view, setView] = useState<FormState>(state.current);
+
+  const handleInput = useCallback((input: string, key: Key) => {
+    const { props: current, exit: exitApp } = latest.current;
+    const read = (): FormState => state.current as FormState;
+    const update = (changes: Partial<FormState>) => {
+      state.current = { ...read(), ...changes };
+    };
+    const finish = (values: GuidedValues | undefined) => {
+      update({ finished: true });
+      current.onDone(values);
+      exitApp();
+    };
+    const profileOf = (form: FormState) => (current.profiles.length > 0 ? current.profiles[form.profileIndex] : undefined);
+    const stepAfterProfile = (): Step => (!current.initial.userId ? 'userId' : !current.initial.selfie ? 'selfie' : 'reEnroll');
+
+    const submitSelfie = (path: string) => {
+      update({ problem: '', checking: true, check: undefined });
+      void current.checkSelfie(path).then(
+        (result) => {
+          if (read().finished) return;
+          update({ checking: false, check: result });
+          if (result.ok) update({ selfie: atEnd(path), step: 'reEnroll' });
+          else update({ problem: 'This file cannot be sent: fix it or give another path.' });
+          setView(read());
+        },
+        (error: unknown) => {
+          if (read().finished) return;
+          update({ checking: false, problem: error instanceof Error ? error.message : String(error) });
+          setView(read());
+        },
+      );
+    };
+
+    const keys = editKeysFromInput(input, key);
+    // Several keys in one event are a paste (or a scanner): they may fill text fields, but never
+    // choose a profile or answer a yes/no question: those take a key of their own.
+    const pasted = keys.length > 1 || keys.some((each) => each.kind === 'text' && [...each.text].length > 1);
+    for (const each of keys) {
+      const form = read();
+      if (form.finished) break;
+      if (each.kind === 'cancel') {
+        finish(undefined);
+        break;
+      }
+      // While the selfie is being checked the form shows so and takes no keys but Esc.
+      if (form.checking) break;
+      if (form.step === 'profile') {
+        if (pasted) break;
+        const count = current.profiles.length;
+        if (each.kind === 'up') update({ profileIndex: (form.profileIndex + count - 1) % count });
+        if (each.kind === 'down') update({ profileIndex: (form.profileIndex + 1) % count });
+        if (each.kind === 'enter') update({ step: stepAfterProfile() });
+      } else if (form.step === 'userId') {
+        if (each.kind !== 'enter') update({ userId: editLine(form.userId, each) });
+        else {
+          const userId = form.userId.value.trim();
+          if (userId === '') update({ problem: 'A user id is needed.' });
+          else update({ problem: '', userId: atEnd(userId), step: current.initial.selfie ? 'reEnroll' : 'selfie' });
+        }
+      } else if (form.step === 'selfie') {
+        if (each.kind !== 'enter') update({ selfie: editLine(form.selfie, each) });
+        else {
+          const path = form.selfie.value.trim();
+          if (path === '') update({ problem: 'A selfie file is needed.' });
+          else submitSelfie(path);
+        }
+      } else if (form.step === 'reEnroll') {
+        if (pasted) break;
+        const answer = each.kind === 'text' ? each.text.toLowerCase() : each.kind;
+        if (answer === 'y') update({ allowReEnroll: true });
+        if (answer === 'n') update({ allowReEnroll: false });
+        if (answer === 'y' || answer === 'n' || answer === 'enter') update({ step: 'confirm' });
+      } else {
+        if (pasted) break;
+        const answer = each.kind === 'text' ? each.text.toLowerCase() : each.kind;
+        const production = (profileOf(form)?.environment ?? current.fallbackEnvironment) === 'production';
+        if ((answer === 'enter' && !production) || answer === 'y') finish({ profile: profileOf(form)?.name, userId: form.userId.value, selfie: form.selfie.value, allowReEnroll: form.allowReEnroll });
+        else if (answer === 'n') finish(undefined);
+      }
+    }
+    setView(read());
+  }, []);
+  useInput(handleInput);
+
+  const { step, profileIndex, userId, selfie, check, checking, allowReEnroll, problem } = view;
   const profile = profiles.length > 0 ? profiles[profileIndex] : undefined;
   const environment = profile?.environment ?? fallbackEnvironment;
   const production = environment === 'production';
-
-  const finish = (values: GuidedValues | undefined) => {
-    onDone(values);
-    exit();
-  };
-
-  useInput((input, key) => {
-    if (key.escape || (key.ctrl && input === 'c')) {
-      finish(undefined);
-      return;
-    }
-    if (step === 'profile') {
-      if (key.upArrow) setProfileIndex((index) => (index + profiles.length - 1) % profiles.length);
-      if (key.downArrow) setProfileIndex((index) => (index + 1) % profiles.length);
-      if (key.return) setStep(!initial.userId ? 'userId' : !initial.selfie ? 'selfie' : 'reEnroll');
-    } else if (step === 'reEnroll') {
-      if (input === 'y' || input === 'Y') setAllowReEnroll(true);
-      if (input === 'n' || input === 'N') setAllowReEnroll(false);
-      if (input === 'y' || input === 'Y' || input === 'n' || input === 'N' || key.return) setStep('confirm');
-    } else if (step === 'confirm') {
-      if ((key.return && !production) || input === 'y' || input === 'Y') finish({ profile: profile?.name, userId, selfie, allowReEnroll });
-      if (input === 'n' || input === 'N') finish(undefined);
-    }
-  });
-
-  // A paste or a barcode scanner delivers "text⏎" in one chunk: the input sees the newline as a
-  // character, not as Enter. Treat it as Enter on the text before it.
-  const pasted = (value: string, set: (value: string) => void, submit: (value: string) => void) => {
-    const newline = value.search(/[\r\n]/);
-    if (newline < 0) set(value);
-    else {
-      set(value.slice(0, newline));
-      submit(value.slice(0, newline));
-    }
-  };
-
-  const submitUserId = (value: string) => {
-    const trimmed = value.trim();
-    if (trimmed === '') {
-      setProblem('A user id is needed.');
-      return;
-    }
-    setProblem('');
-    setUserId(trimmed);
-    setStep(initial.selfie ? 'reEnroll' : 'selfie');
-  };
-
-  const submitSelfie = (value: string) => {
-    const path = value.trim();
-    if (path === '') {
-      setProblem('A selfie file is needed.');
-      return;
-    }
-    setProblem('');
-    setChecking(true);
-    setCheck(undefined);
-    void checkSelfie(path).then(
-      (result) => {
-        setChecking(false);
-        setCheck(result);
-        if (result.ok) {
-          setSelfie(path);
-          setStep('reEnroll');
-        } else setProblem('This file cannot be sent: fix it or give another path.');
-      },
-      (error: unknown) => {
-        setChecking(false);
-        setProblem(error instanceof Error ? error.message : String(error));
-      },
-    );
-  };
 
   return (
     <Box flexDirection="column">
@@ -154,13 +275,13 @@ export function GuidedForm({ profiles, fixedProfile, preselect, fallbackEnvironm
       {step !== 'profile' ? (
         <Text>
           <Text color="gray">User id: </Text>
-          {step === 'userId' ? <TextInput value={userId} onChange={(value) => pasted(value, setUserId, submitUserId)} onSubmit={submitUserId} placeholder="e.g. customer-1042" /> : <Text>{userId}</Text>}
+          {step === 'userId' ? <LineInput line={userId} placeholder="e.g. customer-1042" /> : <Text>{userId.value}</Text>}
         </Text>
       ) : null}
-      {step === 'selfie' || (step !== 'profile' && step !== 'userId') ? (
+      {step !== 'profile' && step !== 'userId' ? (
         <Text>
           <Text color="gray">Selfie: </Text>
-          {step === 'selfie' ? <TextInput value={selfie} onChange={(value) => pasted(value, setSelfie, submitSelfie)} onSubmit={submitSelfie} placeholder="path to a JPEG or PNG" /> : <Text>{selfie}</Text>}
+          {step === 'selfie' && !checking ? <LineInput line={selfie} placeholder="path to a JPEG or PNG" /> : <Text>{selfie.value}</Text>}
         </Text>
       ) : null}
       {checking ? <Text color="gray">Checking the selfie…</Text> : null}
@@ -179,6 +300,27 @@ export function GuidedForm({ profiles, fixedProfile, preselect, fallbackEnvironm
       ) : null}
       {problem ? <Text color="red">{problem}</Text> : null}
     </Box>
+  );
+}
+
+/** A line being edited, with its cursor drawn as an inverse cell; the placeholder when empty. */
+function LineInput({ line, placeholder }: { line: LineState; placeholder: string }) {
+  const chars = [...line.value];
+  if (chars.length === 0) {
+    return (
+      <Text>
+        <Text inverse>{placeholder.slice(0, 1) || ' '}</Text>
+        <Text color="gray">{placeholder.slice(1)}</Text>
+      </Text>
+    );
+  }
+  const cursor = Math.min(Math.max(line.cursor, 0), chars.length);
+  return (
+    <Text>
+      {chars.slice(0, cursor).join('')}
+      <Text inverse>{chars[cursor] ?? ' '}</Text>
+      {chars.slice(cursor + 1).join('')}
+    </Text>
   );
 }
 
