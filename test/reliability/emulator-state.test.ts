@@ -2,6 +2,7 @@
  * Issue 9 item 12: the emulator's --state-file is an append-only JSONL log (compacted), selfies live
  * as files beside it, a failed save is said on stderr and answered with a failing status.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,11 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runEmulatorCommand } from '../../src/emulator/cli.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { InputError } from '../../src/errors.js';
+import { InputError, SmileCliError } from '../../src/errors.js';
 import { ids, jobStatus, makeZip, postJson, prepBody, prepUpload, putZip, register, until, waitForResult } from '../unit/emulator/helpers.js';
 import { tinyDisk, tinyDiskUnavailable } from './tiny-disk.js';
 
+const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
 const tempDir = (): string => {
   const dir = mkdtempSync(join(tmpdir(), 'smile-emustate-'));
@@ -268,6 +270,41 @@ describe('emulator state file: an append-only log', () => {
   });
 });
 
+describe('emulator state file: kill -9', () => {
+  it('keeps every acknowledged change when the emulator process is killed', async () => {
+    const stateFile = join(tempDir(), 'state.jsonl');
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'smile.js'), 'emulator', '--json', '--port', '0', '--processing-ms', '1', '--state-file', stateFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    try {
+      const info = JSON.parse(await until(() => (out.includes('\n') ? out : undefined), 'emulator start', 3000)) as Record<string, string>;
+      const remote = { baseUrl: info.base_url, origin: new URL(info.base_url ?? '').origin, partnerId: info.partner_id, apiKey: info.api_key } as RunningEmulator;
+      const done = { ...ids(), selfie: selfieBytes() };
+      await register(remote, { ...done, zip: zipWith(done.selfie) });
+      const pending = ids();
+      expect((await prepUpload(remote, pending)).status).toBe(200);
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+
+      const again = await startEmulator({ stateFile });
+      try {
+        expect(again.state.users.get(done.userId)?.enrolled).toBe(true);
+        expect(again.state.jobs.get(done.jobId)?.result).toMatchObject({ ResultCode: '0810' });
+        expect(Buffer.from(again.state.selfieOf(done.jobId) ?? []).equals(Buffer.from(done.selfie))).toBe(true);
+        expect(again.state.jobs.get(pending.jobId)?.status).toBe('awaiting_zip');
+      } finally {
+        await again.close();
+      }
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe.skipIf(tinyDiskUnavailable !== undefined)(`emulator state file on a full disk${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ''}`, () => {
   it('says so on stderr and answers 500 while it cannot save; saves the backlog once space is back', async () => {
     const disk = tinyDisk(512);
@@ -321,6 +358,28 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(`emulator state file on a ful
           await running.catch(() => undefined);
         }
       }
+    } finally {
+      disk.cleanup();
+    }
+  });
+
+  it('fails close() naming the file when changes are left unsaved', async () => {
+    const disk = tinyDisk(256);
+    try {
+      const stateFile = join(disk.dir, 'state.jsonl');
+      const notes: string[] = [];
+      const emu = await startEmulator({ stateFile, processingMs: 1, warn: (m) => notes.push(m) });
+      disk.leaveFree(0);
+      expect((await prepUpload(emu, { ...ids(), params: { note: 'n'.repeat(8192) } })).status).toBe(500);
+      const closed = await emu.close().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(closed).toBeInstanceOf(SmileCliError);
+      expect((closed as SmileCliError).message).toContain(stateFile);
+      expect((closed as SmileCliError).message).toMatch(/disk is full/);
+      expect((closed as SmileCliError).exitCode).toBe(5);
+      expect(notes.join('\n')).toMatch(/could not save/);
     } finally {
       disk.cleanup();
     }
