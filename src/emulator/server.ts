@@ -39,8 +39,8 @@ function idsOf(body: Record<string, unknown>): { userId?: string; jobId?: string
 }
 
 /** The answer to a request whose changes could not be saved: a 500 in the style of the route. */
-function unsavedReply(path: string, error: Error | null): Reply {
-  const message = `System Error: ${error?.message ?? 'the emulator could not save its state file'}`;
+function unsavedReply(path: string, error: Error): Reply {
+  const message = `System Error: ${error.message}`;
   return path.startsWith(UPLOAD_PATH_PREFIX) ? s3Error(500, 'InternalError', message) : smileError(500, '2201', message);
 }
 
@@ -68,10 +68,14 @@ export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
     }
     // Nothing is acknowledged before it is saved: while the state file cannot be written, requests
     // are answered 500 (and do nothing new while a backlog is unsaved).
+    let reply: Reply;
     const backlog = state.saveFailure === null ? null : state.save();
-    const done = backlog ? null : work();
-    const unsaved = backlog ?? state.save();
-    const reply = unsaved || !done ? unsavedReply(entry.path, unsaved) : done;
+    if (backlog) reply = unsavedReply(entry.path, backlog);
+    else {
+      reply = work();
+      const unsaved = state.save();
+      if (unsaved) reply = unsavedReply(entry.path, unsaved);
+    }
     if (fault.dropAfterWork) {
       entry.fault = 'drop_after_work';
       req.socket.destroy();

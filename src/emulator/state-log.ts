@@ -21,7 +21,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ExitCode, InputError, SmileCliError } from '../errors.js';
 
 export const STATE_FORMAT = 'smile-emulator-state';
@@ -243,6 +243,22 @@ export class StateLog {
       return readFileSync(this.blobPath(sha256));
     } catch {
       return undefined;
+    }
+  }
+
+  /** Removes compaction temp files a crash left beside the log (`<file>.<pid>.<hex>.tmp`). */
+  removeStaleTemps(): void {
+    const dir = dirname(this.file);
+    const prefix = `${basename(this.file)}.`;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !/^\d+\.[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length))) continue;
+      rmSync(join(dir, name), { force: true });
     }
   }
 

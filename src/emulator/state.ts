@@ -336,6 +336,7 @@ export class EmulatorState implements EmulatorStateView {
       throw stateWriteError(file, error);
     }
     this.clearDirty();
+    log.removeStaleTemps();
     log.removeUnreferencedBlobs(new Set([...this.selfies.values()].map((ref) => ref.sha256)));
   }
 

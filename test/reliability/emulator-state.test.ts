@@ -246,10 +246,14 @@ describe('emulator state file: an append-only log', () => {
       await first.close();
     }
     appendFileSync(stateFile, '{"t":"job","v":{"jobId":"half');
+    // A compaction cut short by a crash leaves its temp file: removed at the next start.
+    const staleTemp = `${stateFile}.4242.deadbeef.tmp`;
+    writeFileSync(staleTemp, '{"t":"header"');
     const notes: string[] = [];
     const second = await startEmulator({ stateFile, warn: (m) => notes.push(m) });
     try {
       expect(notes.join('\n')).toMatch(/incomplete last line/i);
+      expect(existsSync(staleTemp)).toBe(false);
       expect(second.state.users.get(done.userId)?.enrolled).toBe(true);
     } finally {
       await second.close();
