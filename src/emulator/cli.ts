@@ -41,6 +41,9 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions, io: Emula
     stateFile: opts.stateFile,
     clockSkewMs: opts.clockSkewMs,
     faults: Object.keys(faults).length > 0 ? faults : undefined,
+    warn: (message: string) => {
+      io.stderr.write(`${message}\n`);
+    },
   });
   const emulator = await startEmulator(options);
   try {

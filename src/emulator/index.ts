@@ -48,8 +48,13 @@ export interface EmulatorOptions {
   timestampWindowMs?: number;
   /** Skews the emulator's clock (Date header, response timestamps, timestamp window). */
   clockSkewMs?: number;
-  /** Load users/jobs from this JSON file at start and save them on change. */
+  /**
+   * Keep users and jobs in this file: an append-only JSONL log, compacted at start and as it grows,
+   * with selfies as files in `<stateFile>.selfies/`. A version-1 whole-file state is migrated once.
+   */
   stateFile?: string;
+  /** Where notices about the state file go (a failed save, a migration); default stderr. */
+  warn?: (message: string) => void;
   /** ResultCode of a rejected JT4 (`sandbox_result` "1"); default "0813" (UNVERIFIED). */
   rejectCode?: string;
   faults?: FaultOptions;
@@ -68,7 +73,7 @@ export interface RunningEmulator {
   state: EmulatorStateView;
   /** Replaces the fault configuration (a given seed restarts the sequence). */
   setFaults(faults: FaultOptions): void;
-  /** Stops listening, drops keep-alive connections, cancels timers and callbacks, saves the state file. */
+  /** Stops listening, drops keep-alive connections, cancels timers and callbacks, saves what is unsaved (rejects, naming the file, when it cannot). */
   close(): Promise<void>;
 }
 
@@ -96,14 +101,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clockSkewMs = options.clockSkewMs ?? 0;
   if (!Number.isFinite(clockSkewMs)) throw new UsageError(`Emulator clockSkewMs must be a number, got ${clockSkewMs}.`);
 
-  const state = new EmulatorState(options.stateFile);
+  const state = new EmulatorState(options.stateFile, options.warn ? { warn: options.warn } : {});
   state.load();
   const timers = new TimerRegistry();
   const now = (): number => Date.now() + clockSkewMs;
   const callbacks = new CallbackSender(state, timers, () => signedFields(apiKey, partnerId, new Date(now())));
   const faults = new FaultInjector(options.faults ?? {});
   // selfsigned (and its x509 stack) loads only when TLS is asked for.
-  const tls = options.tls ? await (await import('./tls.js')).prepareTls(options.certDir) : undefined;
+  let tls: Awaited<ReturnType<typeof import('./tls.js').prepareTls>> | undefined;
+  try {
+    tls = options.tls ? await (await import('./tls.js')).prepareTls(options.certDir) : undefined;
+  } catch (error) {
+    state.close();
+    throw error;
+  }
 
   const ctx: EmulatorContext = {
     state,
@@ -129,6 +140,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     });
   } catch (error) {
     timers.close();
+    state.close();
     if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`Port ${port} on ${host} is already in use.`, { hint: 'Pass another --port, or --port 0 for any free port.', cause: error });
@@ -147,8 +159,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       server.close(() => resolve());
       server.closeAllConnections();
     }).then(() => {
-      state.close();
-      if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
+      try {
+        state.close();
+      } finally {
+        if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
+      }
     });
     return closing;
   };

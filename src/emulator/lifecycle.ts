@@ -2,24 +2,25 @@
 import type { EmulatorContext } from './context.js';
 import { inspectUploadedZip } from './inspect-zip.js';
 import { humanReviewResult, machineResult, type IssuedResult } from './outcomes.js';
-import type { EmulatorJob } from './state.js';
+import { withoutInlineImages, type EmulatorJob } from './state.js';
 
 /** Stores and judges the zip of a job; the result becomes visible `processingMs` later. */
 export function acceptZip(ctx: EmulatorContext, job: EmulatorJob, bytes: Uint8Array): void {
   job.puts += 1;
   if (job.zip) {
     // Like an S3 overwrite after processing has started: accepted, but the first zip stands.
-    ctx.state.changed();
+    ctx.state.changed(job);
     return;
   }
   const { selfieBytes, ...inspection } = inspectUploadedZip(bytes);
   // With use_enrolled_image the zip may carry no selfie: the one on file is used (checked at prep upload).
   if (job.useEnrolledImage && !inspection.selfie && inspection.problem?.code === '0001') inspection.problem = null;
-  job.zip = { receivedAt: new Date(ctx.now()).toISOString(), bytes: bytes.length, ...inspection };
-  if (selfieBytes) ctx.state.selfies.set(job.jobId, Uint8Array.from(selfieBytes));
+  // The selfie is kept once (a file beside the state file); base64 images in info.json are not kept again per job.
+  job.zip = { receivedAt: new Date(ctx.now()).toISOString(), bytes: bytes.length, ...inspection, info: withoutInlineImages(inspection.info) };
+  if (selfieBytes) ctx.state.setSelfie(job.jobId, selfieBytes);
   job.status = 'processing';
   job.readyAt = Date.now() + ctx.processingMs;
-  ctx.state.changed();
+  ctx.state.changed(job);
   scheduleJob(ctx, job);
 }
 
@@ -57,7 +58,8 @@ function issue(ctx: EmulatorContext, job: EmulatorJob, issued: IssuedResult): vo
     user.enrolled = true;
     user.enrollments += 1;
     user.enrolledJobIds.push(job.jobId);
+    ctx.state.userChanged(user);
   }
-  ctx.state.changed();
+  ctx.state.changed(job);
   if (job.callbackUrl) ctx.callbacks.send(job.callbackUrl, job.jobId, issued.result);
 }

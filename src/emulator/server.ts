@@ -38,6 +38,12 @@ function idsOf(body: Record<string, unknown>): { userId?: string; jobId?: string
   return ids;
 }
 
+/** The answer to a request whose changes could not be saved: a 500 in the style of the route. */
+function unsavedReply(path: string, error: Error): Reply {
+  const message = `System Error: ${error.message}`;
+  return path.startsWith(UPLOAD_PATH_PREFIX) ? s3Error(500, 'InternalError', message) : smileError(500, '2201', message);
+}
+
 export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
   const { state } = ctx;
 
@@ -60,7 +66,16 @@ export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
       send(ctx, res, smileError(500, '2201', 'System Error'));
       return;
     }
-    const reply = work();
+    // Nothing is acknowledged before it is saved: while the state file cannot be written, requests
+    // are answered 500 (and do nothing new while a backlog is unsaved).
+    let reply: Reply;
+    const backlog = state.saveFailure === null ? null : state.save();
+    if (backlog) reply = unsavedReply(entry.path, backlog);
+    else {
+      reply = work();
+      const unsaved = state.save();
+      if (unsaved) reply = unsavedReply(entry.path, unsaved);
+    }
     if (fault.dropAfterWork) {
       entry.fault = 'drop_after_work';
       req.socket.destroy();

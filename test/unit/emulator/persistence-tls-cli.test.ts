@@ -30,7 +30,8 @@ describe('stateFile', () => {
     const pending = ids();
     const prep = await prepUpload(first, pending);
     await first.close();
-    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toMatchObject({ version: 1 });
+    // An append-only JSONL log since issue 9 item 12 (was one JSON document, version 1).
+    expect(JSON.parse(readFileSync(stateFile, 'utf8').split('\n')[0] ?? '')).toMatchObject({ t: 'header', version: 2 });
 
     const second = await startEmulator({ stateFile, processingMs: 1, port: 0 });
     try {
@@ -58,10 +59,12 @@ describe('stateFile', () => {
     const prep = await prepUpload(first, { userId, jobId, sandboxResult: '1' });
     await putZip(prep.body.upload_url, makeZip());
     await first.close();
-    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { jobs: { jobId: string; readyAt: number }[] };
-    const saved = state.jobs.find((j) => j.jobId === jobId);
-    if (saved) saved.readyAt = Date.now();
-    writeFileSync(stateFile, JSON.stringify(state));
+    // Move the saved job's due time to now: its last record in the log wins.
+    const records = readFileSync(stateFile, 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { t: string; v?: { jobId: string; readyAt: number } });
+    const saved = records.filter((r) => r.t === 'job' && r.v?.jobId === jobId).at(-1);
+    expect(saved).toBeDefined();
+    if (saved?.v) saved.v.readyAt = Date.now();
+    writeFileSync(stateFile, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
     const second = await startEmulator({ stateFile });
     try {
       const done = await waitForResult(second, userId, jobId);
