@@ -10,6 +10,7 @@ const all = {
   selfie: ['--expose-gc', 'test/bench/selfie-check.mjs'],
   bulk: ['test/bench/bulk.mjs'],
   reliability: ['test/bench/reliability.mjs'],
+  'emulator-state': ['test/bench/emulator-state.mjs'],
 };
 const chosen = (process.env.BENCH ?? Object.keys(all).join(',')).split(',');
 let failed = 0;

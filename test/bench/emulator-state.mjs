@@ -1,7 +1,7 @@
 // Benchmark (prints figures; asserts nothing): `smile bulk` of ROWS rows against `smile emulator`, once
 // without a state file and once with `--state-file`, each in its own processes (issue 9 item 12).
 //
-//   npm run build && node test/reliability/emulator-state-bench.mjs      (env: ROWS=200 CONCURRENCY=4)
+//   npm run build && node test/bench/emulator-state.mjs      (env: ROWS=200 CONCURRENCY=4)
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
