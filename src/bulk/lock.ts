@@ -136,7 +136,7 @@ async function readLock(path: string): Promise<Seen | undefined> {
 
 function lockIoError(path: string, error: unknown): SmileCliError {
   return new SmileCliError(`The lock file ${path} could not be used: ${describeFsError(error)}.`, ExitCode.api, 'journal_lock_io', {
-    hint: 'The lock sits beside the journal: its directory must be writable. Fix that, then run again.',
+    hint: 'The lock sits beside the journal (--journal PATH): its directory must exist and be writable. Fix that, then run again.',
     cause: error,
   });
 }

@@ -284,6 +284,11 @@ export class BulkScheduler {
     this.#deps.onResult(result);
   }
 
+  /** Stop the run because of an error found outside the rows (a report that cannot be written, a journal that does not match): rows in flight see an abort. */
+  stop(error: unknown): void {
+    this.#stop(error);
+  }
+
   #stop(error: unknown): void {
     if (this.#fatal === undefined) {
       this.#fatal = error;

@@ -330,6 +330,7 @@ async function runBulkLocked(run: BulkRun): Promise<number> {
       await Promise.allSettled([...dryTasks]);
     } else {
       fatal = stop;
+      scheduler?.stop(stop);
       await scheduler?.drain().catch(() => undefined);
       await Promise.allSettled([...dryTasks]);
     }
