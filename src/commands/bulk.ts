@@ -122,7 +122,7 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
       ? defaultJournalPath(input.path, shardText ?? undefined)
       : stdinJournalPath(join(stateDir(ctx.env), 'bulk-journals'), prescan.fingerprint, shardText ?? undefined);
   const resumeCommand = resumeCommandOf(input, opts, shardText);
-  if (dryRun) return runBulkLocked({ file, opts, ctx, started, timeoutMs, shard, shardText, input, prescan, journalPath, resumeCommand });
+  if (dryRun) return executeBulk({ opts, ctx, started, timeoutMs, shard, shardText, input, prescan, journalPath, resumeCommand });
 
   // One run per journal: the lock is held from before the journal is read until the run is over.
   if (!input.path && !opts.journal) {
@@ -139,14 +139,14 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
     onStale: (owner, lockPath) => ctx.out.warn(`Taking over the stale lock ${lockPath}: its run (pid ${owner.pid} on ${owner.host}, started ${owner.started_at}) is no longer running.`),
   });
   try {
-    return await runBulkLocked({ file, opts, ctx, started, timeoutMs, shard, shardText, input, prescan, journalPath, resumeCommand });
+    return await executeBulk({ opts, ctx, started, timeoutMs, shard, shardText, input, prescan, journalPath, resumeCommand });
   } finally {
     await lock.release();
   }
 }
 
+/** A bulk run once its input and journal are known (and, unless --dry-run, its lock is held). */
 interface BulkRun {
-  file: string;
   opts: BulkOptions;
   ctx: RunContext;
   started: number;
@@ -159,7 +159,7 @@ interface BulkRun {
   resumeCommand: string;
 }
 
-async function runBulkLocked(run: BulkRun): Promise<number> {
+async function executeBulk(run: BulkRun): Promise<number> {
   const { opts, ctx, started, timeoutMs, shard, shardText, input, prescan, journalPath, resumeCommand } = run;
   const dryRun = opts.dryRun === true;
   // One signal for the run's many waits (workers, pools, sleeping retries): thousands of listeners is expected.
