@@ -1,8 +1,9 @@
 import { closeSync, createReadStream, fsyncSync, openSync, readSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ExitCode, InputError, SmileCliError, UsageError } from '../errors.js';
+import { describeFsError, shortWriteError } from './fs-errors.js';
 import type { InputFingerprint, InputFormat } from './rows.js';
 
 /**
@@ -61,6 +62,15 @@ export interface JournalState {
 /** Default journal path: next to the input; per shard, so shards on one machine never share one. */
 export function defaultJournalPath(inputPath: string, shard: string | undefined): string {
   return shard === undefined ? `${inputPath}.smile-journal.jsonl` : `${inputPath}.shard-${shard.replace('/', 'of')}.smile-journal.jsonl`;
+}
+
+/**
+ * Default journal of rows piped on stdin: in the user's state directory, named from the stdin
+ * fingerprint (its first 64 KiB) and the shard, so the same piped input finds it on `--resume`.
+ */
+export function stdinJournalPath(journalsDir: string, fingerprint: InputFingerprint, shard: string | undefined): string {
+  const id = fingerprint.value.slice(0, 16);
+  return join(journalsDir, shard === undefined ? `stdin-${id}.smile-journal.jsonl` : `stdin-${id}.shard-${shard.replace('/', 'of')}.smile-journal.jsonl`);
 }
 
 export async function journalExists(path: string): Promise<boolean> {
@@ -226,12 +236,13 @@ export class JournalWriter implements JournalSink {
   static async create(path: string, header: JournalHeader): Promise<JournalWriter> {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'wx', 0o600);
+      // O_APPEND as well as O_EXCL: every write lands at the end, whoever else has the file open.
+      handle = await open(path, 'ax', 0o600);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // A 0-byte journal (a crash or full disk right after creating it) holds no pin, so nothing
       // can be sent twice by starting it afresh; reading treats it as absent too.
-      if (code === 'EEXIST' && (await stat(path).then((info) => info.size === 0, () => false))) return JournalWriter.#fresh(path, header, await open(path, 'w', 0o600));
+      if (code === 'EEXIST' && (await stat(path).then((info) => info.size === 0, () => false))) return JournalWriter.#fresh(path, header, await open(path, 'a', 0o600).catch((reason: unknown) => Promise.reject(journalError(path, reason))));
       if (code === 'EEXIST') throw new UsageError(`The journal ${path} already exists.`, { code: 'journal_exists', hint: 'Run again with --resume to finish that run, or pass --journal NEW to start a separate one.' });
       throw journalError(path, error);
     }
@@ -240,7 +251,12 @@ export class JournalWriter implements JournalSink {
 
   static async #fresh(path: string, header: JournalHeader, handle: FileHandle): Promise<JournalWriter> {
     const writer = new JournalWriter(path, handle);
-    await writer.append(header);
+    try {
+      await writer.append(header);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
     syncDirectory(path);
     return writer;
   }
@@ -259,6 +275,7 @@ export class JournalWriter implements JournalSink {
     try {
       await writer.#write(`${options.tornTail ? '\n' : ''}${JSON.stringify(resume)}\n`);
     } catch (error) {
+      await handle.close().catch(() => undefined);
       throw journalError(path, error);
     }
     return writer;
@@ -289,8 +306,19 @@ export class JournalWriter implements JournalSink {
     }
   }
 
+  /**
+   * Write every byte, then fdatasync. A write may take fewer bytes than asked without an error
+   * (a nearly full disk); the rest is written in further calls until all of it is on disk or one
+   * fails. Only then does the caller's step go on: a torn record is never acknowledged.
+   */
   async #write(text: string): Promise<void> {
-    await this.#handle.write(text);
+    const bytes = Buffer.from(text, 'utf8');
+    let offset = 0;
+    while (offset < bytes.length) {
+      const { bytesWritten } = await this.#handle.write(bytes, offset, bytes.length - offset);
+      if (bytesWritten <= 0) throw shortWriteError();
+      offset += bytesWritten;
+    }
     await this.#handle.datasync();
   }
 
@@ -302,7 +330,8 @@ export class JournalWriter implements JournalSink {
 }
 
 function journalError(path: string, error: unknown): SmileCliError {
-  return new SmileCliError(`The journal ${path} could not be written: ${(error as Error).message}.`, ExitCode.api, 'journal_write', {
+  if (error instanceof SmileCliError) return error;
+  return new SmileCliError(`The journal ${path} could not be written: ${describeFsError(error)}.`, ExitCode.api, 'journal_write', {
     hint: 'Free disk space or fix the permissions, then finish the run with --resume (no row is sent twice).',
     cause: error,
   });

@@ -1,7 +1,8 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { ExitCode, SmileCliError, UsageError } from '../errors.js';
 import { csvLine } from './csv.js';
+import { describeFsError, shortWriteError } from './fs-errors.js';
 import type { RowResult } from './row.js';
 import type { InputFormat } from './rows.js';
 
@@ -18,36 +19,103 @@ export function reportFormatOf(path: string, flag: string): ReportFormat {
 /** Columns of a CSV report: one line per input row. */
 export const REPORT_COLUMNS = ['line', 'user_id', 'job_id', 'smile_job_id', 'outcome', 'ok', 'retryable', 'result_code', 'result_text', 'reason', 'error_code', 'warnings'] as const;
 
-/** Buffered appends to a file we own for this run (the journal, not this, is the crash-safe record). */
-class BufferedFile {
-  #fd: number;
+/** What to tell the user when a report or rejects file fails (the caller knows the command that rebuilds it). */
+export interface OutputFileOptions {
+  /** The next step when a write fails mid-run, e.g. "… then run: smile bulk users.csv --resume --report r.csv". */
+  writeHint?: string;
+}
+
+/**
+ * Buffered appends to a file we own for this run (the journal, not this, is the crash-safe
+ * record). Every write is checked: a short write (a nearly full disk takes part of it without an
+ * error) is continued until all bytes are written or one fails; `close` flushes and fsyncs. Any
+ * failure names the file (exit 5, like the journal's) and every later call fails the same way:
+ * a report is never silently truncated.
+ */
+class OutputFile {
+  readonly #path: string;
+  readonly #label: 'report' | 'rejects';
+  readonly #hint: string | undefined;
+  #fd: number | undefined;
   #buffer: string[] = [];
   #size = 0;
+  #failed: SmileCliError | undefined;
 
-  constructor(path: string) {
+  constructor(path: string, label: 'report' | 'rejects', options: OutputFileOptions) {
+    this.#path = path;
+    this.#label = label;
+    this.#hint = options.writeHint;
     try {
       this.#fd = openSync(path, 'w', 0o644);
     } catch (error) {
-      throw new UsageError(`Cannot write ${path}: ${(error as Error).message}.`, { hint: 'Pick a path in a directory you can write to.' });
+      throw new SmileCliError(`The ${label} file ${path} cannot be opened for writing: ${describeFsError(error)}.`, ExitCode.api, `${label}_write`, {
+        hint: `Nothing was sent. Pick a --${label} path in a directory you can write to, then run again.`,
+        cause: error,
+      });
     }
   }
 
   write(text: string): void {
+    if (this.#failed) throw this.#failed;
     this.#buffer.push(text);
     this.#size += text.length;
     if (this.#size >= 64 * 1024) this.flush();
   }
 
   flush(): void {
-    if (this.#buffer.length === 0) return;
-    writeSync(this.#fd, this.#buffer.join(''));
+    if (this.#failed) throw this.#failed;
+    if (this.#buffer.length === 0 || this.#fd === undefined) return;
+    const bytes = Buffer.from(this.#buffer.join(''), 'utf8');
     this.#buffer = [];
     this.#size = 0;
+    try {
+      writeFully(this.#fd, bytes);
+    } catch (error) {
+      throw this.#fail(error);
+    }
   }
 
+  /** Flush, fsync and close; throws (naming the file) if any of it failed, now or before. */
   close(): void {
-    this.flush();
-    closeSync(this.#fd);
+    const fd = this.#fd;
+    if (fd === undefined) return;
+    try {
+      this.flush();
+      try {
+        fsyncSync(fd);
+      } catch (error) {
+        // A pipe or character device has nothing to sync; anything else lost data.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw this.#fail(error);
+      }
+    } finally {
+      this.#fd = undefined;
+      try {
+        closeSync(fd);
+      } catch (error) {
+        // close(2) can report a failed delayed write (NFS): the file is not what we wrote.
+        if (!this.#failed) this.#fail(error);
+      }
+    }
+    if (this.#failed) throw this.#failed;
+  }
+
+  #fail(error: unknown): SmileCliError {
+    this.#failed ??= new SmileCliError(`The ${this.#label} file ${this.#path} could not be written: ${describeFsError(error)}.`, ExitCode.api, `${this.#label}_write`, {
+      hint: this.#hint ?? 'Free disk space or fix the permissions, then run again with --resume: the journal rebuilds it, nothing is sent twice.',
+      cause: error,
+    });
+    return this.#failed;
+  }
+}
+
+/** write(2) until every byte is written: a short count without an error is not the end. */
+function writeFully(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = writeSync(fd, bytes, offset, bytes.length - offset);
+    if (written <= 0) throw shortWriteError();
+    offset += written;
   }
 }
 
@@ -59,12 +127,12 @@ class BufferedFile {
 export class ReportWriter {
   readonly path: string;
   readonly format: ReportFormat;
-  #file: BufferedFile;
+  #file: OutputFile;
 
-  constructor(path: string) {
+  constructor(path: string, options: OutputFileOptions = {}) {
     this.path = path;
     this.format = reportFormatOf(path, '--report');
-    this.#file = new BufferedFile(path);
+    this.#file = new OutputFile(path, 'report', options);
     if (this.format === 'csv') this.#file.write(csvLine(REPORT_COLUMNS));
   }
 
@@ -109,18 +177,18 @@ function rebaseList(value: string, fromDir: string, toDir: string): string {
 export class RejectsWriter {
   readonly path: string;
   readonly format: InputFormat;
-  #file: BufferedFile;
+  #file: OutputFile;
   #columns: string[];
   #fromDir: string;
   #toDir: string;
   #count = 0;
 
-  constructor(path: string, options: { format: InputFormat; columns: readonly string[] | undefined; inputDir: string }) {
+  constructor(path: string, options: { format: InputFormat; columns: readonly string[] | undefined; inputDir: string } & OutputFileOptions) {
     this.path = path;
     this.format = options.format;
     this.#fromDir = options.inputDir;
     this.#toDir = dirname(resolve(path));
-    this.#file = new BufferedFile(path);
+    this.#file = new OutputFile(path, 'rejects', options);
     const columns = [...(options.columns ?? [])];
     if (this.format === 'csv') {
       if (!columns.includes('job_id')) columns.push('job_id');

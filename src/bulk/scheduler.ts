@@ -105,7 +105,8 @@ export const DEFAULT_RECOVERY_DELAY_MS = 2000;
  * with `--wait` throughput is bounded by submission, not by processing time. A row that fails
  * with a retryable error after the client's retries gets recovery rounds (job_status first, same
  * job_id: never a second job). Bad credentials, a journal that cannot be written, or a bug stop
- * the run (fatal); Ctrl-C aborts it with every journal write flushed.
+ * the run (fatal: that error is what `add`/`drain` throw, never an interruption, though the rows
+ * in flight see the stop as an abort); Ctrl-C aborts it with every journal write flushed.
  */
 export class BulkScheduler {
   readonly #options: Required<Pick<SchedulerOptions, 'maxInProgress' | 'recoveryRounds' | 'recoveryDelayMs'>> & SchedulerOptions;
@@ -157,17 +158,29 @@ export class BulkScheduler {
     return this.#signal.aborted;
   }
 
+  /** The first error that stopped the run (bad credentials or signatures, a journal or report that cannot be written, a bug); undefined otherwise. */
+  get fatal(): unknown {
+    return this.#fatal;
+  }
+
   /**
    * Queue a row; resolves once a worker has taken it (backpressure for the reader). `prior` is
    * what the journal knows of it (resume): its job_id and how far it got.
    */
   async add(row: BulkRow, prior: JournalEntry | undefined): Promise<void> {
     this.#throwIfFatal();
-    await this.#inProgress.acquire(this.#signal);
+    try {
+      await this.#inProgress.acquire(this.#signal);
+    } catch (error) {
+      // Our own stop (a fatal error) ends these waits too: report that error, not an interruption.
+      this.#throwIfFatal();
+      throw error;
+    }
     try {
       await this.#workers.acquire(this.#signal);
     } catch (error) {
       this.#inProgress.release();
+      this.#throwIfFatal();
       throw error;
     }
     const state: RowState = prior
@@ -269,6 +282,11 @@ export class BulkScheduler {
       await this.#deps.journal.append({ t: 'final', line: result.line, done: result.status !== 'retryable', outcome: result.outcome, doc: result.doc });
     }
     this.#deps.onResult(result);
+  }
+
+  /** Stop the run because of an error found outside the rows (a report that cannot be written, a journal that does not match): rows in flight see an abort. */
+  stop(error: unknown): void {
+    this.#stop(error);
   }
 
   #stop(error: unknown): void {

@@ -65,9 +65,20 @@ export function bulkExitCode(tally: BulkTally, options: { interrupted: boolean; 
   return ExitCode.ok;
 }
 
+/** The error that stopped a run before every row was done (not Ctrl-C): it is the run's outcome. */
+export interface StopError {
+  code: string;
+  message: string;
+  hint: string | undefined;
+}
+
 export interface SummaryFacts {
   exitCode: number;
   interrupted: boolean;
+  /** Set when an error stopped the run (bad signatures, a file that cannot be written, …). */
+  stopped?: StopError | undefined;
+  /** The command that finishes this run (`smile bulk users.csv --resume …`, `… | smile bulk - --resume`); null without a journal. */
+  resumeCommand?: string | null;
   inFlightAtInterrupt: number;
   dryRun: boolean;
   wait: boolean;
@@ -88,10 +99,12 @@ export interface SummaryFacts {
 export function summaryDocument(tally: BulkTally, facts: SummaryFacts): Record<string, unknown> {
   const seconds = facts.elapsedMs / 1000;
   return {
-    ok: facts.exitCode === ExitCode.ok,
+    ok: facts.exitCode === ExitCode.ok && !facts.stopped,
     exit_code: facts.exitCode,
     dry_run: facts.dryRun,
     interrupted: facts.interrupted,
+    stopped: facts.stopped !== undefined,
+    ...(facts.stopped ? { error: { code: facts.stopped.code, message: facts.stopped.message, hint: facts.stopped.hint ?? null } } : {}),
     environment: facts.environment ?? null,
     input: facts.input,
     shard: facts.shard,
@@ -116,7 +129,8 @@ export function summaryDocument(tally: BulkTally, facts: SummaryFacts): Record<s
 }
 
 function nextStep(tally: BulkTally, facts: SummaryFacts): string | null {
-  const resume = `smile bulk ${facts.input} --resume${facts.shard ? ` --shard ${facts.shard}` : ''}`;
+  const resume = facts.resumeCommand ?? `smile bulk ${facts.input} --resume${facts.shard ? ` --shard ${facts.shard}` : ''}`;
+  if (facts.stopped) return facts.journal ? `Fix the problem above, then finish with: ${resume}` : 'Fix the problem above, then run again.';
   if (facts.interrupted) return `Finish with: ${resume}`;
   if (facts.dryRun) return tally.failed > 0 ? 'Fix the invalid rows (see above), then run without --dry-run.' : 'Run again without --dry-run to send.';
   if (tally.retryable > 0) return `Some rows need a re-run: ${resume}`;
@@ -129,7 +143,7 @@ export function renderSummary(tally: BulkTally, facts: SummaryFacts, paint: (col
   const lines: string[] = [];
   const seconds = facts.elapsedMs / 1000;
   const counts = BULK_OUTCOMES.filter((outcome) => tally.outcomes[outcome] > 0).map((outcome) => `${outcome} ${tally.outcomes[outcome]}`);
-  const head = facts.dryRun ? 'Dry run' : facts.interrupted ? 'Interrupted' : 'Done';
+  const head = facts.stopped ? 'Stopped' : facts.dryRun ? 'Dry run' : facts.interrupted ? 'Interrupted' : 'Done';
   const rate = seconds > 0 && tally.finishedNow > 0 ? ` · ${(tally.finishedNow / seconds).toFixed(1)} rows/s` : '';
   lines.push(`${paint('bold', head)}: ${tally.done} row${tally.done === 1 ? '' : 's'}${facts.shard ? ` (shard ${facts.shard})` : ''} in ${seconds.toFixed(1)}s${rate}${counts.length > 0 ? ` · ${counts.join(' · ')}` : ''}`);
   if (tally.fromJournal > 0) lines.push(paint('dim', `  ${tally.fromJournal} finished in an earlier run (from the journal)`));
@@ -138,10 +152,14 @@ export function renderSummary(tally: BulkTally, facts: SummaryFacts, paint: (col
   for (const failure of tally.firstFailures) lines.push(`  ${paint(failure.outcome === 'invalid' || failure.outcome === 'rejected' || failure.outcome === 'refused' ? 'red' : 'yellow', '✗')} line ${failure.line}${failure.user_id ? ` ${failure.user_id}` : ''}: ${failure.reason}`);
   const hidden = tally.retryable + tally.failed - tally.firstFailures.length;
   if (hidden > 0) lines.push(`  … and ${hidden} more${facts.report ? ` (see ${facts.report})` : ''}`);
-  if (facts.interrupted && facts.inFlightAtInterrupt > 0) lines.push(paint('yellow', `  ${facts.inFlightAtInterrupt} row(s) were in flight: their jobs may still be processing at Smile ID; the journal knows each one.`));
+  if ((facts.interrupted || facts.stopped) && facts.inFlightAtInterrupt > 0) lines.push(paint('yellow', `  ${facts.inFlightAtInterrupt} row(s) were in flight: their jobs may still be processing at Smile ID; the journal knows each one.`));
   if (facts.report) lines.push(paint('dim', `  report: ${facts.report}`));
   if (facts.rejects) lines.push(paint('dim', `  rejects: ${facts.rejects} (${facts.rejectsWritten} row${facts.rejectsWritten === 1 ? '' : 's'})`));
   if (facts.journal) lines.push(paint('dim', `  journal: ${facts.journal}`));
+  if (facts.stopped) {
+    lines.push(`${paint('red', '✗')} ${facts.stopped.message}`);
+    if (facts.stopped.hint) lines.push(`  ${facts.stopped.hint}`);
+  }
   const next = nextStep(tally, facts);
   if (next) lines.push(next);
   return `${lines.join('\n')}\n`;

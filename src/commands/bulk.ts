@@ -1,14 +1,17 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { realpath } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline/promises';
 import type { RunContext, SmileConnection } from '../context.js';
-import { CancelledError, ExitCode, InputError, UsageError, isSmileCliError } from '../errors.js';
+import { CancelledError, ExitCode, InputError, SmileCliError, UsageError, isSmileCliError } from '../errors.js';
 import { loadImages } from '../register/pipeline.js';
 import type { RegistrationDeps } from '../register/pipeline.js';
-import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal } from '../bulk/journal.js';
+import { stateDir } from '../config/paths.js';
+import { describeFsError } from '../bulk/fs-errors.js';
+import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal, stdinJournalPath } from '../bulk/journal.js';
+import { acquireJournalLock } from '../bulk/lock.js';
 import type { JournalEntry, JournalState } from '../bulk/journal.js';
 import { RequestGate } from '../bulk/limiter.js';
 import { RateMeter, snapshotOf } from '../bulk/progress.js';
@@ -70,6 +73,25 @@ async function checkDistinctPaths(paths: [string, string | undefined][]): Promis
   }
 }
 
+/** A word for a POSIX shell: as is when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that finishes this run: the same input (a pipe: `… | smile bulk -`), journal,
+ * shard, format, report and rejects, with --resume. Printed in every summary that needs it.
+ */
+function resumeCommandOf(input: { path: string | undefined; display: string }, opts: BulkOptions, shardText: string | null): string {
+  const words = ['smile', 'bulk', input.path ? shellWord(input.display) : '-', '--resume'];
+  if (opts.journal) words.push('--journal', shellWord(opts.journal));
+  if (shardText) words.push('--shard', shardText);
+  if (opts.format) words.push('--format', opts.format);
+  if (opts.report) words.push('--report', shellWord(opts.report));
+  if (opts.rejects) words.push('--rejects', shellWord(opts.rejects));
+  return `${input.path ? '' : '… | '}${words.join(' ')}`;
+}
+
 /**
  * `smile bulk FILE|-`: many registrations from CSV or JSONL, with a journal that makes a crash
  * resumable (every row exactly once), a shared rate limit and 429 pause, decoupled submission
@@ -78,17 +100,11 @@ async function checkDistinctPaths(paths: [string, string | undefined][]): Promis
 export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext): Promise<number> {
   const started = performance.now();
   const { timeoutMs, shard } = checkOptions(opts);
-  // One signal for the run's many waits (workers, pools, sleeping retries): thousands of listeners is expected.
-  const runSignal = AbortSignal.any([ctx.signal]);
-  setMaxListeners(0, runSignal);
   const shardText = shard ? formatShard(shard) : null;
   const dryRun = opts.dryRun === true;
 
   // The input: checked (header, user_id column) and fingerprinted before anything is created or sent.
   const input = await openBulkInput(file, opts.format, ctx.io.stdin);
-  if (!input.path && !dryRun && !opts.journal) {
-    throw new UsageError('Rows from stdin need --journal PATH: the journal is what lets a crashed run finish without sending a row twice.', { hint: 'e.g. … | smile bulk - --format csv --journal import.smile-journal.jsonl' });
-  }
   const prescan = await prescanInput(input, shard);
   await checkDistinctPaths([
     ['the input', input.path],
@@ -98,11 +114,61 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
   ]);
   if (prescan.allRows === 0) throw new InputError(`${input.display} has no rows${input.format === 'csv' ? ' under its header' : ''}.`, { code: 'no_rows', hint: 'Add one line per person to register (user_id, selfie, …).' });
 
-  // The journal: a new one, or with --resume the one of this very input.
-  const journalPath = opts.journal ? resolve(opts.journal) : input.path ? defaultJournalPath(input.path, shardText ?? undefined) : undefined;
-  const exists = journalPath !== undefined && (await journalExists(journalPath));
+  // The journal: --journal, else beside the input file, else (stdin) in the state directory under
+  // a name made from the piped bytes, so the same pipe finds it again with --resume.
+  const journalPath = opts.journal
+    ? resolve(opts.journal)
+    : input.path
+      ? defaultJournalPath(input.path, shardText ?? undefined)
+      : stdinJournalPath(join(stateDir(ctx.env), 'bulk-journals'), prescan.fingerprint, shardText ?? undefined);
+  const resumeCommand = resumeCommandOf(input, opts, shardText);
+  if (dryRun) return executeBulk({ opts, ctx, started, timeoutMs, shard, shardText, input, prescan, journalPath, resumeCommand });
+
+  // One run per journal: the lock is held from before the journal is read until the run is over.
+  if (!input.path && !opts.journal) {
+    try {
+      await mkdir(dirname(journalPath), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new SmileCliError(`The directory for the journal of rows from stdin, ${dirname(journalPath)}, cannot be created: ${describeFsError(error)}.`, ExitCode.api, 'journal_write', {
+        hint: 'Set SMILE_CONFIG_DIR to a writable directory, or pass --journal PATH.',
+        cause: error,
+      });
+    }
+  }
+  const lock = await acquireJournalLock(journalPath, {
+    onStale: (owner, lockPath) => ctx.out.warn(`Taking over the stale lock ${lockPath}: its run (pid ${owner.pid} on ${owner.host}, started ${owner.started_at}) is no longer running.`),
+  });
+  try {
+    return await executeBulk({ opts, ctx, started, timeoutMs, shard, shardText, input, prescan, journalPath, resumeCommand });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** A bulk run once its input and journal are known (and, unless --dry-run, its lock is held). */
+interface BulkRun {
+  opts: BulkOptions;
+  ctx: RunContext;
+  started: number;
+  timeoutMs: number;
+  shard: ReturnType<typeof parseShard> | undefined;
+  shardText: string | null;
+  input: Awaited<ReturnType<typeof openBulkInput>>;
+  prescan: Awaited<ReturnType<typeof prescanInput>>;
+  journalPath: string;
+  resumeCommand: string;
+}
+
+async function executeBulk(run: BulkRun): Promise<number> {
+  const { opts, ctx, started, timeoutMs, shard, shardText, input, prescan, journalPath, resumeCommand } = run;
+  const dryRun = opts.dryRun === true;
+  // One signal for the run's many waits (workers, pools, sleeping retries): thousands of listeners is expected.
+  const runSignal = AbortSignal.any([ctx.signal]);
+  setMaxListeners(0, runSignal);
+
+  const exists = await journalExists(journalPath);
   let journalState: JournalState | undefined;
-  if (exists && journalPath) {
+  if (exists) {
     if (!opts.resume && !dryRun) {
       const state = await readJournal(journalPath).catch(() => undefined);
       const mismatch = state ? journalMismatch(state.header, prescan.fingerprint, shardText) : 'it cannot be read';
@@ -110,7 +176,7 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
       const done = [...state!.entries.values()].filter((entry) => entry.final?.done).length;
       throw new UsageError(`A journal of this input already exists: ${journalPath} (${done} row${done === 1 ? '' : 's'} finished).`, {
         code: 'journal_exists',
-        hint: `Run again with --resume to finish that run (every row exactly once), or pass --journal NEW to start a separate run.`,
+        hint: `Finish that run (every row exactly once) with: ${resumeCommand}${input.path ? '' : ' (the same rows on stdin)'}. Or pass --journal NEW to start a separate run.`,
       });
     }
     if (opts.resume) {
@@ -119,7 +185,7 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
       if (mismatch) throw new UsageError(`--resume: the journal ${journalPath} does not belong to this input: ${mismatch}.`, { code: 'journal_mismatch', hint: 'Resume needs the same file (and --shard) the run started with; to re-run failed rows use the --rejects file as a new input.' });
     }
   } else if (opts.resume && !dryRun) {
-    throw new UsageError(`--resume: there is no journal at ${journalPath ?? '(none)'}.`, { code: 'journal_missing', hint: 'Run without --resume to start, or pass --journal PATH where the earlier run kept it.' });
+    throw new UsageError(`--resume: there is no journal at ${journalPath}.`, { code: 'journal_missing', hint: input.path || opts.journal ? 'Run without --resume to start, or pass --journal PATH where the earlier run kept it.' : 'Rows from stdin find their journal by their first 64 KiB: pipe exactly the same rows, or pass --journal PATH.' });
   }
 
   // The connection: every request passes the shared gate (rate limit, one 429 pause for all).
@@ -149,17 +215,26 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
   if (environment === 'production' && !dryRun && !ctx.globals.yes) await confirmProduction(ctx, input.path ? prescan.rows : undefined, connection!.partnerId, input.path === undefined);
   if (!opts.wait && !dryRun && !connection?.callbackUrl) ctx.out.info(ctx.out.paint('dim', 'Note: --no-wait without a default callback URL: rows without callback_url get their results only through `smile status` or --resume.'));
 
-  // Outputs, opened only now that the run will happen.
+  // Outputs, opened only now that the run will happen (and before anything is sent).
   const { records, columns, unknownColumns } = await readInputRecords(input);
   if (unknownColumns.length > 0) ctx.out.warn(`Ignored columns (not bulk columns): ${unknownColumns.join(', ')}.`);
-  const report = opts.report ? new ReportWriter(resolve(opts.report)) : undefined;
-  const rejects = opts.rejects ? new RejectsWriter(resolve(opts.rejects), { format: input.format, columns, inputDir: input.baseDir }) : undefined;
+  const rebuild = (flag: string) => `Free disk space or fix the permissions (or pick another ${flag} path), then run: ${resumeCommand} — the journal rebuilds it; nothing is sent twice.`;
+  const report = opts.report ? new ReportWriter(resolve(opts.report), { writeHint: rebuild('--report') }) : undefined;
+  let rejects: RejectsWriter | undefined;
   let journal: JournalWriter | undefined;
-  if (!dryRun && journalPath) {
-    journal = journalState
-      ? await JournalWriter.append(journalPath, { tornTail: journalState.tornTail })
-      : await JournalWriter.create(journalPath, { t: 'run', v: JOURNAL_VERSION, input: { name: input.display, format: input.format, ...prescan.fingerprint }, shard: shardText, started_at: new Date().toISOString() });
+  try {
+    rejects = opts.rejects ? new RejectsWriter(resolve(opts.rejects), { format: input.format, columns, inputDir: input.baseDir, writeHint: rebuild('--rejects') }) : undefined;
+    if (!dryRun) {
+      journal = journalState
+        ? await JournalWriter.append(journalPath, { tornTail: journalState.tornTail })
+        : await JournalWriter.create(journalPath, { t: 'run', v: JOURNAL_VERSION, input: { name: input.display, format: input.format, ...prescan.fingerprint }, shard: shardText, started_at: new Date().toISOString() });
+    }
+  } catch (error) {
+    closeQuietly(report);
+    closeQuietly(rejects);
+    throw error;
   }
+  if (journal && !input.path && !opts.journal) ctx.out.info(`Journal: ${journal.path} (if the run stops, finish it with: ${resumeCommand})`);
 
   const tally = new BulkTally();
   const meter = new RateMeter();
@@ -192,9 +267,9 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
   function emit(result: RowResult): void {
     tally.add(result);
     if (!result.fromJournal) meter.mark(Date.now());
+    if (!dashboard) ctx.out.info(rowLine(result));
     report?.write(result);
     rejects?.write(result);
-    if (!dashboard) ctx.out.info(rowLine(result));
   }
 
   const validateContext = { baseDir: input.baseDir, environment, seen: new SeenUserIds() };
@@ -209,10 +284,11 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
         interrupted = true;
         break;
       }
+      if (scheduler?.fatal !== undefined) break;
       if (!inShard(recordUserId(record), shard)) continue;
       const check = await validateRecord(record, validateContext);
       const entry = journalState?.entries.get(record.line);
-      if (entry?.final?.done && journalPath) {
+      if (entry?.final?.done) {
         if (check.ok && entry.userId !== check.row.userId) throw journalRowMismatch(journalPath, record.line, entry);
         emit(journalResult(journalPath, entry, record.line, check.ok ? check.row.raw : check.problem.raw, environment));
         continue;
@@ -221,7 +297,7 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
         emit(invalidResult(check.problem, entry, environment));
         continue;
       }
-      if (entry && entry.userId !== check.row.userId && journalPath) throw journalRowMismatch(journalPath, record.line, entry);
+      if (entry && entry.userId !== check.row.userId) throw journalRowMismatch(journalPath, record.line, entry);
       if (dryRun) {
         await dryChecks.acquire(runSignal);
         // Handled where it is made: a task that fails while the loop still awaits the next record
@@ -245,31 +321,46 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
     if (dryError !== undefined) throw dryError;
     await scheduler?.drain();
   } catch (error) {
-    if (error instanceof CancelledError || ctx.signal.aborted) {
+    // The scheduler's own stop (its first real error) is that error; only the user's Ctrl-C is an interruption.
+    const stop = scheduler?.fatal ?? error;
+    if (scheduler?.fatal === undefined && (error instanceof CancelledError || ctx.signal.aborted)) {
       interrupted = true;
       // Let the rows in flight see the abort and stop; their journal writes are flushed below.
       await scheduler?.drain().catch(() => undefined);
       await Promise.allSettled([...dryTasks]);
     } else {
-      fatal = error;
+      fatal = stop;
+      scheduler?.stop(stop);
       await scheduler?.drain().catch(() => undefined);
+      await Promise.allSettled([...dryTasks]);
     }
   } finally {
     dashboard?.stop();
     await journal?.close();
-    report?.close();
-    rejects?.close();
+    // Flushed and fsynced here; a report or rejects file that cannot be written fails the run.
+    for (const output of [report, rejects]) {
+      try {
+        output?.close();
+      } catch (error) {
+        fatal ??= error;
+      }
+    }
   }
-  if (ctx.signal.aborted) interrupted = true;
-  if (fatal !== undefined) {
-    if (!ctx.globals.json) ctx.out.stderr(`${tally.done} row(s) finished before the run stopped${journal ? `; the journal ${journal.path} knows every step: fix the problem below, then run again with --resume` : ''}.\n`);
+  fatal ??= scheduler?.fatal;
+  if (ctx.signal.aborted && fatal === undefined) interrupted = true;
+  if (fatal !== undefined && !isSmileCliError(fatal)) {
+    // A bug: the boundary says how to report it; the journal still lets the run finish.
+    if (!ctx.globals.json) ctx.out.stderr(`${tally.done} row(s) finished before the run stopped${journal ? `; the journal ${journal.path} knows every step: finish with ${resumeCommand}` : ''}.\n`);
     throw fatal;
   }
+  const stopped = isSmileCliError(fatal) ? fatal : undefined;
 
   const rowsInInput = Number.isNaN(prescan.rows) ? tally.done : prescan.rows;
   const facts: SummaryFacts = {
     exitCode: 0,
-    interrupted,
+    interrupted: interrupted && !stopped,
+    stopped: stopped ? { code: stopped.code, message: stopped.message, hint: stopped.hint } : undefined,
+    resumeCommand: journal ? resumeCommand : null,
     inFlightAtInterrupt: scheduler?.interrupted ?? 0,
     dryRun,
     wait: opts.wait,
@@ -286,18 +377,28 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
     unknownColumns,
   };
   // A shard can legitimately get no rows of a non-empty file.
-  facts.exitCode = dryRun
-    ? interrupted ? ExitCode.interrupted : tally.failed > 0 ? ExitCode.input : ExitCode.ok
-    : bulkExitCode(tally, { interrupted, rowsInInput: shard && rowsInInput === 0 ? -1 : rowsInInput });
-  if (dryRun && !ctx.globals.json) ctx.out.stderr(planText(tally, opts, { environmentLabel, journal: journalPath, rate: opts.rate, timeoutMs }));
+  facts.exitCode = stopped
+    ? stopped.exitCode
+    : dryRun
+      ? interrupted ? ExitCode.interrupted : tally.failed > 0 ? ExitCode.input : ExitCode.ok
+      : bulkExitCode(tally, { interrupted, rowsInInput: shard && rowsInInput === 0 ? -1 : rowsInInput });
+  if (dryRun && !stopped && !ctx.globals.json) ctx.out.stderr(planText(tally, opts, { environmentLabel, journal: journalPath, rate: opts.rate, timeoutMs }));
   if (ctx.globals.json) {
     const document = summaryDocument(tally, facts);
-    if (dryRun) document['plan'] = planDocument(tally, opts, { journal: journalPath ?? null, timeoutMs });
+    if (dryRun) document['plan'] = planDocument(tally, opts, { journal: journalPath, timeoutMs });
     ctx.out.writeJson(document);
   } else {
     ctx.out.stderr(renderSummary(tally, facts, (color, text) => ctx.out.paint(color, text)));
   }
   return facts.exitCode;
+}
+
+function closeQuietly(output: { close(): void } | undefined): void {
+  try {
+    output?.close();
+  } catch {
+    // already failing for another reason
+  }
 }
 
 /**

@@ -58,6 +58,24 @@ export function resolveConfigPaths(env: NodeJS.ProcessEnv): ConfigPaths {
   };
 }
 
+/**
+ * Where smile keeps state that is not configuration (e.g. the journals of bulk runs piped on
+ * stdin): `state/` inside SMILE_CONFIG_DIR when that is set (one directory to isolate or remove),
+ * else the platform's state directory: $XDG_STATE_HOME/smile (default ~/.local/state/smile),
+ * macOS ~/Library/Application Support/smile, Windows %LOCALAPPDATA%\smile\State. Never touches
+ * the file system.
+ */
+export function stateDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  const paths = resolveConfigPaths(env);
+  if (paths.source === 'env') return path.join(paths.dir, 'state');
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  const home = homeDir(env, platform);
+  if (platform === 'darwin') return p.join(home, 'Library', 'Application Support', 'smile');
+  if (platform === 'win32') return p.join(nonEmpty(env.LOCALAPPDATA) ?? p.join(home, 'AppData', 'Local'), 'smile', 'State');
+  const xdg = nonEmpty(env.XDG_STATE_HOME);
+  return p.join(xdg !== undefined && p.isAbsolute(xdg) ? xdg : p.join(home, '.local', 'state'), 'smile');
+}
+
 /** Shorthand for `resolveConfigPaths(env).dir`. Never touches the file system. */
 export function configDir(env: NodeJS.ProcessEnv): string {
   return resolveConfigPaths(env).dir;

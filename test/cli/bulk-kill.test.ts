@@ -130,12 +130,15 @@ describe('smile bulk (subprocess)', () => {
     const landed = landedButNotJournaled(journal);
     expect(landed.length).toBeGreaterThan(0);
     expect(inFlight()).toBeGreaterThan(0);
+    // kill -9 leaves the run's lock behind; its pid is dead, so the resume takes it over.
+    expect(existsSync(`${journal}.lock`)).toBe(true);
 
     // 2. Resumed, killed again once more zips have been uploaded.
     const uploadedBefore = countRecords(journal, 'uploaded');
     run = spawnBulk([file, '--resume', '--concurrency', '6']);
     exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'uploaded') >= uploadedBefore + 12, 'SIGKILL');
     expect(exit.signal).toBe('SIGKILL');
+    expect(exit.stderr).toMatch(/Taking over the stale lock/);
 
     // 3. Resumed, killed while results arrive.
     const finalsBefore = countRecords(journal, 'final');
@@ -176,8 +179,9 @@ describe('smile bulk (subprocess)', () => {
     expect(exit.code).toBe(130);
     expect(exit.stderr).toMatch(/Interrupted/);
     expect(exit.stderr).toMatch(/--resume/);
-    // Flushed: the journal ends with a whole line.
+    // Flushed: the journal ends with a whole line; the lock is released.
     expect(readFileSync(journal, 'utf8').endsWith('\n')).toBe(true);
+    expect(existsSync(`${journal}.lock`)).toBe(false);
 
     const resumed = spawnBulk([file, '--resume', '--json']);
     const done = await resumed.exit;

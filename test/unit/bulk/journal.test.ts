@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal } from '../../../src/bulk/journal.js';
+import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal, stdinJournalPath } from '../../../src/bulk/journal.js';
 import type { JournalHeader } from '../../../src/bulk/journal.js';
 
 let dir: string;
@@ -19,6 +19,13 @@ describe('journal', () => {
   it('names the default journal after the input, per shard', () => {
     expect(defaultJournalPath('/d/users.csv', undefined)).toBe('/d/users.csv.smile-journal.jsonl');
     expect(defaultJournalPath('/d/users.csv', '2/4')).toBe('/d/users.csv.shard-2of4.smile-journal.jsonl');
+  });
+
+  it('names the journal of stdin rows after their fingerprint (and shard), in the given directory', () => {
+    const fingerprint = { kind: 'sha256-head' as const, value: 'a'.repeat(64), bytes: null };
+    expect(stdinJournalPath('/state/bulk-journals', fingerprint, undefined)).toBe(`/state/bulk-journals/stdin-${'a'.repeat(16)}.smile-journal.jsonl`);
+    expect(stdinJournalPath('/state/bulk-journals', fingerprint, '1/3')).toBe(`/state/bulk-journals/stdin-${'a'.repeat(16)}.shard-1of3.smile-journal.jsonl`);
+    expect(stdinJournalPath('/s', { ...fingerprint, value: 'b'.repeat(64) }, undefined)).not.toBe(stdinJournalPath('/s', fingerprint, undefined));
   });
 
   it('writes the steps of each row and reads them back into a compact index', async () => {

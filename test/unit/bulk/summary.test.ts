@@ -61,4 +61,16 @@ describe('summary', () => {
     expect(text).toMatch(/approved 1 · error 1/);
     expect(text).toMatch(/smile bulk users\.csv --resume/);
   });
+
+  it('a run stopped by an error says "Stopped", shows the error and the resume command, and is not ok', () => {
+    const stopped = { ...facts, exitCode: 3, stopped: { code: 'bad_signature', message: 'The job status answer is not signed with your API key.', hint: 'Check the proxy.' }, resumeCommand: '… | smile bulk - --resume', inFlightAtInterrupt: 2 };
+    const text = renderSummary(tally(['approved', 'ok']), stopped, (_colour, value) => value);
+    expect(text).toMatch(/^Stopped: 1 row/);
+    expect(text).not.toMatch(/Interrupted/);
+    expect(text).toMatch(/2 row\(s\) were in flight/);
+    expect(text).toMatch(/✗ The job status answer is not signed.*\n {2}Check the proxy\.\nFix the problem above, then finish with: … \| smile bulk - --resume\n$/);
+    const doc = summaryDocument(tally(['approved', 'ok']), stopped);
+    expect(doc).toMatchObject({ ok: false, exit_code: 3, interrupted: false, stopped: true, error: { code: 'bad_signature', hint: 'Check the proxy.' } });
+    expect(doc['next_step']).toMatch(/\| smile bulk - --resume$/);
+  });
 });
