@@ -364,6 +364,24 @@ function paramsOf(values: Record<string, unknown>): Record<string, string> {
   return parseParams(pairs, 'param');
 }
 
+/** Columns that hold one line: a line break in one of them is a stray quote that swallowed lines. */
+const SINGLE_LINE_COLUMNS: readonly string[] = KNOWN_COLUMNS;
+
+/**
+ * A CSV record whose quoted value in a one-line column spans several lines: a stray `"` that
+ * closed by chance at the end of a later line. Name the lines it swallowed instead of guessing.
+ */
+function checkSwallowedLines(line: number, fields: readonly string[], values: Record<string, unknown>): void {
+  const column = SINGLE_LINE_COLUMNS.find((key) => {
+    const value = values[key];
+    return typeof value === 'string' && /[\r\n]/.test(value.trim());
+  });
+  if (column === undefined) return;
+  const last = line + fields.reduce((sum, field) => sum + (field.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
+  const swallowed = last === line + 1 ? `line ${last} was` : `lines ${line + 1}–${last} were`;
+  throw new RowError(`${column} spans lines ${line}–${last}: a stray " on line ${line} made this one row and ${swallowed} read as part of it; fix the quote and run those lines again`, 'stray_quote');
+}
+
 async function checkFile(path: string, baseDir: string, label: string): Promise<string> {
   const absolute = isAbsolute(path) ? path : resolve(baseDir, path);
   try {
@@ -390,6 +408,7 @@ export async function validateRecord(record: InputRecord, context: ValidateConte
     for (const [key, value] of Object.entries(values)) {
       if (typeof value === 'string' && value.includes('\uFFFD')) throw new RowError(`${key} is not valid UTF-8 text (save the file as UTF-8)`, 'not_utf8');
     }
+    if (Array.isArray(record.raw)) checkSwallowedLines(record.line, record.raw, values);
     const rawUserId = textValue(values, 'user_id');
     if (rawUserId === '') throw new RowError('user_id is missing', 'missing_user_id');
     userId = checkId(rawUserId, 'user_id');
