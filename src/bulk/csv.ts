@@ -12,6 +12,8 @@
  * bounded (MAX_RECORD_CHARS plus one chunk).
  */
 
+import { escapeControl } from '../errors.js';
+
 export interface CsvRecord {
   /** 1-based physical line on which the record starts. */
   line: number;
@@ -303,10 +305,18 @@ export function unneutraliseCell(value: string): string {
   return value.length > 1 && value.charCodeAt(0) === 39 && FORMULA_START.test(value.slice(1)) && !PLAIN_NUMBER.test(value.slice(1)) ? value.slice(1) : value;
 }
 
-/** One CSV cell: neutralised against formula injection, quoted when it must be. */
+/** Controls a terminal would act on when the file is `cat`: all but tab and line breaks (which quoting handles). */
+// eslint-disable-next-line no-control-regex
+const CELL_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * One CSV cell: control characters shown as escapes (`\x1b`; such a value is refused as input,
+ * so a rejects file still re-runs as it should), neutralised against formula injection, quoted
+ * when it must be.
+ */
 export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
-  const text = neutraliseCell(String(value));
+  const text = neutraliseCell(String(value).replace(CELL_CONTROLS, escapeControl));
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
