@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { InputError, UsageError, isSmileCliError } from '../errors.js';
+import { InputError, UsageError, fileErrorReason, isSmileCliError, printable } from '../errors.js';
 import type { Environment } from '../register/pipeline.js';
 import type { GeoInfo } from '../smile/types.js';
 import { checkId, parseGeo, parseParams, parseSandboxResult } from '../commands/parse.js';
@@ -122,12 +122,12 @@ export async function openBulkInput(file: string, format: InputFormat | undefine
     info = await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `No such file: ${file}.` : `Cannot read ${file}: ${(error as Error).message}.`, {
+    throw new InputError(code === 'ENOENT' ? `No such file: ${printable(file)}.` : `Cannot read ${printable(file)}: ${fileErrorReason(error)}.`, {
       code: 'input_unreadable',
       hint: 'Pass the path of a CSV (with a header) or JSONL file, or - to read stdin.',
     });
   }
-  if (!info.isFile()) throw new InputError(`${file} is not a file.`, { code: 'input_unreadable', hint: 'Pass the path of a CSV or JSONL file, or - to read stdin.' });
+  if (!info.isFile()) throw new InputError(`${printable(file)} is not a file.`, { code: 'input_unreadable', hint: 'Pass the path of a CSV or JSONL file, or - to read stdin.' });
   let detected = format ?? formatFromName(path);
   if (!detected) {
     const handle = await open(path, 'r');
@@ -214,16 +214,17 @@ async function readCsv(input: BulkInput, text: AsyncIterable<string>): Promise<I
   const source = csvRecords(text);
   const first = await source.next();
   const hint = `The first line must name the columns, e.g. user_id,selfie (see \`smile bulk --help\`).`;
-  if (first.done) throw new InputError(`${input.display} is empty: a CSV needs a header line with at least user_id.`, { code: 'no_header', hint });
+  const display = printable(input.display);
+  if (first.done) throw new InputError(`${display} is empty: a CSV needs a header line with at least user_id.`, { code: 'no_header', hint });
   const header = first.value;
-  if (header.error) throw new InputError(`${input.display} line ${header.line}: the header cannot be read: ${header.error}.`, { code: 'no_header', hint });
+  if (header.error) throw new InputError(`${display} line ${header.line}: the header cannot be read: ${header.error}.`, { code: 'no_header', hint });
   const columns = header.fields.map(normaliseColumn);
   if (!columns.includes('user_id')) {
-    throw new InputError(`${input.display} has no user_id column (header: ${columns.join(', ')}).`, { code: 'no_user_id_column', hint });
+    throw new InputError(`${display} has no user_id column (header: ${printable(columns.join(', '))}).`, { code: 'no_user_id_column', hint });
   }
   const seen = new Set<string>();
   for (const column of columns) {
-    if (column !== '' && seen.has(column)) throw new InputError(`${input.display}: the column ${column} appears twice in the header.`, { code: 'duplicate_column', hint: 'Keep one column of each name.' });
+    if (column !== '' && seen.has(column)) throw new InputError(`${display}: the column ${printable(column)} appears twice in the header.`, { code: 'duplicate_column', hint: 'Keep one column of each name.' });
     seen.add(column);
   }
   const unknownColumns = columns.filter((column) => !isKnownColumn(column));
@@ -261,7 +262,7 @@ async function readJsonl(text: AsyncIterable<string>): Promise<InputRecords> {
       try {
         parsed = JSON.parse(trimmed);
       } catch (error) {
-        return { line, values: {}, raw: trimmed, error: `not valid JSON (${(error as Error).message})` };
+        return { line, values: {}, raw: trimmed, error: `not valid JSON (${printable((error as Error).message)})` };
       }
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { line, values: {}, raw: trimmed, error: 'not a JSON object' };
       const values: Record<string, unknown> = {};
@@ -331,7 +332,7 @@ function boolValue(values: Record<string, unknown>, key: string): boolean {
   const text = String(value).trim().toLowerCase();
   if (['true', 'yes', 'y', '1'].includes(text)) return true;
   if (['false', 'no', 'n', '0', ''].includes(text)) return false;
-  throw new RowError(`${key} is "${String(value)}": use true or false`);
+  throw new RowError(`${key} is "${printable(String(value), 80)}": use true or false`);
 }
 
 function listValue(values: Record<string, unknown>, key: string): string[] {
@@ -364,17 +365,62 @@ function paramsOf(values: Record<string, unknown>): Record<string, string> {
   return parseParams(pairs, 'param');
 }
 
+/** Columns that hold one line: a line break in one of them is a stray quote that swallowed lines. */
+const SINGLE_LINE_COLUMNS: readonly string[] = KNOWN_COLUMNS;
+
+/**
+ * A CSV record whose quoted value in a one-line column spans several lines: a stray `"` that
+ * closed by chance at the end of a later line. Name the lines it swallowed instead of guessing.
+ */
+function checkSwallowedLines(line: number, fields: readonly string[], values: Record<string, unknown>): void {
+  const column = SINGLE_LINE_COLUMNS.find((key) => {
+    const value = values[key];
+    return typeof value === 'string' && /[\r\n]/.test(value.trim());
+  });
+  if (column === undefined) return;
+  const last = line + fields.reduce((sum, field) => sum + (field.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
+  const swallowed = last === line + 1 ? `line ${last} was` : `lines ${line + 1}–${last} were`;
+  throw new RowError(`${column} spans lines ${line}–${last}: a stray " on line ${line} made this one row and ${swallowed} read as part of it; fix the quote and run those lines again`, 'stray_quote');
+}
+
 async function checkFile(path: string, baseDir: string, label: string): Promise<string> {
   const absolute = isAbsolute(path) ? path : resolve(baseDir, path);
   try {
     const info = await stat(absolute);
-    if (!info.isFile()) throw new RowError(`${label} ${path} is not a file`, 'selfie_missing');
+    if (!info.isFile()) throw new RowError(`${label} ${printable(path)} is not a file`, 'selfie_missing');
   } catch (error) {
     if (error instanceof RowError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new RowError(code === 'ENOENT' ? `${label} ${path}: no such file` : `${label} ${path}: ${(error as Error).message}`, 'selfie_missing');
+    // In our own words (ELOOP → "too many symbolic links"), naming the path as the row gave it.
+    throw new RowError(`${label} ${printable(path)}: ${fileErrorReason(error)}`, 'selfie_missing');
   }
   return absolute;
+}
+
+/** Controls a one-line value must not hold: C0 (tab and line breaks too), DEL, C1, bidi overrides. */
+// eslint-disable-next-line no-control-regex
+const LINE_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/** In a partner param tab and line breaks are allowed (free text). */
+// eslint-disable-next-line no-control-regex
+const TEXT_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+function refuseControls(label: string, value: unknown, pattern: RegExp): void {
+  if (typeof value === 'string' && pattern.test(value)) {
+    throw new RowError(`${label} "${printable(value, 80)}" contains control characters (shown here as escapes); remove them`, 'control_characters');
+  }
+}
+
+/**
+ * Terminal escapes, NUL bytes and bidi overrides have no place in ids, paths or flags: refused
+ * per row before any of them reaches a file name, a message or the API.
+ */
+function checkControls(values: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (key.startsWith('param.')) refuseControls(`param ${key.slice(6)}`, value, TEXT_CONTROLS);
+    else if (key === 'params' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [param, text] of Object.entries(value as Record<string, unknown>)) refuseControls(`param ${param}`, text, TEXT_CONTROLS);
+    } else if (Array.isArray(value)) for (const item of value) refuseControls(key, item, LINE_CONTROLS);
+    else if ((KNOWN_COLUMNS as readonly string[]).includes(key)) refuseControls(key, typeof value === 'string' ? value.trim() : value, LINE_CONTROLS);
+  }
 }
 
 /**
@@ -382,7 +428,8 @@ async function checkFile(path: string, baseDir: string, label: string): Promise<
  * its line number and reason; paths are resolved against the input's directory and must exist.
  */
 export async function validateRecord(record: InputRecord, context: ValidateContext): Promise<RowCheck> {
-  const problem = (reason: string, code = 'invalid_row', userId?: string): RowCheck => ({ ok: false, problem: { line: record.line, userId, reason, code, raw: record.raw } });
+  // A reason is one line of our words; any piece of input quoted in it is shown with its escapes.
+  const problem = (reason: string, code = 'invalid_row', userId?: string): RowCheck => ({ ok: false, problem: { line: record.line, userId, reason: printable(reason, 2000), code, raw: record.raw } });
   if (record.error) return problem(record.error, 'unreadable_row');
   let userId: string | undefined;
   try {
@@ -390,11 +437,14 @@ export async function validateRecord(record: InputRecord, context: ValidateConte
     for (const [key, value] of Object.entries(values)) {
       if (typeof value === 'string' && value.includes('\uFFFD')) throw new RowError(`${key} is not valid UTF-8 text (save the file as UTF-8)`, 'not_utf8');
     }
+    if (Array.isArray(record.raw)) checkSwallowedLines(record.line, record.raw, values);
     const rawUserId = textValue(values, 'user_id');
     if (rawUserId === '') throw new RowError('user_id is missing', 'missing_user_id');
+    refuseControls('user_id', rawUserId, LINE_CONTROLS);
     userId = checkId(rawUserId, 'user_id');
     const first = context.seen.firstLine(userId, record.line);
     if (first !== undefined) throw new RowError(`user_id ${userId} is also on line ${first}: one registration per user per file`, 'duplicate_user_id');
+    checkControls(values);
 
     const jobIdText = textValue(values, 'job_id');
     const jobId = jobIdText === '' ? undefined : checkId(jobIdText, 'job_id');

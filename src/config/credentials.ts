@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import type { Stats } from 'node:fs';
 import * as path from 'node:path';
-import { AuthError, UsageError } from '../errors.js';
+import { AuthError, UsageError, fileErrorReason, printable } from '../errors.js';
 import { CREDENTIALS_FILE_NAME, DIR_MODE, FILE_MODE, ensureConfigDir, fileMode } from './paths.js';
 import { assertProfileName } from './validate.js';
 
@@ -76,11 +77,24 @@ export async function readCredentials(dir: string): Promise<Credentials> {
   const file = credentialsPath(dir);
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    const handle = await openRegularFile(file);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) {
+        throw new AuthError(`The credentials file ${printable(file)} is ${fileKind(info)}, not a regular file.`, {
+          code: 'credentials_unreadable',
+          hint: `Remove it; \`smile profile add NAME --partner-id ID --env sandbox --force\` writes a new one (mode 0600).`,
+        });
+      }
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
+    if (error instanceof AuthError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return Object.create(null) as Credentials;
-    throw new AuthError(`Cannot read the credentials file ${file} (${code ?? 'error'}).`, {
+    throw new AuthError(`Cannot read the credentials file ${printable(file)}: ${fileErrorReason(error)}.`, {
       code: 'credentials_unreadable',
       hint: `Check the file's owner and permissions (it should be yours, mode 0600).`,
     });
@@ -202,12 +216,20 @@ export function formatMode(mode: number): string {
  */
 export async function readKeyFile(file: string, origin: string, ErrorClass: typeof UsageError | typeof AuthError): Promise<string> {
   let content: Buffer;
+  const shown = printable(file);
   try {
-    const handle = await fs.open(file, 'r');
+    const handle = await openRegularFile(file);
     try {
       const stat = await handle.stat();
       if (stat.isDirectory()) {
-        throw new ErrorClass(`${origin} ${file} is a directory, not a file holding the API key.`, { code: 'bad_api_key_file' });
+        throw new ErrorClass(`${origin} ${shown} is a directory, not a file holding the API key.`, { code: 'bad_api_key_file' });
+      }
+      if (!stat.isFile()) {
+        // A FIFO with no writer would block the read for ever, a device would be read without end.
+        throw new ErrorClass(`${origin} ${shown} is ${fileKind(stat)}, not a regular file: the API key is read only from a regular file.`, {
+          code: 'bad_api_key_file',
+          hint: 'Point it at a file that holds only the API key (mode 0600).',
+        });
       }
       content = await readLimited(handle);
     } finally {
@@ -215,23 +237,40 @@ export async function readKeyFile(file: string, origin: string, ErrorClass: type
     }
   } catch (error) {
     if (error instanceof UsageError || error instanceof AuthError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ErrorClass(`Cannot read ${origin} ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'read error')}.`, {
+    throw new ErrorClass(`Cannot read ${origin} ${shown}: ${fileErrorReason(error)}.`, {
       code: 'bad_api_key_file',
       hint: 'Point it at a file that holds only the API key.',
     });
   }
   if (content.length > MAX_KEY_FILE_BYTES) {
-    throw new ErrorClass(`${origin} ${file} is too large to hold an API key.`, { code: 'bad_api_key_file' });
+    throw new ErrorClass(`${origin} ${shown} is too large to hold an API key.`, { code: 'bad_api_key_file' });
   }
   const key = content.toString('utf8').trim();
   if (key === '') {
-    throw new ErrorClass(`${origin} ${file} is empty.`, {
+    throw new ErrorClass(`${origin} ${shown} is empty.`, {
       code: 'empty_api_key',
       hint: 'Put the API key from the Smile ID portal in that file.',
     });
   }
-  return normalizeApiKey(key, `The key in ${origin} ${file}`, ErrorClass);
+  return normalizeApiKey(key, `The key in ${origin} ${shown}`, ErrorClass);
+}
+
+/**
+ * Opens a file for reading without ever blocking in open(): O_NONBLOCK makes opening a FIFO that
+ * has no writer return at once (it has no effect on regular files). The caller fstat()s the
+ * handle and refuses what is not a regular file, so the check and the read are of one file.
+ */
+async function openRegularFile(file: string): Promise<fs.FileHandle> {
+  return fs.open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOCTTY ?? 0));
+}
+
+/** What a file that is not a regular file is, for messages. */
+function fileKind(info: Stats): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  return 'a special file';
 }
 
 async function readLimited(handle: fs.FileHandle): Promise<Buffer> {

@@ -1,4 +1,4 @@
-import { isSmileCliError } from '../errors.js';
+import { TERMINAL_UNSAFE, escapeControl, isSmileCliError } from '../errors.js';
 import { scrubSecrets } from '../smile/redact.js';
 
 export interface OutputStreams {
@@ -13,6 +13,40 @@ export interface OutputOptions {
   color: boolean;
   /** Secrets to scrub from anything written (the API key), a last line of defence. */
   secrets?: () => readonly (string | undefined)[];
+}
+
+/** An SGR sequence (colour, bold, reset): the only escape smile writes itself. */
+// eslint-disable-next-line no-control-regex
+const SGR = /\u001b\[[0-9;]{0,32}m/y;
+
+/**
+ * Text made safe for a terminal: C0 controls (but tab and line feed), DEL, C1 controls and bidi
+ * overrides become visible escapes (`\x1b]0;…\x07`), so that input quoted in a message cannot set
+ * the window title, move the cursor or reorder the line. With `keepColour`, SGR colour sequences
+ * stay (they only colour text); every other escape sequence is shown.
+ */
+export function neutraliseControls(text: string, options: { keepColour?: boolean } = {}): string {
+  TERMINAL_UNSAFE.lastIndex = 0;
+  if (!TERMINAL_UNSAFE.test(text)) return text;
+  TERMINAL_UNSAFE.lastIndex = 0;
+  return text.replace(TERMINAL_UNSAFE, (char, offset: number) => {
+    if (options.keepColour && char === '\u001b') {
+      SGR.lastIndex = offset;
+      if (SGR.test(text)) return char;
+    }
+    return escapeControl(char);
+  });
+}
+
+/** Characters JSON.stringify leaves raw that a terminal may act on (C0 is escaped already). */
+const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON.stringify, with DEL, C1 and bidi characters written as `\u` escapes too: the document
+ * parses to the same value, and `cat` of it cannot drive a terminal.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -35,8 +69,10 @@ export class Output {
     this.#secrets = options.secrets ?? (() => []);
   }
 
+  /** Secrets scrubbed, then every character a terminal would act on shown as an escape (our own colours stay). */
   #clean(text: string): string {
-    return scrubSecrets(text, this.#secrets());
+    // Colour sequences stay even without this.color: the ink card decides colour for stdout itself.
+    return neutraliseControls(scrubSecrets(text, this.#secrets()), { keepColour: true });
   }
 
   /** The command's result: the JSON document with --json, else the human rendering (stdout). */
@@ -50,7 +86,7 @@ export class Output {
   }
 
   writeJson(document: unknown): void {
-    this.streams.stdout.write(this.#clean(`${JSON.stringify(document, null, 2)}\n`));
+    this.streams.stdout.write(scrubSecrets(`${jsonText(document, 2)}\n`, this.#secrets()));
     this.#wroteResult = true;
   }
 

@@ -1,4 +1,5 @@
 /** The plain-text result card (non-TTY, and the fallback of the ink card). */
+import { printable } from '../errors.js';
 
 const SYMBOLS: Record<string, { symbol: string; color: 'green' | 'red' | 'yellow' | 'cyan' }> = {
   approved: { symbol: '✓', color: 'green' },
@@ -15,9 +16,10 @@ export function renderResultText(document: Record<string, unknown>, options: { c
   const outcome = String(document['outcome']);
   const style = SYMBOLS[outcome] ?? { symbol: '?', color: 'yellow' as const };
   const paint = (text: string) => (options.color ? `\u001b[${COLORS[style.color]}m${text}\u001b[39m` : text);
-  const lines = [`${paint(`${style.symbol} ${outcome}`)} · ${options.environmentLabel ?? String(document['environment'])}`];
+  const lines = [`${paint(`${style.symbol} ${printable(outcome)}`)} · ${printable(options.environmentLabel ?? String(document['environment']))}`];
   const row = (label: string, value: unknown) => {
-    if (value !== null && value !== undefined && value !== '') lines.push(`  ${label.padEnd(9)} ${String(value)}`);
+    // Values come from input and from the server: one line each, escapes shown (printable).
+    if (value !== null && value !== undefined && value !== '') lines.push(`  ${label.padEnd(9)} ${printable(String(value), 500)}`);
   };
   row('user', document['user_id']);
   row('job', document['smile_job_id'] ? `${String(document['job_id'])}  (Smile job ${String(document['smile_job_id'])})` : document['job_id']);

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp from 'sharp';
 import type { Metadata, SharpOptions } from 'sharp';
+import { fileErrorReason } from '../errors.js';
 import { readJpegHeader } from './jpeg-segments.js';
 import type { JpegHeader } from './jpeg-segments.js';
 import { MAX_FILE_BYTES, MAX_INPUT_PIXELS } from './rules.js';
@@ -241,7 +242,8 @@ export async function readSelfieFile(path: string, maxFileBytes = MAX_FILE_BYTES
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const kind: ReadErrorCode = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : code === 'EISDIR' ? 'directory' : code === 'EACCES' || code === 'EPERM' ? 'permission' : 'other';
-    return { facts: readFailure(path, 0, kind, error instanceof Error ? error.message : String(error)) };
+    // Our own words (ELOOP → "too many symbolic links"), never Node's text with the raw path in it.
+    return { facts: readFailure(path, 0, kind, fileErrorReason(error)) };
   } finally {
     await handle?.close().catch(() => undefined);
   }

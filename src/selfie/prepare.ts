@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { InputError } from '../errors.js';
+import { InputError, printable } from '../errors.js';
 import { inspectSelfie, isSrgbProfile, readSelfieFile, untrustedInput } from './inspect.js';
 import type { SelfieFacts } from './inspect.js';
 import { readJpegHeader, stripJpegMetadata } from './jpeg-segments.js';
@@ -54,7 +54,7 @@ export async function prepareSelfie(input: string | Buffer, opts: PrepareOptions
 /** The InputError for a selfie whose checks found errors; `details.findings` lists them all. */
 export function selfieInputError(name: string, findings: readonly Finding[]): InputError {
   const first = findings.find((f) => f.severity === 'error');
-  return new InputError(`${name}: ${first?.message ?? 'the image cannot be used'}`, {
+  return new InputError(`${printable(name, 500)}: ${first?.message ?? 'the image cannot be used'}`, {
     code: `selfie_${first?.code ?? 'invalid'}`,
     hint: 'Run `smile selfie check FILE` to see every finding.',
     details: { path: name, findings },

@@ -1,3 +1,4 @@
+import { printable } from '../errors.js';
 import type { SelfieReport } from './check.js';
 import type { Finding } from './rules.js';
 import { formatName } from './rules.js';
@@ -28,7 +29,7 @@ function describe(report: SelfieReport): string {
 
 function renderFinding(finding: Finding, color: boolean): string {
   const label = finding.severity === 'error' ? paint(color, 'red', 'error  ') : paint(color, 'yellow', 'warning');
-  return `    ${label} ${paint(color, 'bold', finding.code)}: ${finding.message}`;
+  return `    ${label} ${paint(color, 'bold', finding.code)}: ${printable(finding.message, 1000)}`;
 }
 
 /** Human report: one line per file (✓ can be sent, ✗ cannot), its findings indented, then a summary. */
@@ -36,7 +37,8 @@ export function renderSelfieReports(reports: readonly SelfieReport[], opts: Rend
   const lines: string[] = [];
   for (const report of reports) {
     const mark = report.ok ? paint(opts.color, 'green', '✓') : paint(opts.color, 'red', '✗');
-    lines.push(`${mark} ${report.path}  ${paint(opts.color, 'dim', describe(report))}`);
+    // The path as given, escapes shown: this report is written to stdout without passing Output.
+    lines.push(`${mark} ${printable(report.path, 500)}  ${paint(opts.color, 'dim', describe(report))}`);
     for (const finding of report.findings) lines.push(renderFinding(finding, opts.color));
   }
   const failed = reports.filter((r) => !r.ok).length;

@@ -61,11 +61,80 @@ describe('CsvParser', () => {
     expect(records[1]).toEqual({ line: 2, fields: ['u2', 'x'] });
   });
 
-  it('reports an unclosed quote with the line it opened on', () => {
+  it('reports an unclosed quote with the line it opened on, and reads the lines after it again', () => {
+    // Contract change (issue 9 item 8): the lines after an unclosed quote are no longer swallowed.
     const records = parseEveryway('h\nu1,"never closed\nu2,x\n');
-    expect(records).toHaveLength(2);
-    expect(records[1]!.line).toBe(2);
-    expect(records[1]!.error).toMatch(/opened on line 2 is never closed/);
+    expect(records).toHaveLength(3);
+    expect(records[1]).toEqual({ line: 2, fields: ['u1', '"never closed'], error: expect.stringMatching(/opened on line 2 is never closed: it would swallow line 3 \(to the end of the file\); this row is skipped and reading goes on at line 3/) });
+    expect(records[2]).toEqual({ line: 3, fields: ['u2', 'x'] });
+  });
+
+  it('reports an unclosed quote on the last line plainly', () => {
+    for (const text of ['h\nu1,"open', 'h\nu1,"open\n', 'h\nu1,"open\r\n']) {
+      const records = parseEveryway(text);
+      expect(records).toHaveLength(2);
+      expect(records[1]!.error).toBe('a quoted field opened on line 2 is never closed');
+    }
+  });
+
+  it('takes a quote still open after MAX_QUOTED_LINES lines for a stray one and reads on from the next line', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => `u${i + 2},x`);
+    const text = `h\nu1,"stray\n${rows.join('\r\n')}\r\n`;
+    const records = parseEveryway(text);
+    expect(records).toHaveLength(302);
+    expect(records[1]).toEqual({ line: 2, fields: ['u1', '"stray'], error: expect.stringMatching(/opened on line 2 is still open 100 lines later: a stray " would swallow lines 3–102 and more; this row is skipped and reading goes on at line 3/) });
+    expect(records.slice(2)).toEqual(rows.map((row, i) => ({ line: i + 3, fields: row.split(',') })));
+  });
+
+  it('takes a quote that closes lines later with text after it for a stray one', () => {
+    const records = parseEveryway('h\nu1,"stray\nu2,x\nu3,"y"z\nu4,w\n');
+    expect(records.map((r) => r.line)).toEqual([1, 2, 3, 4, 5]);
+    expect(records[1]!.error).toMatch(/opened on line 2 closes only on line 4, with text after the closing quote: a stray " would swallow lines 3–4; this row is skipped and reading goes on at line 3/);
+    expect(records[2]).toEqual({ line: 3, fields: ['u2', 'x'] });
+    expect(records[3]!.error).toMatch(/after a closing quote on line 4/);
+    expect(records[4]).toEqual({ line: 5, fields: ['u4', 'w'] });
+  });
+
+  it('recovers from several stray quotes in a row, with lone CR line ends too', () => {
+    const records = parseEveryway('h\ra,"1\rb,"2\rc,3\r');
+    expect(records.map((r) => [r.line, r.error === undefined ? r.fields.join('|') : 'error'])).toEqual([
+      [1, 'h'],
+      [2, 'error'],
+      [3, 'error'],
+      [4, 'c|3'],
+    ]);
+  });
+
+  it('takes a quoted value of more than MAX_RECORD_CHARS over several lines for a stray quote', () => {
+    const text = `h\nu1,"stray\n${'a'.repeat(700_000)}\n${'b'.repeat(700_000)}\nu4,x\n`;
+    for (const size of [4096, 65_536, text.length]) {
+      const records = parse(text, size);
+      expect(records.map((r) => r.line)).toEqual([1, 2, 3, 4, 5]);
+      expect(records[1]!.error).toMatch(/opened on line 2 runs on for more than 1 MiB: a stray " would swallow lines 3–\d+ and more; this row is skipped and reading goes on at line 3/);
+      expect(records[4]).toEqual({ line: 5, fields: ['u4', 'x'] });
+    }
+  });
+
+  it('keeps a legitimate multi-line quoted value that closes in time', () => {
+    const value = Array.from({ length: 99 }, (_, i) => `l${i}`).join('\n');
+    expect(parseEveryway(`h\n"${value}",x\nu2,y\n`)).toEqual([
+      { line: 1, fields: ['h'] },
+      { line: 2, fields: [value, 'x'] },
+      { line: 101, fields: ['u2', 'y'] },
+    ]);
+  });
+
+  it('streams: records come out while a long file is still being pushed, stray quote or not', () => {
+    const parser = new CsvParser();
+    const line = (i: number) => (i === 5 ? 'u5,"stray\n' : `u${i},x\n`);
+    let seen = 0;
+    for (let i = 1; i <= 10_000; i++) {
+      seen += parser.push(line(i)).length;
+      // Never more than MAX_QUOTED_LINES (+1) lines are held back.
+      expect(i - seen).toBeLessThanOrEqual(101);
+    }
+    seen += parser.end().length;
+    expect(seen).toBe(10_000);
   });
 
   it('reads non-ASCII UTF-8 text as is', () => {
