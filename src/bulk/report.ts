@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { ExitCode, SmileCliError, UsageError } from '../errors.js';
+import { jsonText } from '../output/output.js';
 import { csvLine } from './csv.js';
 import { describeFsError, shortWriteError } from './fs-errors.js';
 import type { RowResult } from './row.js';
@@ -138,7 +139,7 @@ export class ReportWriter {
 
   write(result: RowResult): void {
     if (this.format === 'jsonl') {
-      this.#file.write(`${JSON.stringify(result.doc)}\n`);
+      this.#file.write(`${jsonText(result.doc)}\n`);
       return;
     }
     const doc = result.doc;
@@ -239,7 +240,7 @@ export class RejectsWriter {
     }
     if (pinnedJob) object['job_id'] = pinnedJob;
     object['reason'] = reason;
-    this.#file.write(`${JSON.stringify(object)}\n`);
+    this.#file.write(`${jsonText(object)}\n`);
   }
 
   close(): void {

@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunContext } from '../context.js';
 import { AuthError, ExitCode, InputError, SmileCliError, UsageError } from '../errors.js';
+import { jsonText } from '../output/output.js';
 import { renderResultText } from '../output/result-text.js';
 import { registrationDocument } from '../register/pipeline.js';
 import { fetchWithTimeout } from '../smile/client.js';
@@ -606,7 +607,7 @@ export async function runCallbackListen(opts: CallbackListenOptions, ctx: RunCon
     );
     const record: Record<string, unknown> = { received_at: new Date().toISOString(), path: (req.url ?? '/').split('?')[0], ...verdict.document };
     try {
-      await store?.append(`${JSON.stringify(record)}\n`);
+      await store?.append(`${jsonText(record)}\n`);
     } catch (error) {
       memory.forget(fingerprint);
       settle(false);
@@ -701,7 +702,7 @@ export async function runCallbackListen(opts: CallbackListenOptions, ctx: RunCon
 function printResult(ctx: RunContext, record: Record<string, unknown>, verdict: Extract<CallbackVerdict, { ok: true }>): void {
   const stdout = ctx.out.streams.stdout;
   if (ctx.globals.json) {
-    stdout.write(`${JSON.stringify(record)}\n`);
+    stdout.write(`${jsonText(record)}\n`);
     return;
   }
   const symbols: Partial<Record<Outcome, string>> = { approved: ctx.out.paint('green', '✓'), rejected: ctx.out.paint('red', '✗'), provisional: ctx.out.paint('yellow', '…') };

@@ -2,7 +2,8 @@
 // the command files parse flags and call these with plain options and the streams to write to.
 import { randomBytes } from 'node:crypto';
 import { rename, unlink, writeFile } from 'node:fs/promises';
-import { ExitCode, InputError, UsageError } from '../errors.js';
+import { ExitCode, InputError, UsageError, fileErrorReason, printable } from '../errors.js';
+import { jsonText } from '../output/output.js';
 import { checkSelfieFiles, loadSelfieForUpload } from './check.js';
 import { renderSelfieReports, selfieReportsJson } from './report.js';
 import type { SelfieKind } from './rules.js';
@@ -46,10 +47,10 @@ export async function runSelfiePrepare(input: string, output: string, opts: Self
   const { report, jpeg, prepared } = await loadSelfieForUpload(input, { kind });
   if (jpeg === undefined || prepared === undefined) {
     if (opts.json) {
-      io.stdout.write(`${JSON.stringify({ ok: false, input, output: null, changed: false, changes: [], width: report.width, height: report.height, bytes: 0, sourceBytes: report.bytes, findings: report.findings }, null, 2)}\n`);
+      io.stdout.write(`${jsonText({ ok: false, input, output: null, changed: false, changes: [], width: report.width, height: report.height, bytes: 0, sourceBytes: report.bytes, findings: report.findings }, 2)}\n`);
     } else {
       io.stderr.write(renderSelfieReports([report], { color: opts.color ?? false }));
-      io.stderr.write(`Nothing written to ${output}.\n`);
+      io.stderr.write(`Nothing written to ${printable(output)}.\n`);
     }
     return ExitCode.input;
   }
@@ -57,11 +58,11 @@ export async function runSelfiePrepare(input: string, output: string, opts: Self
   else await writeFileAtomically(output, jpeg);
   if (opts.json) {
     const { changed, changes, width, height, bytes, sourceBytes } = prepared;
-    io.stdout.write(`${JSON.stringify({ ok: true, input, output, changed, changes, width, height, bytes, sourceBytes, findings: report.findings }, null, 2)}\n`);
+    io.stdout.write(`${jsonText({ ok: true, input, output, changed, changes, width, height, bytes, sourceBytes, findings: report.findings }, 2)}\n`);
   } else {
     const what = `JPEG ${prepared.width}×${prepared.height}, ${prepared.bytes} bytes`;
     const how = prepared.changed ? `: ${prepared.changes.join('; ')}` : ' (the input, byte for byte)';
-    io.stderr.write(`Wrote ${toStdout ? 'stdout' : output}: ${what}${how}.\n`);
+    io.stderr.write(`Wrote ${toStdout ? 'stdout' : printable(output)}: ${what}${how}.\n`);
     for (const finding of report.findings) io.stderr.write(`  ${finding.severity} ${finding.code}: ${finding.message}\n`);
   }
   return ExitCode.ok;
@@ -75,6 +76,6 @@ async function writeFileAtomically(path: string, data: Buffer): Promise<void> {
     await rename(tmp, path);
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
-    throw new InputError(`Cannot write ${path}: ${(error as Error).message}`, { cause: error, hint: 'Check that the directory exists and is writable.' });
+    throw new InputError(`Cannot write ${printable(path)}: ${fileErrorReason(error)}.`, { cause: error, hint: 'Check that the directory exists and is writable.' });
   }
 }

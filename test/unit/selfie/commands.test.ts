@@ -112,3 +112,19 @@ describe('runSelfiePrepare', () => {
     await expect(runSelfiePrepare(`${GOOD}demo.jpg`, join(dir, 'no-such-dir', 'x.jpg'), { json: false }, captureIo())).rejects.toMatchObject({ exitCode: 4 });
   });
 });
+
+describe('runSelfiePrepare output paths', () => {
+  it('says why OUT cannot be written in its own words, with control characters in the path made visible', async () => {
+    const io = captureIo();
+    const out = join(dir, 'missing-\u001b]0;pwned\u0007-dir', 'out.png.jpg');
+    const error = await runSelfiePrepare(`${BAD}very-dark.jpg`.replace('very-dark', 'very-dark'), out, { json: false, color: false }, io).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    );
+    // Either the file is refused first (nothing written) or the write fails: never Node's raw text.
+    const text = `${error?.message ?? ''}${io.stderr.text}`;
+    expect(text).not.toMatch(/ENOENT:|open '/);
+    expect(text).not.toContain('\u001b');
+    if (error) expect(error.message).toMatch(/Cannot write .*\\x1b\]0;pwned\\x07.*: .*(does not exist|no such)/i);
+  });
+});
