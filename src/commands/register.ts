@@ -1,6 +1,6 @@
-import { CancelledError, ExitCode, UsageError, isSmileCliError } from '../errors.js';
+import { ApiError, CancelledError, ExitCode, UsageError, isSmileCliError } from '../errors.js';
 import type { RunContext } from '../context.js';
-import { registrationDocument, runRegistration } from '../register/pipeline.js';
+import { isDeadlineError, registrationDocument, runRegistration } from '../register/pipeline.js';
 import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from '../register/pipeline.js';
 import type { Outcome } from '../smile/outcome.js';
 import { checkId, newJobId, parseDuration, parseGeo, parseParams, parseSandboxResult, OUTCOMES } from './parse.js';
@@ -73,6 +73,7 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
   await checkEnvironmentRules(request, connection.environment);
 
   const spinner = await startProgress(ctx);
+  let sent = false;
   const { loadSelfieForUpload } = await import('../selfie/check.js');
   const onEvent = (event: RegistrationEvent) => {
     switch (event.type) {
@@ -82,6 +83,7 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
         }
         return;
       case 'prep-upload':
+        sent = true;
         ctx.out.info(`job id ${event.jobId} · user ${request.userId}`);
         spinner.text('Submitting…');
         return;
@@ -97,6 +99,8 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
   };
 
   let result: RegistrationResult;
+  // --timeout is one deadline for the whole command: checks, prep upload, zip PUT and the wait.
+  request.deadline = Date.now() + request.timeoutMs;
   try {
     result = await runRegistration(request, { client: connection.client, environment: connection.environment, signal: ctx.signal, onEvent, loadSelfie: loadSelfieForUpload });
   } catch (error) {
@@ -106,6 +110,7 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
         hint: connection.emulator ? 'The in-process emulator stopped with it; nothing is left running.' : `Check it with: ${statusCommandFor(request.userId, request.jobId, ctx.globals)}`,
       });
     }
+    if (isDeadlineError(error)) throw deadlineBeforeUpload(error, request, { sent, timeout: options.timeout ?? DEFAULT_TIMEOUT, globals: ctx.globals });
     if (isSmileCliError(error) && error.details === undefined) {
       Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
     }
@@ -113,6 +118,27 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
   }
   spinner.stop();
   return finishRegistration(result, expect, ctx, { environmentLabel: connection.emulator ? 'emulator' : connection.environment, selfiePath: request.selfiePath });
+}
+
+/**
+ * --timeout ran out before the zip was known to have landed (after it, a wait that runs out is
+ * `pending`, exit 8). Exit 5 with the job id and how to find out whether the job exists.
+ */
+function deadlineBeforeUpload(error: ApiError, request: RegistrationRequest, facts: { sent: boolean; timeout: string; globals: RunContext['globals'] }): ApiError {
+  const step = typeof error.details?.['step'] === 'string' ? error.details['step'] : 'registration';
+  const last = typeof error.details?.['last_failure'] === 'string' ? `; last: ${error.details['last_failure']}` : '';
+  const details = { user_id: request.userId, job_id: request.jobId, step, ...(error.details?.['last_failure'] ? { last_failure: error.details['last_failure'] } : {}) };
+  const timeout = `--timeout ${facts.timeout.trim()}`;
+  if (!facts.sent) {
+    return new ApiError(`${timeout} ran out before anything was sent (${step}${last}).`, { code: 'deadline', details, cause: error, hint: `Nothing was sent for job ${request.jobId}. Run again with a longer --timeout.` });
+  }
+  const check = statusCommandFor(request.userId, request.jobId, facts.globals).replace(' --wait', '');
+  return new ApiError(`${timeout} ran out before the upload was known to have landed (${step}${last}).`, {
+    code: 'deadline',
+    details,
+    cause: error,
+    hint: `Job ${request.jobId} may exist at Smile ID without its selfie. Check with: ${check} — if it is unknown, or says no zip was received (2314), register again (a new job id), with a longer --timeout if the network is slow.`,
+  });
 }
 
 /** Production refuses --sandbox-result and non-https callbacks (product.md Security). */

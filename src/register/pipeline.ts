@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { ApiError, InputError } from '../errors.js';
 import type { JobStatusInput, SmileClient } from '../smile/client.js';
 import { buildJobZip } from '../smile/package.js';
 import { resultObject } from '../smile/outcome.js';
@@ -24,6 +24,12 @@ export interface RegistrationRequest {
   sandboxResult?: '0' | '1' | '2' | undefined;
   wait: boolean;
   timeoutMs: number;
+  /**
+   * One deadline (epoch ms) for the whole registration: every request's attempts and retries fit
+   * inside it, and the wait ends at it (register --timeout). Absent: timeoutMs bounds only the
+   * wait, and each request has its own per-attempt timeouts and retries (bulk's per-row semantics).
+   */
+  deadline?: number | undefined;
 }
 
 /** Progress of one registration; bulk journals these, the CLI prints them. */
@@ -112,7 +118,7 @@ export async function runRegistration(request: RegistrationRequest, deps: Regist
       useEnrolledImage: request.useEnrolledImage === true,
       geo: request.geo,
     },
-    { signal: deps.signal, ...(options.resume ? { retry: true } : {}) },
+    { signal: deps.signal, deadline: request.deadline, ...(options.resume ? { retry: true } : {}) },
   );
   const smileJobId = prepared.response.smile_job_id;
   await deps.onEvent?.({ type: 'prepared', jobId: request.jobId, smileJobId, retried: prepared.retried });
@@ -129,21 +135,37 @@ export async function runRegistration(request: RegistrationRequest, deps: Regist
     liveness: images.liveness,
     server: prepared.response,
   });
-  await deps.client.uploadZip(prepared.response.upload_url, zip, { signal: deps.signal });
+  await deps.client.uploadZip(prepared.response.upload_url, zip, { signal: deps.signal, deadline: request.deadline });
   await deps.onEvent?.({ type: 'uploaded', jobId: request.jobId, smileJobId });
 
   const base = { environment: deps.environment, userId: request.userId, jobId: request.jobId, smileJobId, warnings };
   if (!request.wait) return { ...base, outcome: 'submitted', status: undefined, timedOut: false };
-  const waited = await waitForRegistration({ userId: request.userId, jobId: request.jobId }, request.timeoutMs, deps);
-  return { ...base, ...waited };
+  const job = { userId: request.userId, jobId: request.jobId };
+  if (request.deadline === undefined) return { ...base, ...(await waitForRegistration(job, request.timeoutMs, deps)) };
+  try {
+    return { ...base, ...(await waitForRegistration(job, Math.max(0, request.deadline - Date.now()), deps, { deadline: request.deadline })) };
+  } catch (error) {
+    // The zip landed; job_status never answered before the deadline: not final, as a pending wait is.
+    if (isDeadlineError(error)) return { ...base, outcome: 'pending', status: undefined, timedOut: true };
+    throw error;
+  }
 }
 
-/** Poll an uploaded job to its result (shared by register, status --wait and bulk). */
-export async function waitForRegistration(job: JobStatusInput, timeoutMs: number, deps: Pick<RegistrationDeps, 'client' | 'signal' | 'onEvent'>, options: { immediate?: boolean } = {}): Promise<{ outcome: Outcome; status: JobStatusResponse; timedOut: boolean }> {
+/** The client's "the command's deadline ran out" (ApiError code `deadline`). */
+export function isDeadlineError(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.code === 'deadline';
+}
+
+/**
+ * Poll an uploaded job to its result (shared by register, status --wait and bulk). With
+ * `deadline` every job_status request is bounded by it too (see pollJobUntilFinal).
+ */
+export async function waitForRegistration(job: JobStatusInput, timeoutMs: number, deps: Pick<RegistrationDeps, 'client' | 'signal' | 'onEvent'>, options: { immediate?: boolean; deadline?: number | undefined } = {}): Promise<{ outcome: Outcome; status: JobStatusResponse; timedOut: boolean }> {
   const waited = await pollJobUntilFinal(deps.client, job, {
     timeoutMs,
     signal: deps.signal,
     ...(options.immediate ? { immediate: true } : {}),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     onPoll: (status, outcome) => void deps.onEvent?.({ type: 'poll', status, outcome }),
   });
   return { outcome: waited.outcome, status: waited.status, timedOut: waited.timedOut };
