@@ -182,6 +182,7 @@ function firstProblem(schema: Zod.ZodType, value: unknown, prefix: PropertyKey[]
   const issue = parsed.error.issues[0];
   if (!issue) return { field: prefix.map(String).join('.') || '(answer)', message: 'the answer does not have the expected shape' };
   const path = [...prefix, ...issue.path];
+  if (path.length === 0) return { field: '(answer)', message: value === undefined ? 'it is not JSON' : `it is ${describeValue(value)}, not a JSON object` };
   const field = formatPath(path);
   const actual = valueAt(value, issue.path);
   switch (issue.code) {
