@@ -167,7 +167,7 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .option('--use-enrolled-image', 'use the selfie already on file instead of --selfie')
     .option('--geo <lat,lon[,alt]>', 'capture location, decimal degrees (altitude in metres)')
     .addOption(new Option('--sandbox-result <result>', 'force the sandbox outcome (sandbox/emulator only)').choices(['approve', 'reject', 'provisional']))
-    .option('--timeout <duration>', 'one deadline for the whole command: checks, submit, upload and wait; every attempt and retry fits inside it', '120s')
+    .option('--timeout <duration>', 'one deadline for the whole command: submit, upload and wait together (from the first request, after the selfie checks); every attempt and retry fits inside it', '120s')
     .option('--no-wait', 'submit and exit without waiting (outcome "submitted")')
     .addOption(new Option('--expect <outcome>', 'exit 7 unless the outcome is this (CI smoke tests)').choices(['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error']))
     .addHelpText('after', examples([

@@ -30,6 +30,8 @@ export const DEFAULT_TIMEOUT = '120s';
 export function requestFromOptions(opts: RegisterOptions & { userId: string }): RegistrationRequest {
   if (!opts.selfie && !opts.useEnrolledImage) throw new UsageError('--selfie FILE is required (or --use-enrolled-image).');
   if (opts.selfie && opts.useEnrolledImage) throw new UsageError('--selfie and --use-enrolled-image do not go together.', { hint: 'Send a new selfie, or reuse the one on file, not both.' });
+  const timeoutMs = parseDuration(opts.timeout ?? DEFAULT_TIMEOUT);
+  if (timeoutMs === 0) throw new UsageError('--timeout 0 leaves no time to submit the job: --timeout bounds submit, upload and wait together.', { hint: 'To submit without waiting for the result, use --no-wait.' });
   return {
     userId: checkId(opts.userId, '--user-id'),
     jobId: opts.jobId === undefined ? newJobId() : checkId(opts.jobId, '--job-id'),
@@ -42,7 +44,7 @@ export function requestFromOptions(opts: RegisterOptions & { userId: string }): 
     geo: opts.geo === undefined ? undefined : parseGeo(opts.geo),
     sandboxResult: opts.sandboxResult === undefined ? undefined : parseSandboxResult(opts.sandboxResult),
     wait: opts.wait !== false,
-    timeoutMs: parseDuration(opts.timeout ?? DEFAULT_TIMEOUT),
+    timeoutMs,
   };
 }
 
@@ -73,7 +75,6 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
   await checkEnvironmentRules(request, connection.environment);
 
   const spinner = await startProgress(ctx);
-  let sent = false;
   const { loadSelfieForUpload } = await import('../selfie/check.js');
   const onEvent = (event: RegistrationEvent) => {
     switch (event.type) {
@@ -83,7 +84,6 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
         }
         return;
       case 'prep-upload':
-        sent = true;
         ctx.out.info(`job id ${event.jobId} · user ${request.userId}`);
         spinner.text('Submitting…');
         return;
@@ -99,8 +99,8 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
   };
 
   let result: RegistrationResult;
-  // --timeout is one deadline for the whole command: checks, prep upload, zip PUT and the wait.
-  request.deadline = Date.now() + request.timeoutMs;
+  // --timeout is one deadline for prep upload, zip PUT and the wait together.
+  request.wholeTimeout = true;
   try {
     result = await runRegistration(request, { client: connection.client, environment: connection.environment, signal: ctx.signal, onEvent, loadSelfie: loadSelfieForUpload });
   } catch (error) {
@@ -110,7 +110,7 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
         hint: connection.emulator ? 'The in-process emulator stopped with it; nothing is left running.' : `Check it with: ${statusCommandFor(request.userId, request.jobId, ctx.globals)}`,
       });
     }
-    if (isDeadlineError(error)) throw deadlineBeforeUpload(error, request, { sent, timeout: options.timeout ?? DEFAULT_TIMEOUT, globals: ctx.globals });
+    if (isDeadlineError(error)) throw deadlineBeforeUpload(error, request, { timeout: options.timeout ?? DEFAULT_TIMEOUT, globals: ctx.globals });
     if (isSmileCliError(error) && error.details === undefined) {
       Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
     }
@@ -124,12 +124,14 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
  * --timeout ran out before the zip was known to have landed (after it, a wait that runs out is
  * `pending`, exit 8). Exit 5 with the job id and how to find out whether the job exists.
  */
-function deadlineBeforeUpload(error: ApiError, request: RegistrationRequest, facts: { sent: boolean; timeout: string; globals: RunContext['globals'] }): ApiError {
+function deadlineBeforeUpload(error: ApiError, request: RegistrationRequest, facts: { timeout: string; globals: RunContext['globals'] }): ApiError {
   const step = typeof error.details?.['step'] === 'string' ? error.details['step'] : 'registration';
+  // Only a prep upload that never got an attempt started is known not to have been sent.
+  const sent = !(step === 'prep upload' && error.details?.['attempts'] === 0);
   const last = typeof error.details?.['last_failure'] === 'string' ? `; last: ${error.details['last_failure']}` : '';
   const details = { user_id: request.userId, job_id: request.jobId, step, ...(error.details?.['last_failure'] ? { last_failure: error.details['last_failure'] } : {}) };
   const timeout = `--timeout ${facts.timeout.trim()}`;
-  if (!facts.sent) {
+  if (!sent) {
     return new ApiError(`${timeout} ran out before anything was sent (${step}${last}).`, { code: 'deadline', details, cause: error, hint: `Nothing was sent for job ${request.jobId}. Run again with a longer --timeout.` });
   }
   const check = statusCommandFor(request.userId, request.jobId, facts.globals).replace(' --wait', '');

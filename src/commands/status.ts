@@ -1,7 +1,8 @@
 import type { RunContext } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError, UsageError } from '../errors.js';
 import { isDeadlineError, waitForRegistration } from '../register/pipeline.js';
 import { deriveOutcome } from '../smile/outcome.js';
+import { loadAnswerChecks } from '../smile/types.js';
 import { checkId, parseDuration } from './parse.js';
 import { DEFAULT_TIMEOUT, finishRegistration, parseExpect } from './register.js';
 
@@ -22,8 +23,11 @@ export interface StatusOptions {
 export async function runStatus(opts: StatusOptions, ctx: RunContext): Promise<number> {
   const job = { userId: checkId(opts.userId, '--user-id'), jobId: checkId(opts.jobId, '--job-id'), imageLinks: opts.imageLinks === true, history: opts.history === true };
   const timeoutMs = parseDuration(opts.timeout ?? DEFAULT_TIMEOUT);
+  if (timeoutMs === 0) throw new UsageError('--timeout 0 leaves no time to ask: --timeout bounds the whole command.', { hint: 'Give a duration such as 30s (default 120s).' });
   const expect = parseExpect(opts.expect);
   const connection = await ctx.connect();
+  // One deadline for the command, started once the answer checks are loaded (not on their import time).
+  await loadAnswerChecks();
   const deadline = Date.now() + timeoutMs;
   let waited;
   try {

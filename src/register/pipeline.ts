@@ -1,6 +1,7 @@
 import { ApiError, InputError } from '../errors.js';
 import type { JobStatusInput, SmileClient } from '../smile/client.js';
 import { buildJobZip } from '../smile/package.js';
+import { loadAnswerChecks } from '../smile/types.js';
 import { resultObject } from '../smile/outcome.js';
 import type { Outcome } from '../smile/outcome.js';
 import type { GeoInfo, JobStatusResponse, PartnerParams } from '../smile/types.js';
@@ -25,11 +26,12 @@ export interface RegistrationRequest {
   wait: boolean;
   timeoutMs: number;
   /**
-   * One deadline (epoch ms) for the whole registration: every request's attempts and retries fit
-   * inside it, and the wait ends at it (register --timeout). Absent: timeoutMs bounds only the
-   * wait, and each request has its own per-attempt timeouts and retries (bulk's per-row semantics).
+   * register --timeout: timeoutMs is one deadline for submit, upload and wait together, counted
+   * from the first request (after the local checks): every request's attempts and retries fit
+   * inside it, and the wait ends at it. Absent: timeoutMs bounds only the wait, and each request
+   * has its own per-attempt timeouts and retries (bulk's per-row --timeout).
    */
-  deadline?: number | undefined;
+  wholeTimeout?: boolean;
 }
 
 /** Progress of one registration; bulk journals these, the CLI prints them. */
@@ -109,6 +111,11 @@ export async function runRegistration(request: RegistrationRequest, deps: Regist
   const warnings = images.reports.filter((report) => report.findings.length > 0);
 
   const partnerParams = buildPartnerParams(request);
+  let deadline: number | undefined;
+  if (request.wholeTimeout) {
+    await loadAnswerChecks();
+    deadline = Date.now() + request.timeoutMs;
+  }
   await deps.onEvent?.({ type: 'prep-upload', jobId: request.jobId });
   const prepared = await deps.client.prepUpload(
     {
@@ -118,7 +125,7 @@ export async function runRegistration(request: RegistrationRequest, deps: Regist
       useEnrolledImage: request.useEnrolledImage === true,
       geo: request.geo,
     },
-    { signal: deps.signal, deadline: request.deadline, ...(options.resume ? { retry: true } : {}) },
+    { signal: deps.signal, deadline, ...(options.resume ? { retry: true } : {}) },
   );
   const smileJobId = prepared.response.smile_job_id;
   await deps.onEvent?.({ type: 'prepared', jobId: request.jobId, smileJobId, retried: prepared.retried });
@@ -135,15 +142,15 @@ export async function runRegistration(request: RegistrationRequest, deps: Regist
     liveness: images.liveness,
     server: prepared.response,
   });
-  await deps.client.uploadZip(prepared.response.upload_url, zip, { signal: deps.signal, deadline: request.deadline });
+  await deps.client.uploadZip(prepared.response.upload_url, zip, { signal: deps.signal, deadline });
   await deps.onEvent?.({ type: 'uploaded', jobId: request.jobId, smileJobId });
 
   const base = { environment: deps.environment, userId: request.userId, jobId: request.jobId, smileJobId, warnings };
   if (!request.wait) return { ...base, outcome: 'submitted', status: undefined, timedOut: false };
   const job = { userId: request.userId, jobId: request.jobId };
-  if (request.deadline === undefined) return { ...base, ...(await waitForRegistration(job, request.timeoutMs, deps)) };
+  if (deadline === undefined) return { ...base, ...(await waitForRegistration(job, request.timeoutMs, deps)) };
   try {
-    return { ...base, ...(await waitForRegistration(job, Math.max(0, request.deadline - Date.now()), deps, { deadline: request.deadline })) };
+    return { ...base, ...(await waitForRegistration(job, Math.max(0, deadline - Date.now()), deps, { deadline })) };
   } catch (error) {
     // The zip landed; job_status never answered before the deadline: not final, as a pending wait is.
     if (isDeadlineError(error)) return { ...base, outcome: 'pending', status: undefined, timedOut: true };

@@ -499,7 +499,7 @@ function deadlineError(label: string, lastReason: string | undefined, attempts: 
   return new ApiError(`The ${label} did not finish before the deadline${last}.`, {
     code: 'deadline',
     hint: 'Run again with a longer --timeout, or check your network (`smile doctor`).',
-    details: { step: label, ...(lastReason ? { last_failure: lastReason } : {}) },
+    details: { step: label, attempts, ...(lastReason ? { last_failure: lastReason } : {}) },
     ...(cause === undefined ? {} : { cause }),
   });
 }

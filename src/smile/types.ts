@@ -146,6 +146,14 @@ function answerSchemas(): Promise<AnswerSchemas> {
   return schemas;
 }
 
+/**
+ * Load the answer checks now (zod), so that a command can do it before its --timeout clock
+ * starts: on a busy machine the import alone can take a good part of a short deadline.
+ */
+export async function loadAnswerChecks(): Promise<void> {
+  await answerSchemas();
+}
+
 /** The first problem of a prep upload answer (§3.3), or undefined when it is usable. */
 export async function checkPrepUploadAnswer(answer: unknown): Promise<AnswerProblem | undefined> {
   const { prepUpload } = await answerSchemas();

@@ -3,7 +3,7 @@
  * timeout and every retry sleep fit inside it. Servers that accept connections and never answer.
  * No wall-clock assertion: the test timeout (30 s) is far below the 157 s these runs took before.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
 import { SELFIE, envFor, hostileProxy, silentServer } from './client-helpers.js';
 import type { HostileProxy, SilentServer } from './client-helpers.js';
@@ -20,6 +20,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy.close();
   await silent.close();
+});
+let connectionsBefore = 0;
+beforeEach(() => {
+  connectionsBefore = silent.connections();
 });
 afterEach(() => {
   proxy.intercept = undefined;
@@ -85,6 +89,13 @@ describe('register --timeout bounds the whole command', () => {
     const run = await runCli(['register', '--user-id', uid('nw'), '--selfie', SELFIE, '--no-wait', '--timeout', '2s', '--json'], { env: silentEnv() });
     expect(run.code).toBe(5);
     expect(run.json<ErrorDoc>().error.code).toBe('deadline');
+  });
+
+  it('--timeout 0 is a usage error pointing at --no-wait (it would leave no time to submit)', async () => {
+    const run = await runCli(['register', '--user-id', uid('zero'), '--selfie', SELFIE, '--timeout', '0'], { env: silentEnv() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--no-wait/);
+    expect(silent.connections()).toBe(connectionsBefore);
   });
 
   it('register --help documents the one deadline', async () => {
