@@ -175,7 +175,7 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
       'smile register --user-id u-1 --selfie face.jpg --liveness f1.jpg f2.jpg f3.jpg --geo -1.29,36.82',
       'smile register --user-id u-1 --selfie new.jpg --allow-re-enroll --param branch=nairobi',
       'smile register --emulator --user-id ci-1 --selfie face.jpg --sandbox-result reject --expect rejected --json',
-    ]) + '\nThe job id is printed on stderr as soon as it exists; `smile status` resumes an interrupted wait.\nExit codes: 0 approved/submitted · 4 selfie failed checks · 5 API/network failure, or --timeout ran out before the upload landed · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional, or --timeout ran out while waiting (see `smile help exit-codes`).\n')
+    ]) + '\nThe job id is printed on stderr as soon as it exists; `smile status` resumes an interrupted wait.\nExit codes: 0 approved/submitted · 4 selfie failed checks · 5 API/network failure, or --timeout ran out before the upload landed · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional, or --timeout ran out while waiting (see `smile help exit-codes`).\nAnswers are checked before they are believed: job_status must be signed with your key within ±15 min of this machine\'s clock; no request follows a redirect; bodies are capped (job_status 4 MiB, prep upload and the zip PUT\'s answer 64 KiB); fields must have their documented types (exit 3 for a signature, 5 otherwise).\n')
     .action(action(async (opts, ctx) => (await import("./commands/register.js")).runRegister(opts as never, ctx)));
 
   program
@@ -188,7 +188,7 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .option('--history', 'include the user\'s past results')
     .option('--image-links', 'include links to the stored images')
     .addOption(new Option('--expect <outcome>', 'exit 7 unless the outcome is this').choices(['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error']))
-    .addHelpText('after', examples(['smile status --user-id u-1 --job-id job-1234 --wait', 'smile status --user-id u-1 --job-id job-1234 --history --json']))
+    .addHelpText('after', examples(['smile status --user-id u-1 --job-id job-1234 --wait', 'smile status --user-id u-1 --job-id job-1234 --history --json']) + '\nAnswers are checked before they are believed: job_status must be signed with your key within ±15 min of this machine\'s clock; no request follows a redirect; bodies are capped (job_status 4 MiB, prep upload and the zip PUT\'s answer 64 KiB); fields must have their documented types (exit 3 for a signature, 5 otherwise).\n')
     .action(action(async (opts, ctx) => (await import('./commands/status.js')).runStatus(opts as never, ctx)));
 
   program

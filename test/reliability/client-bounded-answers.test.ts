@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RESPONSE_BYTES } from '../../src/smile/client.js';
+import { SIGNED_ANSWER_WINDOW_MS } from '../../src/smile/sign.js';
 import { runCli } from '../helpers/run-cli.js';
 import { SELFIE, envFor, hostileProxy, streamHugeBody } from './client-helpers.js';
 import type { HostileProxy } from './client-helpers.js';
@@ -88,5 +89,15 @@ describe('response bodies are capped', () => {
     expect(run.stderr).toMatch(/larger than/);
     await expect.poll(() => streams[0]!.closed(), { timeout: 10_000, interval: 20 }).toBe(true);
     expect(streams[0]!.sent()).toBeLessThan(STOPPED_READING);
+  });
+
+  it('the limits and the signature window are documented in register and status --help, as enforced', async () => {
+    for (const command of ['register', 'status']) {
+      const help = (await runCli([command, '--help'])).stdout.replace(/\s+/g, ' ');
+      expect(help).toContain(`job_status ${MAX_RESPONSE_BYTES.jobStatus / 1024 / 1024} MiB`);
+      expect(help).toContain(`prep upload and the zip PUT's answer ${MAX_RESPONSE_BYTES.prepUpload / 1024} KiB`);
+      expect(MAX_RESPONSE_BYTES.zipUpload).toBe(MAX_RESPONSE_BYTES.prepUpload);
+      expect(help).toContain(`±${SIGNED_ANSWER_WINDOW_MS / 60_000} min`);
+    }
   });
 });
