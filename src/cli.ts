@@ -167,7 +167,7 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .option('--use-enrolled-image', 'use the selfie already on file instead of --selfie')
     .option('--geo <lat,lon[,alt]>', 'capture location, decimal degrees (altitude in metres)')
     .addOption(new Option('--sandbox-result <result>', 'force the sandbox outcome (sandbox/emulator only)').choices(['approve', 'reject', 'provisional']))
-    .option('--timeout <duration>', 'how long to wait for the result', '120s')
+    .option('--timeout <duration>', 'one deadline for the whole command: submit, upload and wait together (from the first request, after the selfie checks); every attempt and retry fits inside it', '120s')
     .option('--no-wait', 'submit and exit without waiting (outcome "submitted")')
     .addOption(new Option('--expect <outcome>', 'exit 7 unless the outcome is this (CI smoke tests)').choices(['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error']))
     .addHelpText('after', examples([
@@ -175,7 +175,7 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
       'smile register --user-id u-1 --selfie face.jpg --liveness f1.jpg f2.jpg f3.jpg --geo -1.29,36.82',
       'smile register --user-id u-1 --selfie new.jpg --allow-re-enroll --param branch=nairobi',
       'smile register --emulator --user-id ci-1 --selfie face.jpg --sandbox-result reject --expect rejected --json',
-    ]) + '\nThe job id is printed on stderr as soon as it exists; `smile status` resumes an interrupted wait.\nExit codes: 0 approved/submitted · 4 selfie failed checks · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional (see `smile help exit-codes`).\n')
+    ]) + '\nThe job id is printed on stderr as soon as it exists; `smile status` resumes an interrupted wait.\nExit codes: 0 approved/submitted · 4 selfie failed checks · 5 API/network failure, or --timeout ran out before the upload landed · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional, or --timeout ran out while waiting (see `smile help exit-codes`).\nAnswers are checked before they are believed: job_status must be signed with your key within ±15 min of this machine\'s clock; no request follows a redirect; bodies are capped (job_status 4 MiB, prep upload and the zip PUT\'s answer 64 KiB); fields must have their documented types (exit 3 for a signature, 5 otherwise).\n')
     .action(action(async (opts, ctx) => (await import("./commands/register.js")).runRegister(opts as never, ctx)));
 
   program
@@ -184,11 +184,11 @@ export function buildProgram(io: CliIo, select: (run: Handler, command: Command)
     .requiredOption('--user-id <id>', 'the user of the job')
     .requiredOption('--job-id <id>', 'the job id printed by register')
     .option('--wait', 'poll until the result is final')
-    .option('--timeout <duration>', 'how long --wait waits', '120s')
+    .option('--timeout <duration>', 'one deadline for the whole command (with --wait: all the polling); every attempt and retry fits inside it', '120s')
     .option('--history', 'include the user\'s past results')
     .option('--image-links', 'include links to the stored images')
     .addOption(new Option('--expect <outcome>', 'exit 7 unless the outcome is this').choices(['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error']))
-    .addHelpText('after', examples(['smile status --user-id u-1 --job-id job-1234 --wait', 'smile status --user-id u-1 --job-id job-1234 --history --json']))
+    .addHelpText('after', examples(['smile status --user-id u-1 --job-id job-1234 --wait', 'smile status --user-id u-1 --job-id job-1234 --history --json']) + '\nAnswers are checked before they are believed: job_status must be signed with your key within ±15 min of this machine\'s clock; no request follows a redirect; bodies are capped (job_status 4 MiB, prep upload and the zip PUT\'s answer 64 KiB); fields must have their documented types (exit 3 for a signature, 5 otherwise).\n')
     .action(action(async (opts, ctx) => (await import('./commands/status.js')).runStatus(opts as never, ctx)));
 
   program

@@ -1,6 +1,6 @@
-import { CancelledError, ExitCode, UsageError, isSmileCliError } from '../errors.js';
+import { ApiError, CancelledError, ExitCode, UsageError, isSmileCliError } from '../errors.js';
 import type { RunContext } from '../context.js';
-import { registrationDocument, runRegistration } from '../register/pipeline.js';
+import { isDeadlineError, registrationDocument, runRegistration } from '../register/pipeline.js';
 import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from '../register/pipeline.js';
 import type { Outcome } from '../smile/outcome.js';
 import { checkId, newJobId, parseDuration, parseGeo, parseParams, parseSandboxResult, OUTCOMES } from './parse.js';
@@ -30,6 +30,8 @@ export const DEFAULT_TIMEOUT = '120s';
 export function requestFromOptions(opts: RegisterOptions & { userId: string }): RegistrationRequest {
   if (!opts.selfie && !opts.useEnrolledImage) throw new UsageError('--selfie FILE is required (or --use-enrolled-image).');
   if (opts.selfie && opts.useEnrolledImage) throw new UsageError('--selfie and --use-enrolled-image do not go together.', { hint: 'Send a new selfie, or reuse the one on file, not both.' });
+  const timeoutMs = parseDuration(opts.timeout ?? DEFAULT_TIMEOUT);
+  if (timeoutMs === 0) throw new UsageError('--timeout 0 leaves no time to submit the job: --timeout bounds submit, upload and wait together.', { hint: 'To submit without waiting for the result, use --no-wait.' });
   return {
     userId: checkId(opts.userId, '--user-id'),
     jobId: opts.jobId === undefined ? newJobId() : checkId(opts.jobId, '--job-id'),
@@ -42,7 +44,7 @@ export function requestFromOptions(opts: RegisterOptions & { userId: string }): 
     geo: opts.geo === undefined ? undefined : parseGeo(opts.geo),
     sandboxResult: opts.sandboxResult === undefined ? undefined : parseSandboxResult(opts.sandboxResult),
     wait: opts.wait !== false,
-    timeoutMs: parseDuration(opts.timeout ?? DEFAULT_TIMEOUT),
+    timeoutMs,
   };
 }
 
@@ -97,6 +99,8 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
   };
 
   let result: RegistrationResult;
+  // --timeout is one deadline for prep upload, zip PUT and the wait together.
+  request.wholeTimeout = true;
   try {
     result = await runRegistration(request, { client: connection.client, environment: connection.environment, signal: ctx.signal, onEvent, loadSelfie: loadSelfieForUpload });
   } catch (error) {
@@ -106,6 +110,7 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
         hint: connection.emulator ? 'The in-process emulator stopped with it; nothing is left running.' : `Check it with: ${statusCommandFor(request.userId, request.jobId, ctx.globals)}`,
       });
     }
+    if (isDeadlineError(error)) throw deadlineBeforeUpload(error, request, { timeout: options.timeout ?? DEFAULT_TIMEOUT, globals: ctx.globals });
     if (isSmileCliError(error) && error.details === undefined) {
       Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
     }
@@ -113,6 +118,29 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
   }
   spinner.stop();
   return finishRegistration(result, expect, ctx, { environmentLabel: connection.emulator ? 'emulator' : connection.environment, selfiePath: request.selfiePath });
+}
+
+/**
+ * --timeout ran out before the zip was known to have landed (after it, a wait that runs out is
+ * `pending`, exit 8). Exit 5 with the job id and how to find out whether the job exists.
+ */
+function deadlineBeforeUpload(error: ApiError, request: RegistrationRequest, facts: { timeout: string; globals: RunContext['globals'] }): ApiError {
+  const step = typeof error.details?.['step'] === 'string' ? error.details['step'] : 'registration';
+  // Only a prep upload that never got an attempt started is known not to have been sent.
+  const sent = !(step === 'prep upload' && error.details?.['attempts'] === 0);
+  const last = typeof error.details?.['last_failure'] === 'string' ? `; last: ${error.details['last_failure']}` : '';
+  const details = { user_id: request.userId, job_id: request.jobId, step, ...(error.details?.['last_failure'] ? { last_failure: error.details['last_failure'] } : {}) };
+  const timeout = `--timeout ${facts.timeout.trim()}`;
+  if (!sent) {
+    return new ApiError(`${timeout} ran out before anything was sent (${step}${last}).`, { code: 'deadline', details, cause: error, hint: `Nothing was sent for job ${request.jobId}. Run again with a longer --timeout.` });
+  }
+  const check = statusCommandFor(request.userId, request.jobId, facts.globals).replace(' --wait', '');
+  return new ApiError(`${timeout} ran out before the upload was known to have landed (${step}${last}).`, {
+    code: 'deadline',
+    details,
+    cause: error,
+    hint: `Job ${request.jobId} may exist at Smile ID without its selfie. Check with: ${check} — if it is unknown, or says no zip was received (2314), register again (a new job id), with a longer --timeout if the network is slow.`,
+  });
 }
 
 /** Production refuses --sandbox-result and non-https callbacks (product.md Security). */

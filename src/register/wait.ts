@@ -2,6 +2,7 @@ import { deriveOutcome } from '../smile/outcome.js';
 import type { Outcome } from '../smile/outcome.js';
 import type { JobStatusInput, SmileClient } from '../smile/client.js';
 import { sleep } from '../smile/retry.js';
+import { ApiError } from '../errors.js';
 import type { JobStatusResponse } from '../smile/types.js';
 
 /**
@@ -30,14 +31,18 @@ export interface WaitResult {
  * Poll job_status until the outcome is no longer `pending` (approved, rejected, provisional,
  * error) or `timeoutMs` runs out; a timed-out wait returns the last status with outcome pending.
  * `immediate` asks once before the first delay (status --wait on an old job).
+ * `deadline` (epoch ms, replaces now + timeoutMs) also bounds each job_status request, attempts
+ * and retries included: when it runs out inside a request the wait ends as timed out with the
+ * last status, or, when no status came at all, with the client's `deadline` ApiError.
  */
 export async function pollJobUntilFinal(
   client: SmileClient,
   job: JobStatusInput,
-  options: { timeoutMs: number; signal: AbortSignal; immediate?: boolean; onPoll?: (status: JobStatusResponse, outcome: Outcome) => void; now?: () => number },
+  options: { timeoutMs: number; signal: AbortSignal; immediate?: boolean; deadline?: number; onPoll?: (status: JobStatusResponse, outcome: Outcome) => void; now?: () => number },
 ): Promise<WaitResult> {
   const now = options.now ?? Date.now;
-  const deadline = now() + options.timeoutMs;
+  const bounded = options.deadline !== undefined;
+  const deadline = options.deadline ?? now() + options.timeoutMs;
   let polls = 0;
   let last: JobStatusResponse | undefined;
   for (let index = 0; ; index++) {
@@ -45,7 +50,12 @@ export async function pollJobUntilFinal(
       const delay = Math.min(pollDelayMs(options.immediate ? index - 1 : index), Math.max(0, deadline - now()));
       if (delay > 0 || last) await sleep(delay, options.signal);
     }
-    last = await client.jobStatus(job, { signal: options.signal });
+    try {
+      last = await client.jobStatus(job, { signal: options.signal, ...(bounded ? { deadline } : {}) });
+    } catch (error) {
+      if (bounded && last && error instanceof ApiError && error.code === 'deadline') return { status: last, outcome: 'pending', polls, timedOut: true };
+      throw error;
+    }
     polls++;
     const outcome = deriveOutcome(last);
     options.onPoll?.(last, outcome);

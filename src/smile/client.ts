@@ -3,8 +3,9 @@ import { lookupCode } from './codes.js';
 import { redactJson, redactText, redactUrl, scrubSecrets } from './redact.js';
 import { DEFAULT_RETRY, backoffDelayMs, isRetryableFailure, mayHaveTakenEffect, parseRetryAfter, sleep } from './retry.js';
 import type { AttemptFailure, RetryMode, RetryPolicy } from './retry.js';
-import { signedFields, verifySignature } from './sign.js';
+import { SIGNED_ANSWER_WINDOW_MS, isFreshSignature, signedFields, signedTimestampAge, verifySignature } from './sign.js';
 import { SOURCE_SDK, SOURCE_SDK_VERSION, ZIP_FILE_NAME } from './package.js';
+import { checkJobStatusAnswer, checkPrepUploadAnswer } from './types.js';
 import type { GeoInfo, JobStatusResponse, PartnerParams, PrepUploadRequest, PrepUploadResponse, SmileErrorBody } from './types.js';
 
 export interface SmileClientConfig {
@@ -46,6 +47,32 @@ export interface PrepUploadResult {
   retried: boolean;
 }
 
+/**
+ * The most of an answer's body smile reads, per endpoint (product.md Security: bodies are capped).
+ * job_status can carry a user's whole history and image links, so it gets the most; the prep
+ * upload's JSON and the storage server's XML answer to the PUT are a few hundred bytes. A larger
+ * answer is cut off (the connection is cancelled, nothing more is read) and is an API error.
+ */
+export const MAX_RESPONSE_BYTES = {
+  prepUpload: 64 * 1024,
+  zipUpload: 64 * 1024,
+  jobStatus: 4 * 1024 * 1024,
+  services: 1024 * 1024,
+  /** fetchWithTimeout's default for callers that give none. */
+  other: 1024 * 1024,
+} as const;
+
+/** Options of every call: the caller's signal, and the command's deadline (epoch ms) if it has one. */
+export interface CallOptions {
+  signal: AbortSignal;
+  /**
+   * One deadline for the whole command (`register --timeout`): each attempt's timeout is clipped to
+   * what remains, a retry that would not start before it is not made, and running out is an
+   * ApiError with code `deadline`. Absent: per-attempt timeouts and retries only (bulk).
+   */
+  deadline?: number | undefined;
+}
+
 export interface JobStatusInput {
   userId: string;
   jobId: string;
@@ -61,13 +88,32 @@ interface HttpResponse {
   ambiguous: boolean;
 }
 
+interface SendRequest {
+  method: string;
+  url: string;
+  body?: string | Uint8Array | undefined;
+  headers: Record<string, string>;
+  mode: RetryMode;
+  label: string;
+  /** Per-attempt timeout (before the deadline clips it). */
+  timeoutMs?: number | undefined;
+  maxBytes: number;
+  /** Signed requests and the zip never follow a redirect: a 3xx is an error. */
+  redirect: 'manual' | 'follow';
+}
+
 /** Smile ID's error codes that mean "the job for this job_id exists already". */
 const JOB_EXISTS = '2215';
 
 /**
  * The v1 client (smile-api.md §3–§5): prep upload, zip PUT, job_status. Keep-alive comes from
- * Node's fetch; every call has a timeout; retries follow the named modes of retry.ts; responses
- * of job_status must carry a valid signature.
+ * Node's fetch; every call has a timeout (and optionally the command's deadline); retries follow
+ * the named modes of retry.ts. What comes back is not trusted: bodies are read up to
+ * MAX_RESPONSE_BYTES, answers are checked against the wire types (types.ts), job_status answers
+ * must be signed with the key inside ±SIGNED_ANSWER_WINDOW_MS of our clock, and no request
+ * follows a redirect except the unsigned `services` probe — the signed JSON calls would re-send
+ * their signature, and the zip PUT the person's selfie, to wherever a Location points. (S3
+ * pre-signed URLs answer the PUT themselves; a redirect there means a wrong or hostile URL.)
  */
 export class SmileClient {
   readonly baseUrl: string;
@@ -93,7 +139,7 @@ export class SmileClient {
    * that may have landed can meet 2215 for our own job: that is recovered once with `retry: true`
    * (never a blind second job). `retry` forces the flag from the start (resuming a known job).
    */
-  async prepUpload(input: PrepUploadInput, options: { signal: AbortSignal; retry?: boolean }): Promise<PrepUploadResult> {
+  async prepUpload(input: PrepUploadInput, options: CallOptions & { retry?: boolean }): Promise<PrepUploadResult> {
     let retryFlag = options.retry === true;
     let ambiguousBefore = false;
     for (;;) {
@@ -113,13 +159,15 @@ export class SmileClient {
         ...(retryFlag ? { retry: true } : {}),
         ...(input.geo ? { geo_info: input.geo } : {}),
       };
-      const response = await this.#send('POST', `${this.baseUrl}/upload`, JSON.stringify(body), { 'content-type': 'application/json' }, 'prep-upload', options.signal, 'prep upload');
+      const response = await this.#send(
+        { method: 'POST', url: `${this.baseUrl}/upload`, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, mode: 'prep-upload', label: 'prep upload', maxBytes: MAX_RESPONSE_BYTES.prepUpload, redirect: 'manual' },
+        options,
+      );
       ambiguousBefore ||= response.ambiguous;
       if (response.status === 200) {
-        const parsed = parseJson(response.text) as Partial<PrepUploadResponse> | undefined;
-        if (!parsed || typeof parsed.upload_url !== 'string' || typeof parsed.smile_job_id !== 'string') {
-          throw new ApiError('The prep upload answer had no upload URL or Smile job id.', { status: 200, hint: 'Check --base-url points at a Smile ID v1 API; run with --debug to see the answer.', code: 'bad_response' });
-        }
+        const parsed = parseJson(response.text);
+        const problem = await checkPrepUploadAnswer(parsed);
+        if (problem) throw badAnswer('prep upload', problem);
         return { response: parsed as PrepUploadResponse, timestamp, signature, retried: retryFlag };
       }
       const error = parseSmileError(response.text);
@@ -132,9 +180,12 @@ export class SmileClient {
     }
   }
 
-  /** `PUT upload_url` with the zip (Content-Type must be application/zip, §3.6). Idempotent. */
-  async uploadZip(uploadUrl: string, zip: Uint8Array, options: { signal: AbortSignal }): Promise<void> {
-    const response = await this.#send('PUT', uploadUrl, zip, { 'content-type': 'application/zip', 'content-length': String(zip.byteLength) }, 'idempotent', options.signal, 'zip upload', this.#config.uploadTimeoutMs ?? 120_000);
+  /** `PUT upload_url` with the zip (Content-Type must be application/zip, §3.6). Idempotent; never redirected. */
+  async uploadZip(uploadUrl: string, zip: Uint8Array, options: CallOptions): Promise<void> {
+    const response = await this.#send(
+      { method: 'PUT', url: uploadUrl, body: zip, headers: { 'content-type': 'application/zip', 'content-length': String(zip.byteLength) }, mode: 'idempotent', label: 'zip upload', timeoutMs: this.#config.uploadTimeoutMs ?? 120_000, maxBytes: MAX_RESPONSE_BYTES.zipUpload, redirect: 'manual' },
+      options,
+    );
     if (response.status < 200 || response.status >= 300) {
       throw new ApiError(`The zip upload failed with HTTP ${response.status}.`, {
         status: response.status,
@@ -144,8 +195,12 @@ export class SmileClient {
     }
   }
 
-  /** `POST /v1/job_status`; the answer's signature is verified before it is believed. */
-  async jobStatus(input: JobStatusInput, options: { signal: AbortSignal }): Promise<JobStatusResponse> {
+  /**
+   * `POST /v1/job_status`. Before the answer is believed: its signature is verified, its signed
+   * timestamp must be inside ±SIGNED_ANSWER_WINDOW_MS of our clock (an old signed answer replayed
+   * looks exactly like a fresh one otherwise), and its fields must have the types of §5.2.
+   */
+  async jobStatus(input: JobStatusInput, options: CallOptions): Promise<JobStatusResponse> {
     const { timestamp, signature } = this.#sign();
     const body = {
       partner_id: this.partnerId,
@@ -156,10 +211,13 @@ export class SmileClient {
       timestamp,
       signature,
     };
-    const response = await this.#send('POST', `${this.baseUrl}/job_status`, JSON.stringify(body), { 'content-type': 'application/json' }, 'idempotent', options.signal, 'job status');
+    const response = await this.#send(
+      { method: 'POST', url: `${this.baseUrl}/job_status`, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, mode: 'idempotent', label: 'job status', maxBytes: MAX_RESPONSE_BYTES.jobStatus, redirect: 'manual' },
+      options,
+    );
     if (response.status !== 200) throw this.#httpError(response, 'job status', { user_id: input.userId, job_id: input.jobId });
     const parsed = parseJson(response.text) as JobStatusResponse | undefined;
-    if (!parsed || typeof parsed !== 'object') {
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new ApiError('The job status answer was not JSON.', { status: 200, code: 'bad_response', hint: 'Check --base-url; run with --debug to see the answer.' });
     }
     if (!verifySignature(this.#apiKey, this.partnerId, parsed.timestamp, parsed.signature)) {
@@ -168,12 +226,17 @@ export class SmileClient {
         hint: 'Something between you and Smile ID changed the answer, or --base-url is not Smile ID. Check the URL and any proxy; `smile doctor` checks a signed round trip.',
       });
     }
+    const now = (this.#config.now?.() ?? new Date()).getTime();
+    const stale = staleSignature(parsed.timestamp, now);
+    if (stale) throw stale;
+    const problem = await checkJobStatusAnswer(parsed);
+    if (problem) throw badAnswer('job status', problem);
     return parsed;
   }
 
   /** `GET /v1/services`: unauthenticated; used by doctor as a reachability probe. */
-  async services(options: { signal: AbortSignal }): Promise<{ status: number; headers: Headers; text: string }> {
-    return this.#send('GET', `${this.baseUrl}/services`, undefined, {}, 'none', options.signal, 'services');
+  async services(options: CallOptions): Promise<{ status: number; headers: Headers; text: string }> {
+    return this.#send({ method: 'GET', url: `${this.baseUrl}/services`, headers: {}, mode: 'none', label: 'services', maxBytes: MAX_RESPONSE_BYTES.services, redirect: 'follow' }, options);
   }
 
   #httpError(response: HttpResponse, label: string, params: Record<string, unknown>): SmileCliError {
@@ -203,18 +266,25 @@ export class SmileClient {
     return new ApiError(`The ${label} failed with HTTP ${response.status}.`, { status: response.status, code: `http_${response.status}`, details, hint: 'Try again later; run with --debug to see the answer.' });
   }
 
-  async #send(method: string, url: string, body: string | Uint8Array | undefined, headers: Record<string, string>, mode: RetryMode, signal: AbortSignal, label: string, timeoutMs = this.#config.timeoutMs ?? 30_000): Promise<HttpResponse> {
+  async #send(request: SendRequest, options: CallOptions): Promise<HttpResponse> {
+    const { method, url, body, headers, mode, label, maxBytes, redirect } = request;
+    const { signal, deadline } = options;
+    const timeoutMs = request.timeoutMs ?? this.#config.timeoutMs ?? 30_000;
     const maxAttempts = mode === 'none' ? 1 : Math.max(1, this.#policy.maxAttempts);
     let ambiguous = false;
+    let lastReason: string | undefined;
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw new CancelledError();
       await this.#config.beforeRequest?.(signal);
+      const remaining = deadline === undefined ? Infinity : deadline - Date.now();
+      if (remaining <= 0) throw deadlineError(label, lastReason, attempt - 1);
+      const attemptTimeoutMs = Math.max(1, Math.min(timeoutMs, remaining));
       const started = performance.now();
       this.#trace(`→ ${method} ${redactUrl(url)} ${describeBody(body)}`);
       let failure: AttemptFailure;
       let reason: string;
       try {
-        const { response, text } = await fetchWithTimeout(url, { method, headers, ...(body === undefined ? {} : { body }) }, signal, timeoutMs);
+        const { response, text } = await fetchWithTimeout(url, { method, headers, redirect, ...(body === undefined ? {} : { body }) }, signal, attemptTimeoutMs, { maxBytes, redirectsAsErrors: redirect === 'manual' });
         this.#trace(`← ${response.status} ${method} ${redactUrl(url)} (${Math.round(performance.now() - started)} ms) ${describeText(text)}`);
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
         if (response.status === 429) this.#config.onRateLimited?.(retryAfterMs ?? 1000);
@@ -225,9 +295,19 @@ export class SmileClient {
         reason = `HTTP ${response.status}`;
       } catch (error) {
         if (signal.aborted) throw new CancelledError();
+        if (error instanceof RedirectRefusedError) {
+          this.#trace(`← ${error.status} ${method} ${redactUrl(url)} redirect to ${error.locationHost ?? '(no Location)'} refused`);
+          throw redirectError(label, error);
+        }
+        if (error instanceof ResponseTooLargeError) {
+          this.#trace(`✗ ${method} ${redactUrl(url)} answer cut off at ${formatBytes(error.limit)}`);
+          throw tooLargeError(label, error);
+        }
         failure = classifyFetchError(error);
-        reason = failure.kind === 'timeout' ? `no answer in ${Math.round(timeoutMs / 1000)}s` : describeFetchError(error);
+        reason = failure.kind === 'timeout' ? `no answer in ${formatSeconds(attemptTimeoutMs)}` : describeFetchError(error);
         this.#trace(`✗ ${method} ${redactUrl(url)} (${Math.round(performance.now() - started)} ms) ${reason}`);
+        // An attempt cut short by the deadline is the end of the call, not a failure to retry.
+        if (failure.kind === 'timeout' && attemptTimeoutMs < timeoutMs) throw deadlineError(label, reason, attempt, error);
         if (!isRetryableFailure(failure, mode) || attempt >= maxAttempts) {
           throw new ApiError(`The ${label} failed: ${reason}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}.`, {
             code: failure.kind === 'timeout' ? 'timeout' : 'network',
@@ -236,8 +316,11 @@ export class SmileClient {
           });
         }
       }
+      lastReason = reason;
       ambiguous ||= mayHaveTakenEffect(failure);
       const delayMs = backoffDelayMs(this.#policy, attempt, failure.kind === 'http' ? failure.retryAfterMs : undefined, this.#config.random);
+      // A retry that could not start before the deadline is not made: sleeping until then would only delay the same answer.
+      if (deadline !== undefined && Date.now() + delayMs >= deadline) throw deadlineError(label, reason, attempt);
       this.#config.onRetry?.({ label, attempt, delayMs, reason });
       try {
         await sleep(delayMs, signal);
@@ -252,23 +335,173 @@ export class SmileClient {
   }
 }
 
+/** An answer body passed its limit: reading stopped and the connection was cancelled. */
+export class ResponseTooLargeError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`the answer was larger than ${formatBytes(limit)}`);
+    this.name = 'ResponseTooLargeError';
+    this.limit = limit;
+  }
+}
+
+/** A 3xx answer to a request that must not follow redirects (its body was not read). */
+export class RedirectRefusedError extends Error {
+  readonly status: number;
+  readonly locationHost: string | undefined;
+  constructor(status: number, locationHost: string | undefined) {
+    super(`redirected (HTTP ${status}) to ${locationHost ?? 'an address it did not give'}`);
+    this.name = 'RedirectRefusedError';
+    this.status = status;
+    this.locationHost = locationHost;
+  }
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
 /**
  * One attempt: the caller's signal and a timeout, joined by a controller of the attempt's own.
  * Listener and timer are removed when the attempt ends (AbortSignal.any on a long-lived signal
- * keeps a reference per request in Node 20, which grows the heap of long bulk runs).
+ * keeps a reference per request in Node 20, which grows the heap of long bulk runs). The body is
+ * read inside the timeout and up to `maxBytes` (default MAX_RESPONSE_BYTES.other); past that the
+ * stream is cancelled and ResponseTooLargeError thrown. With `redirectsAsErrors` (and
+ * `redirect: 'manual'` in init) a 3xx throws RedirectRefusedError naming the Location's host.
  */
-export async function fetchWithTimeout(url: string, init: RequestInit, signal: AbortSignal, timeoutMs: number): Promise<{ response: Response; text: string }> {
+export async function fetchWithTimeout(url: string, init: RequestInit, signal: AbortSignal, timeoutMs: number, limits: { maxBytes?: number; redirectsAsErrors?: boolean } = {}): Promise<{ response: Response; text: string }> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
   const timer = setTimeout(() => controller.abort(new DOMException(`no answer in ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const response = await fetch(url, { ...init, signal: controller.signal });
-    return { response, text: await response.text() };
+    if (limits.redirectsAsErrors && REDIRECT_STATUSES.has(response.status)) {
+      controller.abort();
+      throw new RedirectRefusedError(response.status, locationHost(response.headers.get('location'), url));
+    }
+    return { response, text: await readCapped(response, limits.maxBytes ?? MAX_RESPONSE_BYTES.other, controller) };
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The body as text, read chunk by chunk and given up (stream cancelled, request aborted) past `maxBytes`. */
+async function readCapped(response: Response, maxBytes: number, controller: AbortController): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    controller.abort();
+    throw new ResponseTooLargeError(maxBytes);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      controller.abort();
+      throw new ResponseTooLargeError(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** The host a Location header points at (resolved against the request URL), or undefined. */
+function locationHost(location: string | null, base: string): string | undefined {
+  if (!location) return undefined;
+  try {
+    const target = new URL(location, base);
+    return target.host || target.protocol.replace(/:$/, '');
+  } catch {
+    return 'an address that is not a URL';
+  }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 10_000 || ms % 1000 === 0 ? `${Math.round(ms / 1000)}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** "16 min", "3 h", "2161 days": how far a signed timestamp is from our clock. */
+function formatAge(ms: number): string {
+  if (ms < 2 * 3_600_000) return `${Math.max(1, Math.round(ms / 60_000))} min`;
+  if (ms < 2 * 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} days`;
+}
+
+/** The refusal of a correctly signed answer whose timestamp is outside the window, or undefined when fresh. */
+function staleSignature(timestamp: string, now: number): AuthError | undefined {
+  if (isFreshSignature(timestamp, { maxAgeMs: SIGNED_ANSWER_WINDOW_MS, futureMs: SIGNED_ANSWER_WINDOW_MS, now })) return undefined;
+  const age = signedTimestampAge(timestamp, now);
+  const window = `±${Math.round(SIGNED_ANSWER_WINDOW_MS / 60_000)} min`;
+  const shown = printable(timestamp, 40);
+  const message =
+    age === undefined
+      ? `The job status answer is signed with a timestamp that is not a time ("${shown}"): it was not believed.`
+      : `The job status answer is signed at ${shown}, ${formatAge(Math.abs(age))} ${age > 0 ? "behind this machine's clock" : "ahead of this machine's clock"}, outside the ${window} window for signed answers: it was not believed.`;
+  return new AuthError(message, {
+    code: 'stale_signature',
+    hint: "A replayed or held-back answer looks like this, and so does a clock that is off: check this machine's clock (`smile doctor` shows its skew against the server), then run the same command again.",
+  });
+}
+
+/** Text from a server, safe to print: control characters replaced, length bounded. */
+function printable(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+function badAnswer(label: string, problem: { field: string; message: string }): ApiError {
+  return new ApiError(`The ${label} answer is not usable: ${problem.message}. Nothing was taken from it.`, {
+    status: 200,
+    code: 'bad_response',
+    hint: 'Something between you and Smile ID changed the answer, or --base-url is not a Smile ID v1 API. Check the URL and any proxy (`smile doctor`); run with --debug to see the answer.',
+    details: { field: problem.field },
+  });
+}
+
+function redirectError(label: string, error: RedirectRefusedError): ApiError {
+  const where = error.locationHost ?? 'an address it did not give';
+  const what = label === 'zip upload' ? 'the zip with the selfie' : 'a signed request';
+  return new ApiError(`The ${label} was answered with a redirect (HTTP ${error.status}) to ${where}: smile never sends ${what} on to another address.`, {
+    status: error.status,
+    code: 'redirect',
+    hint:
+      label === 'zip upload'
+        ? 'The upload URL from the prep upload redirects, which Smile ID\'s storage does not do: check --base-url and any proxy, then register again.'
+        : 'Give --base-url as the API\'s own v1 address (e.g. https://api.smileidentity.com/v1), not one that redirects; if a proxy redirects, go around it.',
+    details: { http_status: error.status, location_host: where },
+  });
+}
+
+function tooLargeError(label: string, error: ResponseTooLargeError): ApiError {
+  return new ApiError(`The ${label} answer was larger than ${formatBytes(error.limit)}, smile's limit for it: reading stopped there.`, {
+    status: 200,
+    code: 'response_too_large',
+    hint: 'Smile ID\'s answers are far smaller: something between you and Smile ID (a proxy, or a --base-url that is not Smile ID) sends a broken answer. Check the URL and any proxy (`smile doctor`), then run again.',
+    details: { limit_bytes: error.limit },
+  });
+}
+
+/** The command's deadline ran out during (or before) `label`; callers add what it means for the job. */
+function deadlineError(label: string, lastReason: string | undefined, attempts: number, cause?: unknown): ApiError {
+  const last = lastReason ? `; last: ${lastReason}${attempts > 1 ? ` after ${attempts} attempts` : ''}` : '';
+  return new ApiError(`The ${label} did not finish before the deadline${last}.`, {
+    code: 'deadline',
+    hint: 'Run again with a longer --timeout, or check your network (`smile doctor`).',
+    details: { step: label, attempts, ...(lastReason ? { last_failure: lastReason } : {}) },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 function describeBody(body: string | Uint8Array | undefined): string {

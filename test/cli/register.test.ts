@@ -124,7 +124,8 @@ describe('smile register (non-TTY, env credentials)', () => {
   it('a pending job at --timeout exits 8 and names the resume command', async () => {
     const slow = await startEmulator({ port: 0, processingMs: 60_000 });
     try {
-      const run = await runCli(['register', '--user-id', 'slow-1', '--selfie', SELFIE, '--timeout', '300ms', '--json'], { env: envFor(slow) });
+      // --timeout bounds submit + upload + wait together: leave room for the first two on a busy machine.
+      const run = await runCli(['register', '--user-id', 'slow-1', '--selfie', SELFIE, '--timeout', '2s', '--json'], { env: envFor(slow) });
       expect(run.code).toBe(8);
       expect(run.json()).toMatchObject({ outcome: 'pending', job_complete: false });
       expect(run.stderr).toContain(`smile status --user-id slow-1 --job-id ${String(run.json()['job_id'])} --wait`);

@@ -148,7 +148,7 @@ describe('smile (the packaged binary)', () => {
     });
 
     it('8: not final when --timeout runs out', async () => {
-      const run = await smile(['register', '--user-id', 'u-8', '--selfie', SELFIE, '--timeout', '500ms', '--json'], { SMILE_PARTNER_ID: slow!.partnerId, SMILE_API_KEY: slow!.apiKey, SMILE_BASE_URL: slow!.baseUrl });
+      const run = await smile(['register', '--user-id', 'u-8', '--selfie', SELFIE, '--timeout', '3s', '--json'], { SMILE_PARTNER_ID: slow!.partnerId, SMILE_API_KEY: slow!.apiKey, SMILE_BASE_URL: slow!.baseUrl });
       expect(run.code).toBe(8);
       expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'pending' });
       expect(run.stderr).toMatch(/smile status --user-id u-8 --job-id job-/);

@@ -1,8 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../../src/emulator/index.js';
 import type { RunningEmulator } from '../../../src/emulator/index.js';
 import { ApiError, AuthError, RefusedError } from '../../../src/errors.js';
-import { SmileClient } from '../../../src/smile/client.js';
+import { MAX_RESPONSE_BYTES, ResponseTooLargeError, SmileClient, fetchWithTimeout } from '../../../src/smile/client.js';
 import type { SmileClientConfig } from '../../../src/smile/client.js';
 import { buildJobZip } from '../../../src/smile/package.js';
 
@@ -127,6 +129,104 @@ describe('SmileClient against the emulator', () => {
       await expect(pending).rejects.toMatchObject({ exitCode: 130 });
     } finally {
       emulator.setFaults({});
+    }
+  });
+});
+
+describe('SmileClient limits: deadline, body caps, redirects', () => {
+  async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close(): Promise<void> }> {
+    const sockets = new Set<import('node:net').Socket>();
+    const server = createServer(handler);
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it('clips an attempt to the deadline and reports it as code deadline (not a retry)', async () => {
+    const silent = await serve((req) => req.resume());
+    try {
+      const retries: string[] = [];
+      const c = new SmileClient({ baseUrl: `${silent.url}/v1`, partnerId: '085', apiKey: 'k'.repeat(20), timeoutMs: 30_000, onRetry: ({ reason }) => retries.push(reason) });
+      const error = await c.jobStatus({ userId: 'u', jobId: 'j' }, { signal, deadline: Date.now() + 300 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error).toMatchObject({ code: 'deadline', exitCode: 5, details: { step: 'job status' } });
+      expect(retries).toEqual([]);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('does not sleep for a Retry-After that ends past the deadline', async () => {
+    emulator.setFaults({ rateLimitRate: 1, retryAfterSeconds: 30 });
+    const retries: number[] = [];
+    try {
+      const c = client({ onRetry: ({ delayMs }) => retries.push(delayMs) });
+      const error = await c.jobStatus({ userId: 'u', jobId: 'j' }, { signal, deadline: Date.now() + 2000 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'deadline', details: { last_failure: 'HTTP 429' } });
+      expect(retries).toEqual([]);
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
+  it('without a deadline nothing changes: retries still run (bulk semantics)', async () => {
+    emulator.setFaults({ errorRate: 1 });
+    let retries = 0;
+    try {
+      const c = client({ retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 }, onRetry: () => retries++ });
+      await expect(c.jobStatus({ userId: 'u', jobId: 'j' }, { signal })).rejects.toMatchObject({ exitCode: 5 });
+      expect(retries).toBe(2);
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
+  it('fetchWithTimeout caps bodies (default 1 MiB) and refuses a too-large Content-Length before reading', async () => {
+    const big = await serve((req, res) => {
+      req.resume();
+      if (req.url === '/declared') {
+        res.writeHead(200, { 'content-length': String(50 * 1024 * 1024) });
+        res.write('x');
+        return;
+      }
+      res.end(Buffer.alloc(2 * 1024 * 1024, 'a'));
+    });
+    try {
+      await expect(fetchWithTimeout(`${big.url}/chunked`, {}, signal, 5000)).rejects.toBeInstanceOf(ResponseTooLargeError);
+      await expect(fetchWithTimeout(`${big.url}/chunked`, {}, signal, 5000, { maxBytes: 4 * 1024 * 1024 })).resolves.toMatchObject({ text: expect.stringMatching(/^a+$/) });
+      await expect(fetchWithTimeout(`${big.url}/declared`, {}, signal, 5000, { maxBytes: MAX_RESPONSE_BYTES.jobStatus })).rejects.toMatchObject({ limit: MAX_RESPONSE_BYTES.jobStatus });
+    } finally {
+      await big.close();
+    }
+  });
+
+  it('services (unsigned probe) still follows a redirect; job_status does not', async () => {
+    const target = await serve((req, res) => {
+      req.resume();
+      res.end('{"ok":true}');
+    });
+    const redirecting = await serve((req, res) => {
+      req.resume();
+      res.writeHead(302, { location: `${target.url}${req.url ?? '/'}` });
+      res.end();
+    });
+    try {
+      const c = new SmileClient({ baseUrl: `${redirecting.url}/v1`, partnerId: '085', apiKey: 'k'.repeat(20) });
+      await expect(c.services({ signal })).resolves.toMatchObject({ status: 200 });
+      await expect(c.jobStatus({ userId: 'u', jobId: 'j' }, { signal })).rejects.toMatchObject({ code: 'redirect', details: { location_host: new URL(target.url).host } });
+    } finally {
+      await redirecting.close();
+      await target.close();
     }
   });
 });
