@@ -1,4 +1,4 @@
-import { ApiError, InputError } from '../errors.js';
+import { ApiError, InputError, printable } from '../errors.js';
 import type { JobStatusInput, SmileClient } from '../smile/client.js';
 import { buildJobZip } from '../smile/package.js';
 import { loadAnswerChecks } from '../smile/types.js';
@@ -88,7 +88,7 @@ export async function loadImages(request: RegistrationRequest, deps: Pick<Regist
     const first = failed[0]!;
     const firstError = first.findings.find((finding) => finding.severity === 'error');
     const reason = (firstError?.message ?? 'the image failed its checks').replace(/\.$/, '');
-    throw new InputError(`${first.path}: ${reason}${failed.length > 1 ? ` (and ${failed.length - 1} more file(s))` : ''}. Nothing was sent.`, {
+    throw new InputError(`${printable(first.path)}: ${reason}${failed.length > 1 ? ` (and ${failed.length - 1} more file(s))` : ''}. Nothing was sent.`, {
       code: firstError?.code ?? 'selfie_invalid',
       hint: 'Run `smile selfie check FILE` for every finding; fix or replace the image and run again.',
       details: { files: reports },

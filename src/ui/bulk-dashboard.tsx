@@ -1,5 +1,6 @@
 import { Box, Text, render } from 'ink';
 import type { BulkSnapshot } from '../bulk/progress.js';
+import { printable } from '../errors.js';
 
 const BAR_WIDTH = 30;
 
@@ -68,7 +69,7 @@ export function BulkDashboard({ snapshot }: { snapshot: BulkSnapshot }) {
       {s.recentFailures.map((failure) => (
         <Text key={`${failure.line}`} wrap="truncate-end">
           <Text color={failure.outcome === 'provisional' || failure.outcome === 'pending' || failure.outcome === 'error' ? 'yellow' : 'red'}>  ✗ line {failure.line}</Text>
-          {failure.user_id ? ` ${failure.user_id}` : ''}: {failure.reason}
+          {failure.user_id ? ` ${printable(failure.user_id)}` : ''}: {printable(failure.reason ?? '')}
         </Text>
       ))}
     </Box>

@@ -25,6 +25,11 @@ describe('smile explain', () => {
     }
   });
 
+  it('never advises re-running with the same --job-id: register refuses an existing job id (2215)', () => {
+    const promising = allCodes().filter((info) => /same --job-id/.test(info.hint));
+    expect(promising.map((info) => info.code)).toEqual([]);
+  });
+
   it('covers the codes of smile-api.md §6 and the HTTP/S3 errors the tool meets', async () => {
     const codes = new Set(allCodes().map((info) => info.code));
     for (const code of ['0810', '0814', '1210', '0840', '0841', '0820', '0821', '0907', '0903', '0001', '2201', '2202', '2203', '2204', '2205', '2207', '2208', '2209', '2210', '2211', '2212', '2213', '2214', '2215', '2216', '2220', '2221', '2301', '2314', '2401', '2405', '2413', '2414', '400', '401', '403', '404', '408', '429', '500', '502', '503', '504', 'AccessDenied', 'SignatureDoesNotMatch']) {
