@@ -1,9 +1,9 @@
-import { closeSync, createReadStream, fsyncSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExitCode, InputError, SmileCliError, UsageError } from '../errors.js';
-import { describeFsError, shortWriteError } from './fs-errors.js';
+import { syncDirectory, writeFailureReason, writeFully } from '../fs/durable.js';
 import type { InputFingerprint, InputFormat } from './rows.js';
 
 /**
@@ -257,7 +257,7 @@ export class JournalWriter implements JournalSink {
       await handle.close().catch(() => undefined);
       throw error;
     }
-    syncDirectory(path);
+    syncDirectory(dirname(path));
     return writer;
   }
 
@@ -312,13 +312,7 @@ export class JournalWriter implements JournalSink {
    * fails. Only then does the caller's step go on: a torn record is never acknowledged.
    */
   async #write(text: string): Promise<void> {
-    const bytes = Buffer.from(text, 'utf8');
-    let offset = 0;
-    while (offset < bytes.length) {
-      const { bytesWritten } = await this.#handle.write(bytes, offset, bytes.length - offset);
-      if (bytesWritten <= 0) throw shortWriteError();
-      offset += bytesWritten;
-    }
+    await writeFully(this.#handle, Buffer.from(text, 'utf8'));
     await this.#handle.datasync();
   }
 
@@ -331,22 +325,9 @@ export class JournalWriter implements JournalSink {
 
 function journalError(path: string, error: unknown): SmileCliError {
   if (error instanceof SmileCliError) return error;
-  return new SmileCliError(`The journal ${path} could not be written: ${describeFsError(error)}.`, ExitCode.api, 'journal_write', {
+  return new SmileCliError(`The journal ${path} could not be written: ${writeFailureReason(error)}.`, ExitCode.api, 'journal_write', {
     hint: 'Free disk space or fix the permissions, then finish the run with --resume (no row is sent twice).',
     cause: error,
   });
 }
 
-/** Make a new file's directory entry durable too (Linux; elsewhere a no-op if unsupported). */
-function syncDirectory(path: string): void {
-  try {
-    const fd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // not supported on this platform / filesystem
-  }
-}

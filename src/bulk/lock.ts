@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { link, open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, SmileCliError, UsageError } from '../errors.js';
-import { describeFsError } from './fs-errors.js';
+import { syncDirectory, writeFailureReason } from '../fs/durable.js';
 
 /**
  * One bulk run per journal: an exclusive lock file beside it (`JOURNAL.lock`) holding who runs
@@ -135,7 +135,7 @@ async function readLock(path: string): Promise<Seen | undefined> {
 }
 
 function lockIoError(path: string, error: unknown): SmileCliError {
-  return new SmileCliError(`The lock file ${path} could not be used: ${describeFsError(error)}.`, ExitCode.api, 'journal_lock_io', {
+  return new SmileCliError(`The lock file ${path} could not be used: ${writeFailureReason(error)}.`, ExitCode.api, 'journal_lock_io', {
     hint: 'The lock sits beside the journal (--journal PATH): its directory must exist and be writable. Fix that, then run again.',
     cause: error,
   });
@@ -161,7 +161,7 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
       if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createExclusiveDirect(path, text);
       throw error;
     }
-    syncDirectory(path);
+    syncDirectory(dirname(path));
     return true;
   } catch (error) {
     if (error instanceof SmileCliError) throw error;
@@ -188,18 +188,6 @@ async function createExclusiveDirect(path: string, text: string): Promise<boolea
   return true;
 }
 
-function syncDirectory(path: string): void {
-  try {
-    const fd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // not supported here
-  }
-}
 
 function since(owner: LockOwner): string {
   const started = Date.parse(owner.started_at);

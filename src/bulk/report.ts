@@ -1,9 +1,9 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { ExitCode, SmileCliError, UsageError } from '../errors.js';
 import { jsonText } from '../output/output.js';
 import { csvLine } from './csv.js';
-import { describeFsError, shortWriteError } from './fs-errors.js';
+import { writeFailureReason, writeFullySync } from '../fs/durable.js';
 import type { RowResult } from './row.js';
 import type { InputFormat } from './rows.js';
 
@@ -49,7 +49,7 @@ class OutputFile {
     try {
       this.#fd = openSync(path, 'w', 0o644);
     } catch (error) {
-      throw new SmileCliError(`The ${label} file ${path} cannot be opened for writing: ${describeFsError(error)}.`, ExitCode.api, `${label}_write`, {
+      throw new SmileCliError(`The ${label} file ${path} cannot be opened for writing: ${writeFailureReason(error)}.`, ExitCode.api, `${label}_write`, {
         hint: `Nothing was sent. Pick a --${label} path in a directory you can write to, then run again.`,
         cause: error,
       });
@@ -70,7 +70,7 @@ class OutputFile {
     this.#buffer = [];
     this.#size = 0;
     try {
-      writeFully(this.#fd, bytes);
+      writeFullySync(this.#fd, bytes);
     } catch (error) {
       throw this.#fail(error);
     }
@@ -102,21 +102,11 @@ class OutputFile {
   }
 
   #fail(error: unknown): SmileCliError {
-    this.#failed ??= new SmileCliError(`The ${this.#label} file ${this.#path} could not be written: ${describeFsError(error)}.`, ExitCode.api, `${this.#label}_write`, {
+    this.#failed ??= new SmileCliError(`The ${this.#label} file ${this.#path} could not be written: ${writeFailureReason(error)}.`, ExitCode.api, `${this.#label}_write`, {
       hint: this.#hint ?? 'Free disk space or fix the permissions, then run again with --resume: the journal rebuilds it, nothing is sent twice.',
       cause: error,
     });
     return this.#failed;
-  }
-}
-
-/** write(2) until every byte is written: a short count without an error is not the end. */
-function writeFully(fd: number, bytes: Buffer): void {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const written = writeSync(fd, bytes, offset, bytes.length - offset);
-    if (written <= 0) throw shortWriteError();
-    offset += written;
   }
 }
 

@@ -9,7 +9,7 @@ import { CancelledError, ExitCode, InputError, SmileCliError, UsageError, isSmil
 import { loadImages } from '../register/pipeline.js';
 import type { RegistrationDeps } from '../register/pipeline.js';
 import { stateDir } from '../config/paths.js';
-import { describeFsError } from '../bulk/fs-errors.js';
+import { writeFailureReason } from '../fs/durable.js';
 import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal, stdinJournalPath } from '../bulk/journal.js';
 import { acquireJournalLock } from '../bulk/lock.js';
 import type { JournalEntry, JournalState } from '../bulk/journal.js';
@@ -129,7 +129,7 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
     try {
       await mkdir(dirname(journalPath), { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new SmileCliError(`The directory for the journal of rows from stdin, ${dirname(journalPath)}, cannot be created: ${describeFsError(error)}.`, ExitCode.api, 'journal_write', {
+      throw new SmileCliError(`The directory for the journal of rows from stdin, ${dirname(journalPath)}, cannot be created: ${writeFailureReason(error)}.`, ExitCode.api, 'journal_write', {
         hint: 'Set SMILE_CONFIG_DIR to a writable directory, or pass --journal PATH.',
         cause: error,
       });

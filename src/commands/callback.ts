@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunContext } from '../context.js';
 import { AuthError, ExitCode, InputError, SmileCliError, UsageError } from '../errors.js';
+import { writeFailureReason } from '../fs/durable.js';
 import { jsonText } from '../output/output.js';
 import { renderResultText } from '../output/result-text.js';
 import { registrationDocument } from '../register/pipeline.js';
@@ -316,23 +317,6 @@ function errnoOf(error: unknown): string {
   return typeof code === 'string' ? code : 'EIO';
 }
 
-function describeWriteError(code: string): string {
-  switch (code) {
-    case 'ENOSPC':
-      return 'the disk is full (ENOSPC)';
-    case 'EDQUOT':
-      return 'the disk quota is used up (EDQUOT)';
-    case 'EFBIG':
-      return 'the file has reached the largest size this process may write (EFBIG)';
-    case 'EROFS':
-      return 'the file system is read-only (EROFS)';
-    case 'EIO':
-      return 'the disk reported an I/O error (EIO)';
-    default:
-      return `the write failed (${code})`;
-  }
-}
-
 /**
  * The --out file: one JSON line per verified result, appended (O_APPEND, mode 0600). A line is
  * written whole (short writes are continued) and fdatasync'ed before append() resolves. When that
@@ -362,7 +346,7 @@ class CallbackStore {
     try {
       handle = await fs.open(path, 'a', 0o600);
     } catch (error) {
-      throw new InputError(`Cannot open ${path} for appending (${errnoOf(error)}).`, { code: 'unwritable', hint: 'Pass an --out path in a directory you can write to.' });
+      throw new InputError(`Cannot open ${path} for appending: ${writeFailureReason(error)}.`, { code: 'unwritable', hint: 'Pass an --out path in a directory you can write to.' });
     }
     let needsNewline = false;
     try {
@@ -419,7 +403,7 @@ class CallbackStore {
       await this.handle.datasync();
     } catch (error) {
       const code = errnoOf(error);
-      const failure = new StoreWriteError(this.path, code, TRANSIENT_WRITE_ERRORS.has(code), describeWriteError(code));
+      const failure = new StoreWriteError(this.path, code, TRANSIENT_WRITE_ERRORS.has(code), writeFailureReason(error));
       if (written > 0) {
         try {
           await this.handle.truncate(before);
@@ -611,7 +595,7 @@ export async function runCallbackListen(opts: CallbackListenOptions, ctx: RunCon
     } catch (error) {
       memory.forget(fingerprint);
       settle(false);
-      const problem = error instanceof StoreWriteError ? error : new StoreWriteError(store?.path ?? '--out', errnoOf(error), false, describeWriteError(errnoOf(error)));
+      const problem = error instanceof StoreWriteError ? error : new StoreWriteError(store?.path ?? '--out', errnoOf(error), false, writeFailureReason(error));
       counts.unsaved += 1;
       if (problem.transient) {
         ctx.out.warn(

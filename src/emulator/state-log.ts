@@ -19,10 +19,10 @@ import {
   rmSync,
   statSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ExitCode, InputError, SmileCliError } from '../errors.js';
+import { ExitCode, InputError, SmileCliError, fileErrorReason } from '../errors.js';
+import { syncDirectory, writeFailureReason, writeFullySync } from '../fs/durable.js';
 
 export const STATE_FORMAT = 'smile-emulator-state';
 export const STATE_VERSION = 2;
@@ -42,26 +42,7 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** Why a write failed, in our words (the raw text is kept as the error's cause). */
 export function describeIoFailure(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'EDQUOT':
-      return 'the disk quota is used up';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'EIO':
-      return 'the disk reported an I/O error';
-    case 'ENOTDIR':
-    case 'ENOENT':
-      return 'its directory is missing or not a directory';
-    case 'EISDIR':
-      return 'it is a directory';
-    default:
-      return 'the write failed';
-  }
+  return writeFailureReason(error);
 }
 
 /** The error the emulator stops with when its state file cannot be written (start, stop). */
@@ -70,25 +51,6 @@ export function stateWriteError(file: string, error: unknown): SmileCliError {
     hint: 'Free disk space or fix the permissions, or pass another --state-file.',
     cause: error,
   });
-}
-
-/** Writes all of `bytes` at the fd's position (appends on an O_APPEND fd); short writes are continued. */
-function writeAll(fd: number, bytes: Buffer): void {
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-}
-
-/** Makes a rename or a new name in `dir` durable; best effort where a directory cannot be fsync'ed. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // not supported on this platform / file system
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** Collects lines into chunks and writes each chunk whole. */
@@ -111,7 +73,7 @@ class ChunkWriter {
     const bytes = Buffer.from(this.parts.join(''), 'utf8');
     this.parts = [];
     this.size = 0;
-    writeAll(this.fd, bytes);
+    writeFullySync(this.fd, bytes);
     this.written += bytes.length;
   }
 }
@@ -224,7 +186,7 @@ export class StateLog {
     let fd: number | undefined;
     try {
       fd = openSync(tmp, 'wx', 0o600);
-      writeAll(fd, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      writeFullySync(fd, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       fsyncSync(fd);
       closeSync(fd);
       fd = undefined;
@@ -296,7 +258,7 @@ export function stateFileKind(file: string): StateFileKind {
     fd = openSync(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw new InputError(`Cannot read the emulator state file ${file}: ${describeIoFailure(error)}.`, { cause: error });
+    throw new InputError(`Cannot read the emulator state file ${file}: ${fileErrorReason(error)}.`, { cause: error });
   }
   try {
     if (!fstatSync(fd).isFile()) throw new InputError(`The emulator state file ${file} is not a regular file.`, { hint: 'Pass a file path to --state-file.' });

@@ -61,7 +61,7 @@ describe('bulk: durable writes', () => {
     await journal.close();
     expect(failure).toMatchObject({ code: 'journal_write', exitCode: 5 });
     expect((failure as Error).message).toContain(path);
-    expect((failure as Error).message).toMatch(/no space left/i);
+    expect((failure as Error).message).toMatch(/the disk is full \(ENOSPC\)/);
     // Every acknowledged pin is on disk, whole; the one that failed never counted.
     const state = await readJournal(path);
     expect(acknowledged.length).toBeGreaterThan(0);
@@ -113,7 +113,7 @@ describe('bulk: durable writes', () => {
     expect(result.stderr).not.toMatch(/This is a bug/);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(report);
-    expect(result.stderr).toMatch(/no space left/i);
+    expect(result.stderr).toMatch(/the disk is full \(ENOSPC\)/);
     expect(result.stderr).toMatch(/--resume --report/);
     const json = await runCli(['bulk', file, '--resume', '--report', report, '--json'], { env: envFor(emulator, ws) });
     expect(json.code).toBe(5);

@@ -111,7 +111,7 @@ describe('bulk: a stopping error is reported as itself', () => {
       expect(result.code).toBe(5);
       expect(summary).toMatchObject({ ok: false, interrupted: false, exit_code: 5, error: { code: 'journal_write' } });
       expect(summary.error!.message).toContain(journal);
-      expect(summary.error!.message).toMatch(/no space left/i);
+      expect(summary.error!.message).toMatch(/the disk is full \(ENOSPC\)/);
       expect(summary.next_step).toMatch(/--resume/);
 
       // Room again: the resume finishes every row, none twice.
