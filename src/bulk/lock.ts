@@ -85,8 +85,15 @@ type Liveness = 'alive' | 'dead' | 'elsewhere';
 /** Is the process that holds a lock still running? Only a process on this host can be checked. */
 function liveness(owner: LockOwner): Liveness {
   if (owner.host !== hostname()) return 'elsewhere';
-  if (owner.pid === process.pid) return 'alive';
   const boot = bootId();
+  if (owner.pid === process.pid) {
+    // Our pid, but not necessarily us: in a container every run may get the same small pid, so a
+    // lock left by a killed run would otherwise look alive forever.
+    const mine = procStat(process.pid);
+    if (owner.pid_start && mine) return owner.pid_start === mine.start && owner.boot_id === boot ? 'alive' : 'dead';
+    const startedAt = Date.parse(owner.started_at);
+    return Number.isFinite(startedAt) && startedAt >= Date.now() - process.uptime() * 1000 - 1000 ? 'alive' : 'dead';
+  }
   if (owner.boot_id && boot && owner.boot_id !== boot) return 'dead';
   try {
     process.kill(owner.pid, 0);

@@ -6,8 +6,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -149,5 +149,24 @@ try {
     await Promise.all(contenders.map((c) => c.exit));
     expect(existsSync(`${journal}.lock`)).toBe(false);
     expect(existsSync(join(ws.dir, 'race.smile-journal.jsonl.lock.break'))).toBe(false);
+  });
+});
+
+describe('journal lock in a container', () => {
+  it('a lock holding our own pid but written by an earlier process (pid reuse) is stale, not ours', async () => {
+    const { acquireJournalLock, lockPathOf } = await import('../../src/bulk/lock.js');
+    const dir = mkdtempSync(join(tmpdir(), 'smile-lock-pid-'));
+    try {
+      const journal = join(dir, 'rows.csv.smile-journal.jsonl');
+      // What a killed run left behind when it, too, ran as this pid: an earlier start, another process start time.
+      writeFileSync(lockPathOf(journal), JSON.stringify({ pid: process.pid, host: hostname(), started_at: '2020-01-01T00:00:00.000Z', pid_start: '1' }));
+      const stale: number[] = [];
+      const lock = await acquireJournalLock(journal, { onStale: (owner) => stale.push(owner.pid) });
+      expect(stale).toEqual([process.pid]);
+      expect(JSON.parse(readFileSync(lockPathOf(journal), 'utf8')) as { started_at: string }).not.toMatchObject({ started_at: '2020-01-01T00:00:00.000Z' });
+      await lock.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
