@@ -3,7 +3,8 @@ import type { RunContext } from '../context.js';
 import { CancelledError, ExitCode, isSmileCliError } from '../errors.js';
 import type { PartialSettings, Source } from '../config/resolve.js';
 import { redactJson, redactUrl, scrubSecrets } from '../smile/redact.js';
-import { signedFields, verifySignature } from '../smile/sign.js';
+import { MAX_RESPONSE_BYTES, RedirectRefusedError, ResponseTooLargeError, fetchWithTimeout } from '../smile/client.js';
+import { SIGNED_ANSWER_WINDOW_MS, isFreshSignature, signedFields, signedTimestampAge, verifySignature } from '../smile/sign.js';
 
 /**
  * Largest clock difference doctor accepts against the server's `Date` header. Smile ID's allowed
@@ -312,10 +313,17 @@ async function signedRoundTrip(ctx: RunContext, target: DoctorTarget & { apiKey:
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(HTTP_TIMEOUT_MS)]) });
-    text = await response.text();
+    // The same protections as every signed call: no redirect (it would re-send the signature), a capped body.
+    ({ response, text } = await fetchWithTimeout(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), redirect: 'manual' }, ctx.signal, HTTP_TIMEOUT_MS, { maxBytes: MAX_RESPONSE_BYTES.jobStatus, redirectsAsErrors: true }));
   } catch (error) {
     if (ctx.signal.aborted) throw new CancelledError('Interrupted: doctor stopped before all checks ran.');
+    if (error instanceof RedirectRefusedError || error instanceof ResponseTooLargeError) {
+      trace(`✗ POST ${redactUrl(url)} ${error.message}`);
+      return {
+        clock: check('clock', 'skip', 'skipped: the answer was refused before its Date header could be used'),
+        roundTrip: check('round_trip', 'fail', `job_status was ${error.message}: smile refuses such answers`, 'Check the base URL (the v1 base including /v1) and any proxy in between: Smile ID answers job_status itself, briefly.'),
+      };
+    }
     const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer in ${HTTP_TIMEOUT_MS / 1000} s` : describeNetworkError(error);
     trace(`✗ POST ${redactUrl(url)} ${reason}`);
     return {
@@ -377,6 +385,12 @@ export function judgeRoundTrip(status: number, text: string, apiKey: string, par
   if ('signature' in fields || status === 200) {
     if (!verifySignature(apiKey, partnerId, fields['timestamp'], fields['signature'])) {
       return check(name, 'fail', `job_status answered HTTP ${status} ${'signature' in fields ? 'with a signature that does not verify with your API key' : 'without a signature'}: answers would not be believed`, `Something between you and Smile ID changes the answers, or the base URL is not Smile ID, or the key is not partner ${partnerId}'s. ${keyFix}`);
+    }
+    const timestamp = String(fields['timestamp']);
+    if (!isFreshSignature(timestamp, { maxAgeMs: SIGNED_ANSWER_WINDOW_MS })) {
+      const age = signedTimestampAge(timestamp);
+      const off = age === undefined ? 'at a time that cannot be read' : `${Math.round(Math.abs(age) / 60_000)} min ${age > 0 ? 'before' : 'after'} this machine's clock`;
+      return check(name, 'fail', `job_status answered with a valid signature made ${off}: answers outside ±${SIGNED_ANSWER_WINDOW_MS / 60_000} min are not believed`, 'Set this machine\'s clock right (the clock line above shows the skew), or find what replays old answers between you and Smile ID.');
     }
     return check(name, 'pass', `job_status answered HTTP ${status}${code ? ` (code ${code})` : ''}, signed with your API key: key, partner id and clock are accepted`);
   }

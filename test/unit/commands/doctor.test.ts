@@ -135,6 +135,38 @@ describe('smile doctor against the emulator', () => {
     }
   });
 
+  it('fails the round trip on a redirect (the signed body is never re-sent) and on an old signed answer', async () => {
+    let bodiesAtTarget = 0;
+    const target = createServer((req, res) => {
+      req.on('data', () => (bodiesAtTarget += 1));
+      req.on('end', () => res.end('{}'));
+    });
+    const targetUrl = await listen(target);
+    const redirecting = createServer((_req, res) => {
+      res.statusCode = 307;
+      res.setHeader('location', `${targetUrl}/job_status`);
+      res.end();
+    });
+    const replaying = createServer((_req, res) => {
+      const old = signedFields(KEY, '085', new Date('2020-01-01T00:00:00.000Z'));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ ...old, job_complete: true, job_success: true, code: '2302', result: {} }));
+    });
+    try {
+      const redirected = await doctor(envFor({ partnerId: '085', baseUrl: await listen(redirecting) }));
+      expect(redirected.run.code).toBe(3);
+      expect(redirected.byName['round_trip']?.detail).toMatch(/redirected \(HTTP 307\)/);
+      expect(bodiesAtTarget).toBe(0);
+      const replayed = await doctor(envFor({ partnerId: '085', baseUrl: await listen(replaying) }));
+      expect(replayed.run.code).toBe(3);
+      expect(replayed.byName['round_trip']?.detail).toMatch(/valid signature made .* before this machine's clock/);
+    } finally {
+      target.close();
+      redirecting.close();
+      replaying.close();
+    }
+  });
+
   it('fails the round trip when the base URL answers something that is not Smile ID', async () => {
     const fake = createServer((_req, res) => {
       res.statusCode = 404;
