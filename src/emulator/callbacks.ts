@@ -21,7 +21,7 @@ export class CallbackSender {
   send(url: string, jobId: string, result: ResultObject): void {
     const payload: Record<string, unknown> = { ...result, ...this.sign() };
     const delivery: CallbackDelivery = { url, jobId, resultCode: String(result.ResultCode ?? ''), attempts: 0, status: 0, ok: false, done: false, payload };
-    this.state.callbacks.push(delivery);
+    this.state.logCallback(delivery);
     this.schedule(delivery, 0);
   }
 

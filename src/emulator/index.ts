@@ -58,6 +58,8 @@ export interface EmulatorOptions {
   /** ResultCode of a rejected JT4 (`sandbox_result` "1"); default "0813" (UNVERIFIED). */
   rejectCode?: string;
   faults?: FaultOptions;
+  /** How many recent requests and callback deliveries `state` keeps; default 10,000 (memory stays bounded). */
+  historyLimit?: number;
 }
 
 export interface RunningEmulator {
@@ -101,7 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clockSkewMs = options.clockSkewMs ?? 0;
   if (!Number.isFinite(clockSkewMs)) throw new UsageError(`Emulator clockSkewMs must be a number, got ${clockSkewMs}.`);
 
-  const state = new EmulatorState(options.stateFile, options.warn ? { warn: options.warn } : {});
+  const state = new EmulatorState(options.stateFile, { ...(options.warn ? { warn: options.warn } : {}), ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}) });
   state.load();
   const timers = new TimerRegistry();
   const now = (): number => Date.now() + clockSkewMs;

@@ -126,7 +126,7 @@ export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
       url = new URL('http://emulator.invalid/');
     }
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, status: 0, at: new Date(ctx.now()).toISOString() };
-    state.requests.push(entry);
+    state.logRequest(entry);
     res.on('finish', () => {
       entry.status = res.statusCode;
     });

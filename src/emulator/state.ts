@@ -176,6 +176,17 @@ export interface EmulatorStateOptions {
   warn?: (message: string) => void;
   /** Log compaction policy (tests); default: past 4 × the live state and at least 256 KiB. */
   compaction?: { factor: number; minBytes: number };
+  /** How many request-log entries and callback deliveries are kept (the most recent); default 10,000. */
+  historyLimit?: number;
+}
+
+/** A long-running emulator keeps this many recent requests and callbacks, not all of them. */
+export const DEFAULT_HISTORY_LIMIT = 10_000;
+
+/** Append to a bounded history: past the limit the oldest go, in batches so that trimming stays cheap. */
+function appendBounded<T>(list: T[], item: T, limit: number): void {
+  list.push(item);
+  if (list.length > limit + Math.max(1, Math.floor(limit / 4))) list.splice(0, list.length - limit);
 }
 
 export class EmulatorState implements EmulatorStateView {
@@ -196,6 +207,7 @@ export class EmulatorState implements EmulatorStateView {
   private readonly unsavedImages = new Map<string, Uint8Array>();
   private readonly log: StateLog | undefined;
   private readonly warn: (message: string) => void;
+  private readonly historyLimit: number;
   private createdAt = new Date().toISOString();
 
   // What changed since the last save.
@@ -214,6 +226,17 @@ export class EmulatorState implements EmulatorStateView {
   constructor(stateFile?: string, options: EmulatorStateOptions = {}) {
     this.log = stateFile ? new StateLog(stateFile, options.compaction) : undefined;
     this.warn = options.warn ?? ((message) => process.stderr.write(`${message}\n`));
+    this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  }
+
+  /** Record a request (the most recent historyLimit are kept). */
+  logRequest(entry: RequestLogEntry): void {
+    appendBounded(this.requests, entry, this.historyLimit);
+  }
+
+  /** Record a callback delivery (the most recent historyLimit are kept). */
+  logCallback(delivery: CallbackDelivery): void {
+    appendBounded(this.callbacks, delivery, this.historyLimit);
   }
 
   get stateFile(): string | undefined {

@@ -134,3 +134,17 @@ describe('Date header and clock skew', () => {
     expect(bad.headers.get('date')).toBeTruthy();
   });
 });
+
+describe('a long-running emulator', () => {
+  it('keeps only the most recent requests (and callbacks), so memory does not grow with traffic', async () => {
+    const small = await startEmulator({ port: 0, historyLimit: 20 });
+    try {
+      for (let i = 0; i < 60; i++) await (await fetch(`${small.baseUrl}/services?n=${i}`)).text();
+      expect(small.state.requests.length).toBeGreaterThanOrEqual(20);
+      expect(small.state.requests.length).toBeLessThanOrEqual(25);
+      expect(small.state.requests.at(-1)!.path).toBe('/v1/services');
+    } finally {
+      await small.close();
+    }
+  });
+});
