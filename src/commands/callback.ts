@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunContext } from '../context.js';
 import { AuthError, ExitCode, InputError, SmileCliError, UsageError } from '../errors.js';
-import { writeFailureReason } from '../fs/durable.js';
+import { syncDirectory, writeFailureReason } from '../fs/durable.js';
 import { jsonText } from '../output/output.js';
 import { renderResultText } from '../output/result-text.js';
 import { registrationDocument } from '../register/pipeline.js';
@@ -338,10 +338,13 @@ class CallbackStore {
   static async open(path: string, warn: (line: string) => void): Promise<CallbackStore> {
     const { promises: fs } = await import('node:fs');
     const { dirname } = await import('node:path');
-    const existed = await fs.lstat(path).then(
-      () => true,
-      () => false,
-    );
+    const info = await fs.stat(path).catch(() => undefined);
+    const existed = info !== undefined;
+    // Opening a FIFO for writing blocks until someone reads it, and a pipe cannot be flushed to disk
+    // (every result would then be answered 503): results go to a file of their own.
+    if (info && (info.isFIFO() || info.isDirectory() || info.isSocket())) {
+      throw new InputError(`--out ${printable(path)} is not a regular file (${info.isFIFO() ? 'a named pipe' : info.isDirectory() ? 'a directory' : 'a socket'}).`, { code: 'unwritable', hint: 'Pass an --out path for a JSONL file; to follow results live, tail -f that file.' });
+    }
     let handle: FileHandle;
     try {
       handle = await fs.open(path, 'a', 0o600);
@@ -365,18 +368,7 @@ class CallbackStore {
     }
     if (needsNewline) warn(`${path} ends with an incomplete line (an earlier crash or full disk?): it is left as it is, and new results start on a new line.`);
     // A new file's directory entry must reach the disk too, or a power cut can lose the whole file.
-    if (!existed) {
-      try {
-        const directory = await fs.open(dirname(path), 'r');
-        try {
-          await directory.sync();
-        } finally {
-          await directory.close();
-        }
-      } catch {
-        // Some file systems cannot fsync a directory; the file's own data is still synced per line.
-      }
-    }
+    if (!existed) syncDirectory(dirname(path));
     return new CallbackStore(path, handle, needsNewline);
   }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -286,6 +287,14 @@ describe('smile callback listen', () => {
       busy.close();
     }
     expect((await runCli(['callback', 'listen'], { env: env() })).code).toBe(2);
+  });
+
+  it('refuses an --out that is a named pipe at once (opening it would block until someone reads it)', async () => {
+    const fifo = join(dir, 'results.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const run = await runCli(['callback', 'listen', '--port', '0', '--out', fifo], { env: env() });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/is not a regular file \(a named pipe\)/);
   });
 });
 
