@@ -11,7 +11,7 @@ import type { RegistrationDeps } from '../register/pipeline.js';
 import { stateDir } from '../config/paths.js';
 import { writeFailureReason } from '../fs/durable.js';
 import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal, stdinJournalPath } from '../bulk/journal.js';
-import { acquireJournalLock } from '../bulk/lock.js';
+import { acquireFileLock } from '../fs/lock.js';
 import type { JournalEntry, JournalState } from '../bulk/journal.js';
 import { RequestGate } from '../bulk/limiter.js';
 import { RateMeter, snapshotOf } from '../bulk/progress.js';
@@ -135,7 +135,7 @@ export async function runBulk(file: string, opts: BulkOptions, ctx: RunContext):
       });
     }
   }
-  const lock = await acquireJournalLock(journalPath, {
+  const lock = await acquireFileLock(journalPath, {
     onStale: (owner, lockPath) => ctx.out.warn(`Taking over the stale lock ${lockPath}: its run (pid ${owner.pid} on ${owner.host}, started ${owner.started_at}) is no longer running.`),
   });
   try {

@@ -2,10 +2,12 @@
  * The local Smile ID emulator (smile-api.md §11): the v1 flow for job_type 4 on loopback, with signed
  * responses, callbacks and fault injection. Light to import: no sharp, no ink.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import type { FileLock } from '../fs/lock.js';
 import { signedFields } from '../smile/sign.js';
-import { UsageError } from '../errors.js';
+import { UsageError, isSmileCliError } from '../errors.js';
 import { CallbackSender } from './callbacks.js';
 import type { EmulatorContext } from './context.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
@@ -13,6 +15,7 @@ import { scheduleJob } from './lifecycle.js';
 import { DEFAULT_REJECT_CODE } from './outcomes.js';
 import { createEmulatorServer } from './server.js';
 import { EmulatorState, type EmulatorStateView } from './state.js';
+import { stateWriteError } from './state-log.js';
 import { TimerRegistry } from './timers.js';
 
 export type { FaultOptions } from './faults.js';
@@ -26,6 +29,9 @@ export const DEFAULT_PARTNER_ID = '085';
 export const DEFAULT_EMULATOR_API_KEY = 'emulator-only-fake-api-key-not-a-secret';
 export const DEFAULT_PROCESSING_MS = 500;
 export const DEFAULT_TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
+
+/** The lock that keeps a second emulator off a state file in use. */
+const STATE_FILE_LOCK = { noun: 'state file', holder: 'smile emulator', code: 'state_file_locked', then: 'start the emulator again', why: 'Two emulators on one state file would interleave their changes.' };
 
 export interface EmulatorOptions {
   /** 0 (default) = any free port. */
@@ -79,6 +85,25 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
+/** Take the state file's lock (its directory made first); I/O failures are the state file's own. */
+async function lockStateFile(file: string, warn: (line: string) => void): Promise<FileLock> {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (error) {
+    throw stateWriteError(file, error);
+  }
+  const { acquireFileLock } = await import('../fs/lock.js');
+  try {
+    return await acquireFileLock(file, {
+      subject: STATE_FILE_LOCK,
+      onStale: (owner, lockPath) => warn(`Taking over the stale lock ${lockPath}: its emulator (pid ${owner.pid} on ${owner.host}) is no longer running.`),
+    });
+  } catch (error) {
+    if (isSmileCliError(error) && error.code === STATE_FILE_LOCK.code) throw error;
+    throw stateWriteError(file, (error as { cause?: unknown }).cause ?? error);
+  }
+}
+
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0) throw new UsageError(`Emulator option ${name} must be a number >= 0, got ${value}.`);
@@ -103,8 +128,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clockSkewMs = options.clockSkewMs ?? 0;
   if (!Number.isFinite(clockSkewMs)) throw new UsageError(`Emulator clockSkewMs must be a number, got ${clockSkewMs}.`);
 
+  // One emulator per state file: two would interleave their logs. Held until close().
+  const lock = options.stateFile ? await lockStateFile(options.stateFile, options.warn ?? ((line) => process.stderr.write(`${line}\n`))) : undefined;
   const state = new EmulatorState(options.stateFile, { ...(options.warn ? { warn: options.warn } : {}), ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}) });
-  state.load();
+  try {
+    state.load();
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const timers = new TimerRegistry();
   const now = (): number => Date.now() + clockSkewMs;
   const callbacks = new CallbackSender(state, timers, () => signedFields(apiKey, partnerId, new Date(now())));
@@ -115,6 +147,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     tls = options.tls ? await (await import('./tls.js')).prepareTls(options.certDir) : undefined;
   } catch (error) {
     state.close();
+    await lock?.release();
     throw error;
   }
 
@@ -143,6 +176,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   } catch (error) {
     timers.close();
     state.close();
+    await lock?.release();
     if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`Port ${port} on ${host} is already in use.`, { hint: 'Pass another --port, or --port 0 for any free port.', cause: error });
@@ -166,7 +200,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       } finally {
         if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
       }
-    });
+    }).finally(() => lock?.release());
     return closing;
   };
 

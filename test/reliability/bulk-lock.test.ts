@@ -115,13 +115,13 @@ describe('bulk: one run per journal', () => {
     // tries to take the lock, reports, and holds it until its stdin ends.
     writeFileSync(
       script,
-      `const { acquireJournalLock } = await import(${JSON.stringify(pathToFileURL(resolve('dist/bulk/lock.js')).href)});
+      `const { acquireFileLock } = await import(${JSON.stringify(pathToFileURL(resolve('dist/fs/lock.js')).href)});
 const go = new Promise((done) => process.stdin.on('data', (chunk) => { if (String(chunk).includes('go')) done(); }));
 const ended = new Promise((done) => process.stdin.on('end', done));
 process.stdout.write('ready\\n');
 await go;
 try {
-  const lock = await acquireJournalLock(process.argv[2]);
+  const lock = await acquireFileLock(process.argv[2]);
   process.stdout.write('acquired ' + process.pid + '\\n');
   await ended;
   await lock.release();
@@ -154,14 +154,14 @@ try {
 
 describe('journal lock in a container', () => {
   it('a lock holding our own pid but written by an earlier process (pid reuse) is stale, not ours', async () => {
-    const { acquireJournalLock, lockPathOf } = await import('../../src/bulk/lock.js');
+    const { acquireFileLock, lockPathOf } = await import('../../src/fs/lock.js');
     const dir = mkdtempSync(join(tmpdir(), 'smile-lock-pid-'));
     try {
       const journal = join(dir, 'rows.csv.smile-journal.jsonl');
       // What a killed run left behind when it, too, ran as this pid: an earlier start, another process start time.
       writeFileSync(lockPathOf(journal), JSON.stringify({ pid: process.pid, host: hostname(), started_at: '2020-01-01T00:00:00.000Z', pid_start: '1' }));
       const stale: number[] = [];
-      const lock = await acquireJournalLock(journal, { onStale: (owner) => stale.push(owner.pid) });
+      const lock = await acquireFileLock(journal, { onStale: (owner) => stale.push(owner.pid) });
       expect(stale).toEqual([process.pid]);
       expect(JSON.parse(readFileSync(lockPathOf(journal), 'utf8')) as { started_at: string }).not.toMatchObject({ started_at: '2020-01-01T00:00:00.000Z' });
       await lock.release();

@@ -274,6 +274,31 @@ describe('emulator state file: an append-only log', () => {
   });
 });
 
+describe('emulator state file: one emulator at a time', () => {
+  it('refuses a second emulator on a state file in use, and starts once the first has closed', async () => {
+    const stateFile = join(tempDir(), 'state.jsonl');
+    const first = await startEmulator({ stateFile });
+    let second: RunningEmulator | undefined;
+    try {
+      const refused = await startEmulator({ stateFile }).then(
+        (emu) => {
+          second = emu;
+          return undefined;
+        },
+        (error: unknown) => error as SmileCliError,
+      );
+      expect(refused).toBeInstanceOf(SmileCliError);
+      expect(refused?.message).toMatch(/state file .* is in use by another process: smile emulator \(pid \d+/);
+    } finally {
+      await second?.close();
+      await first.close();
+    }
+    const third = await startEmulator({ stateFile });
+    await third.close();
+    expect(existsSync(`${stateFile}.lock`)).toBe(false);
+  });
+});
+
 describe('emulator state file: kill -9', () => {
   it('keeps every acknowledged change when the emulator process is killed', async () => {
     const stateFile = join(tempDir(), 'state.jsonl');
@@ -285,12 +310,23 @@ describe('emulator state file: kill -9', () => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     try {
-      const info = JSON.parse(await until(() => (out.includes('\n') ? out : undefined), 'emulator start', 3000)) as Record<string, string>;
+      const info = JSON.parse(await until(() => (out.includes('\n') ? out : undefined), 'emulator start', 20_000)) as Record<string, string>;
       const remote = { baseUrl: info.base_url, origin: new URL(info.base_url ?? '').origin, partnerId: info.partner_id, apiKey: info.api_key } as RunningEmulator;
       const done = { ...ids(), selfie: selfieBytes() };
       await register(remote, { ...done, zip: zipWith(done.selfie) });
       const pending = ids();
       expect((await prepUpload(remote, pending)).status).toBe(200);
+      // While it runs, a second emulator on the same state file is refused, naming it.
+      const refused = await startEmulator({ stateFile }).then(
+        async (second) => {
+          await second.close();
+          return undefined;
+        },
+        (error: unknown) => error as SmileCliError,
+      );
+      expect(refused?.code).toBe('state_file_locked');
+      expect(refused?.exitCode).toBe(2);
+      expect(refused?.message).toContain(`pid ${child.pid}`);
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
 

@@ -5,12 +5,13 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, SmileCliError, UsageError } from '../errors.js';
-import { syncDirectory, writeFailureReason } from '../fs/durable.js';
+import { syncDirectory, writeFailureReason } from './durable.js';
 
 /**
- * One bulk run per journal: an exclusive lock file beside it (`JOURNAL.lock`) holding who runs
- * it. Two runs writing one journal would each send the rows the other has not journaled yet (a
- * second job for the same user) and tear each other's records.
+ * One process per file: an exclusive lock file beside it (`FILE.lock`) holding who runs it. Two
+ * bulk runs writing one journal would each send the rows the other has not journaled yet (a second
+ * job for the same user) and tear each other's records; two emulators on one state file would
+ * interleave their logs.
  *
  *   {"pid":4242,"host":"build-7","started_at":"2025-…Z","boot_id":"…","pid_start":"123456"}
  *
@@ -33,15 +34,33 @@ export interface LockOwner {
 }
 
 /** The held lock: release it when the run ends, whatever the way (also done at process exit). */
-export interface JournalLock {
+export interface FileLock {
   readonly path: string;
   readonly owner: LockOwner;
   release(): Promise<void>;
 }
 
+/** What is locked, in the words of the messages. */
+export interface LockSubject {
+  /** "journal", "state file". */
+  noun: string;
+  /** The command that holds such a lock: "smile bulk". */
+  holder: string;
+  /** Error code of a refusal. */
+  code: string;
+  /** What to do once the holder is gone: "run again with --resume". */
+  then: string;
+  /** Why two at once are refused. */
+  why: string;
+}
+
+export const JOURNAL_LOCK: LockSubject = { noun: 'journal', holder: 'smile bulk', code: 'journal_locked', then: 'run again with --resume', why: 'Two runs on one journal would send rows twice.' };
+
 export interface AcquireOptions {
   /** Told about a stale lock before it is taken over (the caller says so on stderr). */
   onStale?: (owner: LockOwner, lockPath: string) => void;
+  /** Default JOURNAL_LOCK. */
+  subject?: LockSubject;
 }
 
 /** Path of the lock of a journal. */
@@ -143,7 +162,7 @@ async function readLock(path: string): Promise<Seen | undefined> {
 
 function lockIoError(path: string, error: unknown): SmileCliError {
   return new SmileCliError(`The lock file ${path} could not be used: ${writeFailureReason(error)}.`, ExitCode.api, 'journal_lock_io', {
-    hint: 'The lock sits beside the journal (--journal PATH): its directory must exist and be writable. Fix that, then run again.',
+    hint: 'The lock sits beside the file it guards: its directory must exist and be writable. Fix that, then run again.',
     cause: error,
   });
 }
@@ -204,28 +223,28 @@ function since(owner: LockOwner): string {
   return `since ${owner.started_at}, ${ago} ago`;
 }
 
-function lockedError(journalPath: string, lockPath: string, seen: Seen, verdict: Liveness | 'unreadable'): UsageError {
+function lockedError(journalPath: string, lockPath: string, seen: Seen, verdict: Liveness | 'unreadable', subject: LockSubject): UsageError {
   const owner = seen.owner;
   const details = owner ? { lock: lockPath, pid: owner.pid, host: owner.host, started_at: owner.started_at } : { lock: lockPath };
   if (!owner || verdict === 'unreadable') {
-    return new UsageError(`The journal ${journalPath} is locked by another run, but its lock file ${lockPath} does not say which (it is not a smile lock record).`, {
-      code: 'journal_locked',
+    return new UsageError(`The ${subject.noun} ${journalPath} is locked by another process, but its lock file ${lockPath} does not say which (it is not a smile lock record).`, {
+      code: subject.code,
       details,
-      hint: `If no other smile bulk run uses this journal, remove ${lockPath} and run again with --resume.`,
+      hint: `If no other ${subject.holder} uses this ${subject.noun}, remove ${lockPath} and ${subject.then}.`,
     });
   }
-  const who = `smile bulk (pid ${owner.pid} on ${owner.host}, ${since(owner)})`;
+  const who = `${subject.holder} (pid ${owner.pid} on ${owner.host}, ${since(owner)})`;
   if (verdict === 'elsewhere') {
-    return new UsageError(`The journal ${journalPath} is in use by ${who}, another machine: smile cannot tell from here whether it still runs.`, {
-      code: 'journal_locked',
+    return new UsageError(`The ${subject.noun} ${journalPath} is in use by ${who}, another machine: smile cannot tell from here whether it still runs.`, {
+      code: subject.code,
       details,
-      hint: `Let that run finish. If it is gone for good, remove ${lockPath} and run again with --resume (every row exactly once).`,
+      hint: `Let it finish. If it is gone for good, remove ${lockPath} and ${subject.then}.`,
     });
   }
-  return new UsageError(`The journal ${journalPath} is in use by another run: ${who}. Two runs on one journal would send rows twice.`, {
-    code: 'journal_locked',
+  return new UsageError(`The ${subject.noun} ${journalPath} is in use by another process: ${who}. ${subject.why}`, {
+    code: subject.code,
     details,
-    hint: `Wait for it to finish (or stop it: kill ${owner.pid}), then run again with --resume.`,
+    hint: `Wait for it to finish (or stop it: kill ${owner.pid}), then ${subject.then}.`,
   });
 }
 
@@ -256,11 +275,12 @@ async function breakStaleLock(lockPath: string, seen: Seen, me: string): Promise
 }
 
 /**
- * Take the journal's lock for this process, or refuse (exit 2, `journal_locked`) naming the run
- * that holds it. A stale lock (its process gone) is taken over. Held until `release()`, or until
+ * Take the lock of a file (a bulk journal, an emulator state file) for this process, or refuse
+ * (exit 2, the subject's code) naming the process that holds it. A stale lock (its process gone) is taken over. Held until `release()`, or until
  * the process exits (a synchronous exit hook removes it; after kill -9 it is stale, not stuck).
  */
-export async function acquireJournalLock(journalPath: string, options: AcquireOptions = {}): Promise<JournalLock> {
+export async function acquireFileLock(journalPath: string, options: AcquireOptions = {}): Promise<FileLock> {
+  const subject = options.subject ?? JOURNAL_LOCK;
   const lockPath = lockPathOf(journalPath);
   const owner = currentOwner();
   const text = `${JSON.stringify(owner)}\n`;
@@ -276,10 +296,10 @@ export async function acquireJournalLock(journalPath: string, options: AcquireOp
         await delay(25);
         continue;
       }
-      throw lockedError(journalPath, lockPath, seen, 'unreadable');
+      throw lockedError(journalPath, lockPath, seen, 'unreadable', subject);
     }
     const verdict = liveness(seen.owner);
-    if (verdict !== 'dead') throw lockedError(journalPath, lockPath, seen, verdict);
+    if (verdict !== 'dead') throw lockedError(journalPath, lockPath, seen, verdict, subject);
     if (!reported.has(seen.text)) {
       reported.add(seen.text);
       options.onStale?.(seen.owner, lockPath);
@@ -288,10 +308,10 @@ export async function acquireJournalLock(journalPath: string, options: AcquireOp
     // Someone else may be breaking it right now: give them a moment before looking again.
     if (attempt > 0) await delay(Math.min(50, 5 * attempt));
   }
-  throw new SmileCliError(`Could not take the lock ${lockPath}: other processes keep taking it over.`, ExitCode.api, 'journal_lock_io', { hint: 'Make sure one smile bulk run at a time uses this journal, then run again with --resume.' });
+  throw new SmileCliError(`Could not take the lock ${lockPath}: other processes keep taking it over.`, ExitCode.api, 'journal_lock_io', { hint: `Make sure one ${subject.holder} at a time uses this ${subject.noun}, then ${subject.then}.` });
 }
 
-function heldLock(lockPath: string, owner: LockOwner, text: string): JournalLock {
+function heldLock(lockPath: string, owner: LockOwner, text: string): FileLock {
   let released = false;
   // Only remove the lock while it is still ours (it could have been broken as stale by mistake).
   const releaseSync = () => {
