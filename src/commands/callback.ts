@@ -7,7 +7,7 @@ import { syncDirectory, writeFailureReason } from '../fs/durable.js';
 import { jsonText } from '../output/output.js';
 import { renderResultText } from '../output/result-text.js';
 import { registrationDocument } from '../register/pipeline.js';
-import { fetchWithTimeout } from '../smile/client.js';
+import { RedirectRefusedError, fetchWithTimeout } from '../smile/client.js';
 import { deriveOutcome } from '../smile/outcome.js';
 import { sleep } from '../smile/retry.js';
 import type { Outcome } from '../smile/outcome.js';
@@ -707,12 +707,14 @@ async function forwardBody(url: string, body: string, stop: AbortSignal): Promis
       if (stopped) return `${failure}; stopped before the next attempt`;
     }
     try {
-      const { response } = await fetchWithTimeout(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'smile-callback-listen' }, body }, stop, FORWARD_TIMEOUT_MS);
+      // A signed body never follows a redirect: a 3xx is a failure that names where it pointed.
+      const { response } = await fetchWithTimeout(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'smile-callback-listen' }, body, redirect: 'manual' }, stop, FORWARD_TIMEOUT_MS, { redirectsAsErrors: true });
       if (response.ok) return undefined;
       failure = `HTTP ${response.status}`;
       // 4xx other than 408/429 will not change on a retry.
       if (response.status < 500 && response.status !== 408 && response.status !== 429) return failure;
     } catch (error) {
+      if (error instanceof RedirectRefusedError) return `${error.message}: not followed (the body is signed)`;
       failure = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
     }
   }

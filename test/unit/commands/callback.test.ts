@@ -265,13 +265,38 @@ describe('smile callback listen', () => {
       const body = JSON.stringify(signed(result('rejected')));
       expect((await post(listener.url, body)).status).toBe(200);
       expect((await post(listener.url, JSON.stringify({ nope: true }))).status).toBe(401);
-      await expect.poll(() => received.length, { timeout: 5000 }).toBe(1);
+      await expect.poll(() => received.length, { timeout: 20_000 }).toBe(1);
       expect(received[0]).toBe(body);
     } finally {
       await listener.stop();
       target.close();
     }
     expect(listener.stdout()).toMatch(/^✗ rejected · user u-1/);
+  });
+
+  it('never follows a redirect with a signed body when forwarding', async () => {
+    let bodiesElsewhere = 0;
+    const elsewhere = createServer((req, res) => {
+      req.on('data', () => (bodiesElsewhere += 1));
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const redirecting = createServer((_req, res) => {
+      res.statusCode = 307;
+      res.setHeader('location', `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/steal`);
+      res.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const listener = await listen(['--forward', `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/smile`], env());
+    try {
+      expect((await post(listener.url, JSON.stringify(signed(result('approved'))))).status).toBe(200);
+      await expect.poll(() => listener.stderr(), { timeout: 20_000 }).toMatch(/forward of .* failed.*redirected \(HTTP 307\).*not followed/);
+      expect(bodiesElsewhere).toBe(0);
+    } finally {
+      await listener.stop();
+      redirecting.close();
+      elsewhere.close();
+    }
   });
 
   it('refuses to start without credentials (exit 3) or on a port in use (exit 2)', async () => {
