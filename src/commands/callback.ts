@@ -517,7 +517,7 @@ export async function runCallbackListen(opts: CallbackListenOptions, ctx: RunCon
     if (!forwardUrl) return;
     const task = forwardBody(forwardUrl, body, stopForwards.signal).then(
       (failed) => {
-        if (failed) ctx.out.warn(`forward of ${label} to ${forwardUrl} failed after ${FORWARD_DELAYS_MS.length} attempts: ${failed}${store ? ` (it is in ${store.path})` : ''}`);
+        if (failed) ctx.out.warn(`forward of ${label} to ${forwardUrl} failed ${failed}${store ? ` (it is in ${store.path})` : ''}`);
       },
     );
     forwards.add(task);
@@ -697,28 +697,35 @@ function checkForwardUrl(value: string): string {
   return url.href;
 }
 
-/** POST the verified body on, retried; resolves with the last failure's reason, or undefined. */
+/** POST the verified body on, retried; resolves with the last failure ("after N attempts: why"), or undefined. */
 async function forwardBody(url: string, body: string, stop: AbortSignal): Promise<string | undefined> {
+  const reason = await forwardAttempts(url, body, stop);
+  return reason && `after ${reason.attempts} attempt${reason.attempts === 1 ? '' : 's'}: ${reason.failure}`;
+}
+
+async function forwardAttempts(url: string, body: string, stop: AbortSignal): Promise<{ attempts: number; failure: string } | undefined> {
   let failure = 'not attempted';
+  let attempts = 0;
   for (const delay of FORWARD_DELAYS_MS) {
     if (delay > 0) {
       // The shared sleep removes its abort listener when it ends (a long-running listener must not leak them).
       const stopped = await sleep(delay, stop).then(() => false, () => true);
-      if (stopped) return `${failure}; stopped before the next attempt`;
+      if (stopped) return { attempts, failure: `${failure}; stopped before the next attempt` };
     }
+    attempts++;
     try {
       // A signed body never follows a redirect: a 3xx is a failure that names where it pointed.
       const { response } = await fetchWithTimeout(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'smile-callback-listen' }, body, redirect: 'manual' }, stop, FORWARD_TIMEOUT_MS, { redirectsAsErrors: true });
       if (response.ok) return undefined;
       failure = `HTTP ${response.status}`;
       // 4xx other than 408/429 will not change on a retry.
-      if (response.status < 500 && response.status !== 408 && response.status !== 429) return failure;
+      if (response.status < 500 && response.status !== 408 && response.status !== 429) return { attempts, failure };
     } catch (error) {
-      if (error instanceof RedirectRefusedError) return `${error.message}: not followed (the body is signed)`;
+      if (error instanceof RedirectRefusedError) return { attempts, failure: `${error.message}: not followed (the body is signed)` };
       failure = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
     }
   }
-  return failure;
+  return { attempts, failure };
 }
 
 function readRequestBody(req: IncomingMessage, limit: number): Promise<string | 'too_large'> {

@@ -290,7 +290,7 @@ describe('smile callback listen', () => {
     const listener = await listen(['--forward', `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/smile`], env());
     try {
       expect((await post(listener.url, JSON.stringify(signed(result('approved'))))).status).toBe(200);
-      await expect.poll(() => listener.stderr(), { timeout: 20_000 }).toMatch(/forward of .* failed.*redirected \(HTTP 307\).*not followed/);
+      await expect.poll(() => listener.stderr(), { timeout: 20_000 }).toMatch(/forward of .* failed after 1 attempt: redirected \(HTTP 307\).*not followed/);
       expect(bodiesElsewhere).toBe(0);
     } finally {
       await listener.stop();
