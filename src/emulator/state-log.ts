@@ -40,14 +40,9 @@ export interface StateHeader {
 const WRITE_CHUNK_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 
-/** Why a write failed, in our words (the raw text is kept as the error's cause). */
-export function describeIoFailure(error: unknown): string {
-  return writeFailureReason(error);
-}
-
 /** The error the emulator stops with when its state file cannot be written (start, stop). */
 export function stateWriteError(file: string, error: unknown): SmileCliError {
-  return new SmileCliError(`The emulator could not write its state file ${file}: ${describeIoFailure(error)}.`, ExitCode.api, 'emulator_state_write', {
+  return new SmileCliError(`The emulator could not write its state file ${file}: ${writeFailureReason(error)}.`, ExitCode.api, 'emulator_state_write', {
     hint: 'Free disk space or fix the permissions, or pass another --state-file.',
     cause: error,
   });

@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ResultObject } from '../smile/types.js';
 import { InputError } from '../errors.js';
+import { writeFailureReason } from '../fs/durable.js';
 import {
-  describeIoFailure,
   readLogLines,
   sha256Of,
   STATE_FORMAT,
@@ -244,7 +244,7 @@ export class EmulatorState implements EmulatorStateView {
   }
 
   get saveFailure(): string | null {
-    return this.saveError === null ? null : describeIoFailure(this.saveError);
+    return this.saveError === null ? null : writeFailureReason(this.saveError);
   }
 
   /** Next Smile job id: a 10-digit zero-padded counter. */
@@ -558,7 +558,7 @@ export class EmulatorState implements EmulatorStateView {
         log.compact(this.header(), (line) => this.writeSnapshot(line));
       } catch (error) {
         // Nothing is lost: the log as it is holds every change. It is compacted again when it has doubled.
-        this.warn(`The emulator could not compact its state file ${log.file} (${describeIoFailure(error)}); it keeps growing until it can.`);
+        this.warn(`The emulator could not compact its state file ${log.file} (${writeFailureReason(error)}); it keeps growing until it can.`);
       }
     }
     return null;
@@ -569,7 +569,7 @@ export class EmulatorState implements EmulatorStateView {
     this.saveError = error;
     if (first) {
       this.warn(
-        `The emulator could not save its state file ${file}: ${describeIoFailure(error)}. ` +
+        `The emulator could not save its state file ${file}: ${writeFailureReason(error)}. ` +
           'Requests that need a save are answered 500 until it can; free disk space (or fix the permissions) and it catches up by itself.',
       );
     }
@@ -580,7 +580,7 @@ export class EmulatorState implements EmulatorStateView {
       }, SAVE_RETRY_MS);
       this.retryTimer.unref();
     }
-    return new Error(`the emulator could not save its state file ${file}: ${describeIoFailure(error)}`, { cause: error });
+    return new Error(`the emulator could not save its state file ${file}: ${writeFailureReason(error)}`, { cause: error });
   }
 
   /** Final save; later changes are not written. Throws when unsaved changes could not be written. */

@@ -6,37 +6,27 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { fileErrorReason } from '../errors.js';
 
-const WRITE_REASONS: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EFBIG: 'the file grew larger than this process or file system allows',
-  EIO: 'the disk reported an I/O error',
-  ENOENT: 'its directory does not exist',
-  ENOTDIR: 'a part of the path is not a directory',
-  EISDIR: 'it is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'the operation is not permitted',
-  EROFS: 'the file system is read-only',
-  ELOOP: 'the path has a loop of symbolic links',
-  ENAMETOOLONG: 'the path is too long',
-  EMFILE: 'too many files are open',
-  ENFILE: 'too many files are open on the system',
-  EBADF: 'the file was closed under it',
-  ESHORTWRITE: 'the device took only part of the data and then nothing more',
-};
+/** The code of a write that made no progress (no errno of the system's own). */
+const SHORT_WRITE = 'ESHORTWRITE';
 
-/** Why a file could not be created or written: "the disk is full (ENOSPC)". */
+/**
+ * Why a file could not be created or written: "the disk is full (ENOSPC)". The words are
+ * fileErrorReason's (one table for the whole tool), but for the two a write reads differently:
+ * a missing name means its directory is missing, and a write that stopped taking bytes.
+ */
 export function writeFailureReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string') return `${WRITE_REASONS[code] ?? 'the operating system refused it'} (${code})`;
-  return 'an unexpected file-system failure';
+  if (typeof code !== 'string') return 'an unexpected file-system failure';
+  const reason = code === 'ENOENT' ? 'its directory does not exist' : code === SHORT_WRITE ? 'the device took only part of the data and then nothing more' : fileErrorReason(error);
+  return `${reason} (${code})`;
 }
 
 /** The error of a write that made no progress (0 bytes written, no errno): never loop on it. */
 export function shortWriteError(): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error('short write');
-  error.code = 'ESHORTWRITE';
+  error.code = SHORT_WRITE;
   return error;
 }
 

@@ -7,16 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RESPONSE_BYTES } from '../../src/smile/client.js';
 import { SIGNED_ANSWER_WINDOW_MS } from '../../src/smile/sign.js';
 import { runCli } from '../helpers/run-cli.js';
-import { SELFIE, envFor, hostileProxy, streamHugeBody } from './client-helpers.js';
-import type { HostileProxy } from './client-helpers.js';
+import { SELFIE, envFor, hostileProxy, streamHugeBody, uid } from './client-helpers.js';
+import type { ErrorDoc, HostileProxy } from './client-helpers.js';
 
 const HUGE = 256 * 1024 * 1024;
 /** Far below the body: the limit plus what socket buffers on both sides can hold. */
 const STOPPED_READING = 48 * 1024 * 1024;
 
 let proxy: HostileProxy;
-let seq = 0;
-const uid = (label: string) => `${label}-${process.pid}-${++seq}`;
 
 beforeAll(async () => {
   proxy = await hostileProxy();
@@ -28,10 +26,6 @@ afterEach(() => {
   proxy.intercept = undefined;
 });
 
-interface ErrorDoc {
-  ok: boolean;
-  error: { code: string; message: string; hint: string | null };
-}
 
 /** Serve `match`ing requests with a huge body; returns the stream's counters. */
 function hugeAnswerFor(match: (method: string, path: string) => boolean, prefix?: string) {

@@ -5,13 +5,11 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
-import { SELFIE, envFor, hostileProxy, silentServer } from './client-helpers.js';
-import type { HostileProxy, SilentServer } from './client-helpers.js';
+import { SELFIE, envFor, hostileProxy, silentServer, uid } from './client-helpers.js';
+import type { ErrorDoc, HostileProxy, SilentServer } from './client-helpers.js';
 
 let proxy: HostileProxy;
 let silent: SilentServer;
-let seq = 0;
-const uid = (label: string) => `${label}-${process.pid}-${++seq}`;
 
 beforeAll(async () => {
   proxy = await hostileProxy();
@@ -29,10 +27,6 @@ afterEach(() => {
   proxy.intercept = undefined;
 });
 
-interface ErrorDoc {
-  ok: boolean;
-  error: { code: string; message: string; hint: string | null; details?: Record<string, unknown> };
-}
 
 const silentEnv = () => ({ ...envFor(proxy), SMILE_BASE_URL: silent.baseUrl });
 /** Swallow matching requests: read them, never answer. */

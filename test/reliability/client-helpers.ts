@@ -11,6 +11,16 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 
 export const SELFIE = 'fixtures/selfies/demo.jpg';
 
+let seq = 0;
+/** A user id of its own for each registration of a test file (the emulator refuses a second enrollment). */
+export const uid = (label: string): string => `${label}-${process.pid}-${++seq}`;
+
+/** The `--json` error document of a refused command. */
+export interface ErrorDoc {
+  ok: boolean;
+  error: { code: string; message: string; hint: string | null; details?: Record<string, unknown> };
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

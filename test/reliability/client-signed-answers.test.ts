@@ -6,13 +6,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/smile/sign.js';
 import { runCli } from '../helpers/run-cli.js';
-import { SELFIE, envFor, hostileProxy, recordingServer } from './client-helpers.js';
-import type { HostileProxy, RecordingServer } from './client-helpers.js';
+import { SELFIE, envFor, hostileProxy, recordingServer, uid } from './client-helpers.js';
+import type { ErrorDoc, HostileProxy, RecordingServer } from './client-helpers.js';
 
 let proxy: HostileProxy;
 let elsewhere: RecordingServer;
-let seq = 0;
-const uid = (label: string) => `${label}-${process.pid}-${++seq}`;
 
 beforeAll(async () => {
   proxy = await hostileProxy();
@@ -34,10 +32,6 @@ function resignedAt(timestamp: string) {
     path.endsWith('/job_status') ? { ...body, timestamp, signature: signRequest(proxy.emulator.apiKey, proxy.emulator.partnerId, timestamp) } : body;
 }
 
-interface ErrorDoc {
-  ok: boolean;
-  error: { code: string; message: string; hint: string | null };
-}
 
 describe('signed job_status answers have an age', () => {
   it('register refuses an approved answer signed (with the key) on 2020-01-01: exit 3, stale_signature', async () => {

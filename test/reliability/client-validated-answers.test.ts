@@ -5,12 +5,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
-import { SELFIE, envFor, hostileProxy } from './client-helpers.js';
-import type { HostileProxy } from './client-helpers.js';
+import { SELFIE, envFor, hostileProxy, uid } from './client-helpers.js';
+import type { ErrorDoc, HostileProxy } from './client-helpers.js';
 
 let proxy: HostileProxy;
-let seq = 0;
-const uid = (label: string) => `${label}-${process.pid}-${++seq}`;
 
 beforeAll(async () => {
   proxy = await hostileProxy();
@@ -22,10 +20,6 @@ afterEach(() => {
   proxy.rewrite = undefined;
 });
 
-interface ErrorDoc {
-  ok: boolean;
-  error: { code: string; message: string; hint: string | null };
-}
 
 const puts = () => proxy.seen.filter((request) => request.method === 'PUT').length;
 
