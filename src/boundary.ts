@@ -5,7 +5,7 @@ import { CancelledError, ExitCode, isSmileCliError } from './errors.js';
  * The one error boundary: typed errors print their message and hint and give their exit code;
  * anything else is a bug (exit 1, stack only with --debug). Cleanups always run.
  */
-export async function cleanupErrorBoundary(context: RunContext, run: () => Promise<number>): Promise<number> {
+export async function runWithErrorBoundary(context: RunContext, run: () => Promise<number>): Promise<number> {
   let code: number;
   try {
     code = await run();

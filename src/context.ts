@@ -1,7 +1,9 @@
 import { Output } from './output/output.js';
 import type { OutputStreams } from './output/output.js';
-import type { SmileClient, SmileClientConfig } from './smile/client.js';
-import type { Environment } from './register/pipeline.js';
+import type { ConnectOptions, SmileConnection } from './connect.js';
+import type { Environment } from './config/validate.js';
+
+export type { SmileConnection } from './connect.js';
 
 /** What main() is given: the process's streams and environment, or a test's. */
 export interface CliIo extends OutputStreams {
@@ -13,7 +15,7 @@ export interface CliIo extends OutputStreams {
 
 export interface GlobalOptions {
   profile?: string;
-  env?: string;
+  env?: Environment;
   baseUrl?: string;
   json: boolean;
   quiet: boolean;
@@ -22,18 +24,6 @@ export interface GlobalOptions {
   debug: boolean;
   yes: boolean;
   emulator: boolean;
-}
-
-/** A resolved connection to Smile ID (or the in-process emulator). */
-export interface SmileConnection {
-  client: SmileClient;
-  partnerId: string;
-  environment: Environment;
-  baseUrl: string;
-  profileName: string | undefined;
-  callbackUrl: string | undefined;
-  /** Set with --emulator: the in-process server, closed when the command ends. */
-  emulator: { baseUrl: string; state: unknown; close(): Promise<void> } | undefined;
 }
 
 export interface RunContext {
@@ -47,7 +37,7 @@ export interface RunContext {
   animate: boolean;
   signal: AbortSignal;
   /** Resolve settings (flag > env > profile), start the emulator with --emulator, build the client. */
-  connect(overrides?: { callbackUrl?: string; client?: Partial<SmileClientConfig> }): Promise<SmileConnection>;
+  connect(overrides?: ConnectOptions): Promise<SmileConnection>;
   /** Run at the end of the command (closes an in-process emulator). */
   onCleanup(fn: () => Promise<void> | void): void;
   /** Called once by the error boundary when the command is over. */

@@ -1,7 +1,9 @@
 import { relative } from 'node:path';
 import { ApiError, AuthError, CancelledError, InputError, RefusedError, SmileCliError, isSmileCliError } from '../errors.js';
-import { registrationDocument, runRegistration, waitForRegistration } from '../register/pipeline.js';
-import type { Environment, RegistrationDeps, RegistrationEvent, RegistrationRequest } from '../register/pipeline.js';
+import { runRegistration, waitForRegistration } from '../register/pipeline.js';
+import { registrationDocument } from '../register/document.js';
+import type { Environment } from '../config/validate.js';
+import type { RegistrationDeps, RegistrationEvent, RegistrationRequest } from '../register/pipeline.js';
 import type { SmileClient } from '../smile/client.js';
 import { deriveOutcome } from '../smile/outcome.js';
 import type { Outcome } from '../smile/outcome.js';

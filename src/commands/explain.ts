@@ -1,27 +1,22 @@
-import type { RunContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { lookupCode } from '../smile/codes.js';
-import type { CodeInfo } from '../smile/codes.js';
-
-/**
- * A code as typed: result codes keep their leading zero ("0810"), but shells and spreadsheets drop
- * it ("810"); a 1–3 digit number that is not a known HTTP status is tried zero-padded.
- */
-function findCode(code: string): CodeInfo | undefined {
-  const trimmed = code.trim();
-  return lookupCode(trimmed) ?? (/^\d{1,3}$/.test(trimmed) ? lookupCode(trimmed.padStart(4, '0')) : undefined);
-}
+import { arg, defineCommand } from './define.js';
 
 /** `smile explain CODE`: meaning, whether final, what to do. Unknown codes say so (exit 2). */
-export async function runExplain(code: string, ctx: RunContext): Promise<number> {
-  const info = findCode(code);
+export default defineCommand({
+  name: 'explain',
+  summary: 'what a Smile ID result or error code means and what to do',
+  args: { code: arg('<code>', 'e.g. 2209, 0810, 429') },
+  examples: ['smile explain 2205', 'smile explain 0814 --json'],
+  async run({ code }, ctx) {
+    const { findCode } = await import('../smile/codes.js');
+    const info = findCode(code);
   if (!info) {
     throw new UsageError(`${code} is not a code smile knows.`, {
       code: 'unknown_code',
       hint: 'Codes come from Smile ID result codes (e.g. 0810), error codes (22xx), HTTP statuses and S3 upload errors; check docs.usesmileid.com or Smile ID support.',
     });
   }
-  ctx.out.result({ ok: true, ...info, unverified: info.unverified === true }, () =>
+    ctx.out.result({ ok: true, ...info, unverified: info.unverified === true }, () =>
     [
       `${info.code} · ${info.title}${info.unverified ? ' (not confirmed by Smile ID docs)' : ''}`,
       `  ${info.meaning}`,
@@ -29,5 +24,6 @@ export async function runExplain(code: string, ctx: RunContext): Promise<number>
       `  Next: ${info.hint}`,
     ].join('\n'),
   );
-  return 0;
-}
+    return 0;
+  },
+});

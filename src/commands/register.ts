@@ -1,81 +1,94 @@
-import { ApiError, CancelledError, ExitCode, UsageError, isSmileCliError } from '../errors.js';
+import { ApiError, CancelledError, UsageError, isSmileCliError } from '../errors.js';
 import type { RunContext } from '../context.js';
-import { isDeadlineError, registrationDocument, runRegistration } from '../register/pipeline.js';
 import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from '../register/pipeline.js';
-import type { Outcome } from '../smile/outcome.js';
-import { checkId, newJobId, parseDuration, parseGeo, parseParams, parseSandboxResult, OUTCOMES } from './parse.js';
-import { exitCodeForOutcome, statusCommandFor } from './outcome-exit.js';
-import { renderResultText } from '../output/result-text.js';
-import { lookupCode } from '../smile/codes.js';
+import { OUTCOMES } from '../smile/outcome.js';
+import type { Environment } from '../config/validate.js';
+import type { Duration } from '../parse.js';
+import { checkId, newJobId, parseGeo, parseParams, parseSandboxResult } from '../parse.js';
+import { choice, defineCommand, duration, flag, negatedFlag, parsed, repeated, text, texts } from './define.js';
+import type { ValuesOf } from './define.js';
+import { ANSWER_CHECKS_HELP } from './help-topics.js';
 
-export interface RegisterOptions {
-  userId?: string;
-  selfie?: string;
-  liveness?: string[];
-  jobId?: string;
-  param?: string[];
-  callbackUrl?: string;
-  allowReEnroll?: boolean;
-  useEnrolledImage?: boolean;
-  geo?: string;
-  sandboxResult?: string;
-  timeout?: string;
-  wait?: boolean;
-  expect?: string;
-}
+const SANDBOX_RESULT_CHOICES = ['approve', 'reject', 'provisional'] as const;
 
-export const DEFAULT_TIMEOUT = '120s';
+const options = {
+  userId: text('--user-id <id>', 'the user to register (required)'),
+  selfie: text('--selfie <file>', 'selfie image (required unless --use-enrolled-image)'),
+  liveness: texts('--liveness <files...>', 'liveness frames (optional)'),
+  jobId: parsed('--job-id <id>', 'job id (default: a fresh job-<uuid>); an existing one is refused (2215): `smile status` shows its result', (value) => checkId(value, '--job-id')),
+  param: repeated('--param <key=value>', 'extra partner param, repeatable (string values)'),
+  callbackUrl: text('--callback-url <url>', 'where Smile ID POSTs the result (https in production)'),
+  allowReEnroll: flag('--allow-re-enroll', 'replace the selfie of an already registered user (allow_new_enroll)'),
+  useEnrolledImage: flag('--use-enrolled-image', 'use the selfie already on file instead of --selfie'),
+  geo: parsed('--geo <lat,lon[,alt]>', 'capture location, decimal degrees (altitude in metres)', (value) => parseGeo(value)),
+  sandboxResult: choice('--sandbox-result <result>', 'force the sandbox outcome (sandbox/emulator only)', SANDBOX_RESULT_CHOICES),
+  timeout: duration('--timeout <duration>', 'one deadline for the whole command: submit, upload and wait together (from the first request, after the selfie checks); every attempt and retry fits inside it', '120s'),
+  wait: negatedFlag('--no-wait', 'submit and exit without waiting (outcome "submitted")'),
+  expect: choice('--expect <outcome>', 'exit 7 unless the outcome is this (CI smoke tests)', OUTCOMES),
+};
+export type RegisterValues = ValuesOf<typeof options>;
+
+export default defineCommand({
+  name: 'register',
+  summary: 'register one person: check selfie → upload → wait for the result',
+  options,
+  examples: [
+    'smile register --user-id u-1 --selfie face.jpg',
+    'smile register --user-id u-1 --selfie face.jpg --liveness f1.jpg f2.jpg f3.jpg --geo -1.29,36.82',
+    'smile register --user-id u-1 --selfie new.jpg --allow-re-enroll --param branch=nairobi',
+    'smile register --emulator --user-id ci-1 --selfie face.jpg --sandbox-result reject --expect rejected --json',
+  ],
+  after: `
+The job id is printed on stderr as soon as it exists; \`smile status\` resumes an interrupted wait.
+Exit codes: 0 approved/submitted · 4 selfie failed checks · 5 API/network failure, or --timeout ran out before the upload landed · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional, or --timeout ran out while waiting (see \`smile help exit-codes\`).
+${ANSWER_CHECKS_HELP}`,
+  run: runRegister,
+});
 
 /** Flags → a RegistrationRequest, every value checked before anything is sent. */
-export function requestFromOptions(opts: RegisterOptions & { userId: string }): RegistrationRequest {
-  if (!opts.selfie && !opts.useEnrolledImage) throw new UsageError('--selfie FILE is required (or --use-enrolled-image).');
-  if (opts.selfie && opts.useEnrolledImage) throw new UsageError('--selfie and --use-enrolled-image do not go together.', { hint: 'Send a new selfie, or reuse the one on file, not both.' });
-  const timeoutMs = parseDuration(opts.timeout ?? DEFAULT_TIMEOUT);
-  if (timeoutMs === 0) throw new UsageError('--timeout 0 leaves no time to submit the job: --timeout bounds submit, upload and wait together.', { hint: 'To submit without waiting for the result, use --no-wait.' });
+function requestFromValues(values: RegisterValues & { userId: string }): RegistrationRequest {
+  if (!values.selfie && !values.useEnrolledImage) throw new UsageError('--selfie FILE is required (or --use-enrolled-image).');
+  if (values.selfie && values.useEnrolledImage) throw new UsageError('--selfie and --use-enrolled-image do not go together.', { hint: 'Send a new selfie, or reuse the one on file, not both.' });
+  if (values.timeout.ms === 0) throw new UsageError('--timeout 0 leaves no time to submit the job: --timeout bounds submit, upload and wait together.', { hint: 'To submit without waiting for the result, use --no-wait.' });
   return {
-    userId: checkId(opts.userId, '--user-id'),
-    jobId: opts.jobId === undefined ? newJobId() : checkId(opts.jobId, '--job-id'),
-    selfiePath: opts.selfie,
-    livenessPaths: opts.liveness ?? [],
-    params: parseParams(opts.param),
-    callbackUrl: opts.callbackUrl,
-    allowReEnroll: opts.allowReEnroll === true,
-    useEnrolledImage: opts.useEnrolledImage === true,
-    geo: opts.geo === undefined ? undefined : parseGeo(opts.geo),
-    sandboxResult: opts.sandboxResult === undefined ? undefined : parseSandboxResult(opts.sandboxResult),
-    wait: opts.wait !== false,
-    timeoutMs,
+    userId: checkId(values.userId, '--user-id'),
+    jobId: values.jobId ?? newJobId(),
+    selfiePath: values.selfie,
+    livenessPaths: values.liveness ?? [],
+    params: parseParams(values.param),
+    callbackUrl: values.callbackUrl,
+    allowReEnroll: values.allowReEnroll,
+    useEnrolledImage: values.useEnrolledImage,
+    geo: values.geo,
+    sandboxResult: values.sandboxResult === undefined ? undefined : parseSandboxResult(values.sandboxResult),
+    wait: values.wait,
+    timeoutMs: values.timeout.ms,
   };
 }
 
-export function parseExpect(value: string | undefined): Outcome | undefined {
-  if (value === undefined) return undefined;
-  const outcome = value.trim().toLowerCase();
-  if (!(OUTCOMES as readonly string[]).includes(outcome)) throw new UsageError(`--expect takes one of ${OUTCOMES.join(', ')}, not "${value}".`);
-  return outcome as Outcome;
-}
-
-export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promise<number> {
-  let options = opts;
-  const missing = [!opts.userId && '--user-id ID', !opts.selfie && !opts.useEnrolledImage && '--selfie FILE'].filter(Boolean) as string[];
+async function runRegister(values: RegisterValues, ctx: RunContext): Promise<number> {
+  let options = values;
+  let profile: string | undefined;
+  const missing = [!values.userId && '--user-id ID', !values.selfie && !values.useEnrolledImage && '--selfie FILE'].filter(Boolean) as string[];
   if (missing.length > 0) {
     if (!ctx.interactive || ctx.globals.json) {
       throw new UsageError(`Missing ${missing.join(' and ')}.`, { hint: `Example: smile register --user-id u-1 --selfie face.jpg${ctx.interactive ? '' : ' (no prompts without a terminal or with --no-input)'}` });
     }
     const { runGuidedRegister } = await import('../ui/guided-register.js');
-    const guided = await runGuidedRegister(opts, ctx);
+    const guided = await runGuidedRegister({ userId: values.userId, selfie: values.selfie, allowReEnroll: values.allowReEnroll }, ctx);
     if (!guided) throw new CancelledError('Cancelled: nothing was sent.');
-    options = guided;
+    options = { ...values, userId: guided.userId, selfie: guided.selfie, allowReEnroll: guided.allowReEnroll };
+    profile = guided.profile;
   }
-  const expect = parseExpect(options.expect);
-  const request = requestFromOptions(options as RegisterOptions & { userId: string });
+  const expect = options.expect;
+  const request = requestFromValues({ ...options, userId: options.userId ?? '' });
   if (expect === 'submitted' && request.wait) throw new UsageError('--expect submitted needs --no-wait.');
-  const connection = await ctx.connect(request.callbackUrl === undefined ? {} : { callbackUrl: request.callbackUrl });
+  const connection = await ctx.connect({ ...(request.callbackUrl === undefined ? {} : { callbackUrl: request.callbackUrl }), ...(profile === undefined ? {} : { profile }) });
   request.callbackUrl = connection.callbackUrl;
   await checkEnvironmentRules(request, connection.environment);
 
   const spinner = await startProgress(ctx);
-  const { loadSelfieForUpload } = await import('../selfie/check.js');
+  const [{ loadSelfieForUpload }, { runRegistration, isDeadlineError }, { statusCommandFor }] = await Promise.all([import('../selfie/check.js'), import('../register/pipeline.js'), import('../output/shell.js')]);
   const onEvent = (event: RegistrationEvent) => {
     switch (event.type) {
       case 'checked':
@@ -110,13 +123,14 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
         hint: connection.emulator ? 'The in-process emulator stopped with it; nothing is left running.' : `Check it with: ${statusCommandFor(request.userId, request.jobId, ctx.globals)}`,
       });
     }
-    if (isDeadlineError(error)) throw deadlineBeforeUpload(error, request, { timeout: options.timeout ?? DEFAULT_TIMEOUT, globals: ctx.globals });
+    if (isDeadlineError(error)) throw await deadlineBeforeUpload(error, request, { timeout: options.timeout, globals: ctx.globals });
     if (isSmileCliError(error) && error.details === undefined) {
       Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
     }
     throw error;
   }
   spinner.stop();
+  const { finishRegistration } = await import('../output/registration.js');
   return finishRegistration(result, expect, ctx, { environmentLabel: connection.emulator ? 'emulator' : connection.environment, selfiePath: request.selfiePath });
 }
 
@@ -124,17 +138,18 @@ export async function runRegister(opts: RegisterOptions, ctx: RunContext): Promi
  * --timeout ran out before the zip was known to have landed (after it, a wait that runs out is
  * `pending`, exit 8). Exit 5 with the job id and how to find out whether the job exists.
  */
-function deadlineBeforeUpload(error: ApiError, request: RegistrationRequest, facts: { timeout: string; globals: RunContext['globals'] }): ApiError {
+async function deadlineBeforeUpload(error: ApiError, request: RegistrationRequest, given: { timeout: Duration; globals: RunContext['globals'] }): Promise<ApiError> {
+  const { statusCommandFor } = await import('../output/shell.js');
   const step = typeof error.details?.['step'] === 'string' ? error.details['step'] : 'registration';
   // Only a prep upload that never got an attempt started is known not to have been sent.
   const sent = !(step === 'prep upload' && error.details?.['attempts'] === 0);
   const last = typeof error.details?.['last_failure'] === 'string' ? `; last: ${error.details['last_failure']}` : '';
   const details = { user_id: request.userId, job_id: request.jobId, step, ...(error.details?.['last_failure'] ? { last_failure: error.details['last_failure'] } : {}) };
-  const timeout = `--timeout ${facts.timeout.trim()}`;
+  const timeout = `--timeout ${given.timeout.text}`;
   if (!sent) {
     return new ApiError(`${timeout} ran out before anything was sent (${step}${last}).`, { code: 'deadline', details, cause: error, hint: `Nothing was sent for job ${request.jobId}. Run again with a longer --timeout.` });
   }
-  const check = statusCommandFor(request.userId, request.jobId, facts.globals).replace(' --wait', '');
+  const check = statusCommandFor(request.userId, request.jobId, given.globals).replace(' --wait', '');
   return new ApiError(`${timeout} ran out before the upload was known to have landed (${step}${last}).`, {
     code: 'deadline',
     details,
@@ -144,7 +159,7 @@ function deadlineBeforeUpload(error: ApiError, request: RegistrationRequest, fac
 }
 
 /** Production refuses --sandbox-result and non-https callbacks (product.md Security). */
-async function checkEnvironmentRules(request: RegistrationRequest, environment: 'sandbox' | 'production'): Promise<void> {
+async function checkEnvironmentRules(request: RegistrationRequest, environment: Environment): Promise<void> {
   if (environment === 'production' && request.sandboxResult !== undefined) {
     throw new UsageError('--sandbox-result is refused in production: it only steers sandbox results.', { hint: 'Drop --sandbox-result, or use --env sandbox.' });
   }
@@ -152,39 +167,6 @@ async function checkEnvironmentRules(request: RegistrationRequest, environment: 
     const { assertCallbackUrl } = await import('../config/resolve.js');
     assertCallbackUrl(request.callbackUrl, environment);
   }
-}
-
-/** Print the result (JSON or human), then turn outcome and --expect into the exit code. */
-export async function finishRegistration(result: RegistrationResult, expect: Outcome | undefined, ctx: RunContext, options: { environmentLabel: string; selfiePath?: string | undefined }): Promise<number> {
-  const document = registrationDocument(result);
-  if (expect !== undefined) document['expected'] = expect;
-  if (ctx.interactive && !ctx.globals.json) {
-    // On a terminal: the ink card, with the face that was sent beside the result.
-    const { renderResultCard } = await import('../ui/result-card.js');
-    let preview = '';
-    if (options.selfiePath && ctx.out.color) {
-      const { renderHalfBlockPreview } = await import('../selfie/preview.js');
-      preview = await renderHalfBlockPreview(options.selfiePath, { width: 16, color: true }).catch(() => '');
-    }
-    const card = renderResultCard({ document, environmentLabel: options.environmentLabel, preview }, ctx.io.stdout.columns ?? 80);
-    ctx.out.result(document, () => card);
-  } else {
-    ctx.out.result(document, () => renderResultText(document, { color: ctx.out.color, environmentLabel: options.environmentLabel }));
-  }
-  const resume = statusCommandFor(result.userId, result.jobId, ctx.globals);
-  if (result.outcome === 'pending' && result.timedOut) ctx.out.info(`Not final yet. Resume with: ${resume}`);
-  if (result.outcome === 'provisional') ctx.out.info(`Under human review at Smile ID. Check later with: ${resume}`);
-  if (result.outcome === 'rejected' || result.outcome === 'error') {
-    const code = typeof document['result_code'] === 'string' ? document['result_code'] : undefined;
-    ctx.out.info(`Next: ${(code && lookupCode(code)?.hint) || 'Look at the Actions above; take a new, well-lit selfie and register again (a new job id is generated).'}`);
-  }
-  if (expect !== undefined) {
-    // CI smoke tests: a match is success whatever the outcome; a mismatch is exit 7.
-    if (expect === result.outcome) return ExitCode.ok;
-    ctx.out.info(`✗ expected ${expect}, got ${result.outcome}`);
-    return ExitCode.expectation;
-  }
-  return exitCodeForOutcome(result.outcome);
 }
 
 interface Progress {

@@ -29,6 +29,16 @@ export interface SettingsFlags {
   callbackUrl?: string;
 }
 
+/** The settings flags of a run (--profile, --env, --base-url, a command's --callback-url), only those given. */
+export function settingsFlags(given: { profile?: string | undefined; env?: string | undefined; baseUrl?: string | undefined; callbackUrl?: string | undefined }): SettingsFlags {
+  const flags: SettingsFlags = {};
+  if (given.profile !== undefined) flags.profile = given.profile;
+  if (given.env !== undefined) flags.env = given.env;
+  if (given.baseUrl !== undefined) flags.baseUrl = given.baseUrl;
+  if (given.callbackUrl !== undefined) flags.callbackUrl = given.callbackUrl;
+  return flags;
+}
+
 export interface ResolveSettingsInput {
   flags: SettingsFlags;
   /** The process environment, passed in (never read from process.env here). */

@@ -2,13 +2,12 @@ import { ApiError, InputError, printable } from '../errors.js';
 import type { JobStatusInput, SmileClient } from '../smile/client.js';
 import { buildJobZip } from '../smile/package.js';
 import { loadAnswerChecks } from '../smile/types.js';
-import { resultObject } from '../smile/outcome.js';
 import type { Outcome } from '../smile/outcome.js';
 import type { GeoInfo, JobStatusResponse, PartnerParams } from '../smile/types.js';
 import type { SelfieReport } from '../selfie/check.js';
 import { pollJobUntilFinal } from './wait.js';
 
-export type Environment = 'sandbox' | 'production';
+import type { Environment } from '../config/validate.js';
 
 /** One registration, as flags or a bulk row describe it (product.md mapping table). */
 export interface RegistrationRequest {
@@ -178,25 +177,4 @@ export async function waitForRegistration(job: JobStatusInput, timeoutMs: number
   return { outcome: waited.outcome, status: waited.status, timedOut: waited.timedOut };
 }
 
-/** The JSON document of product.md for a registration or status (also each bulk report line). */
-export function registrationDocument(result: Pick<RegistrationResult, 'outcome' | 'environment' | 'userId' | 'jobId' | 'smileJobId' | 'status'>): Record<string, unknown> {
-  const object = resultObject(result.status);
-  const status = result.status;
-  return {
-    ok: result.outcome === 'approved' || result.outcome === 'submitted',
-    outcome: result.outcome,
-    environment: result.environment,
-    user_id: result.userId,
-    job_id: result.jobId,
-    smile_job_id: result.smileJobId ?? (typeof object?.SmileJobID === 'string' ? object.SmileJobID : null),
-    result_code: object?.ResultCode ?? null,
-    result_text: object?.ResultText ?? (typeof status?.result === 'string' ? status.result : null),
-    actions: object?.Actions ?? {},
-    job_complete: status?.job_complete ?? false,
-    job_success: status?.job_success ?? false,
-    result: status?.result ?? null,
-    ...(status?.history ? { history: status.history } : {}),
-    ...(status?.image_links ? { image_links: status.image_links } : {}),
-  };
-}
 

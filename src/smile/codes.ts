@@ -88,3 +88,12 @@ export function lookupCode(code: string): CodeInfo | undefined {
 export function allCodes(): readonly CodeInfo[] {
   return table;
 }
+
+/**
+ * A code as typed: result codes keep their leading zero ("0810"), but shells and spreadsheets drop
+ * it ("810"); a 1–3 digit number that is not a known HTTP status is tried zero-padded.
+ */
+export function findCode(code: string): CodeInfo | undefined {
+  const trimmed = code.trim();
+  return lookupCode(trimmed) ?? (/^\d{1,3}$/.test(trimmed) ? lookupCode(trimmed.padStart(4, '0')) : undefined);
+}

@@ -1,6 +1,8 @@
 import type { JobStatusResponse, ResultObject } from './types.js';
 
-export type Outcome = 'approved' | 'rejected' | 'provisional' | 'pending' | 'submitted' | 'error';
+/** The outcomes of product.md, in the order `--expect` lists them. */
+export const OUTCOMES = ['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
 /** Action values that mean "a person at Smile ID still has to look at it" (§6.3). */
 const REVIEW_VALUES = new Set(['under review', 'provisionally approved', 'sent to human review']);

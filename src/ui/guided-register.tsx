@@ -1,6 +1,5 @@
 import { render } from 'ink';
 import type { RunContext } from '../context.js';
-import type { RegisterOptions } from '../commands/register.js';
 import { GuidedForm } from './guided-form.js';
 import type { GuidedValues, ProfileChoice, SelfieCheckView } from './guided-form.js';
 
@@ -26,8 +25,22 @@ async function loadProfileChoices(ctx: RunContext): Promise<{ profiles: ProfileC
   return { profiles: listed.map((profile) => ({ name: profile.name, environment: profile.environment, partnerId: profile.partnerId })), current };
 }
 
+/** What the form starts from (the flags given) and what it gives back. */
+export interface GuidedInitial {
+  userId?: string | undefined;
+  selfie?: string | undefined;
+  allowReEnroll?: boolean | undefined;
+}
+export interface GuidedChoice {
+  userId: string;
+  selfie: string | undefined;
+  allowReEnroll: boolean;
+  /** A profile picked in the form instead of the one the flags name; undefined when unchanged. */
+  profile: string | undefined;
+}
+
 /** The ink form for missing register values on a TTY; undefined when the operator cancels. */
-export async function runGuidedRegister(opts: RegisterOptions, ctx: RunContext): Promise<(RegisterOptions & { userId: string }) | undefined> {
+export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): Promise<GuidedChoice | undefined> {
   const { profiles, current } = await loadProfileChoices(ctx);
   let values: GuidedValues | undefined;
   const explicitProfile = ctx.globals.profile ?? ctx.env['SMILE_PROFILE'];
@@ -46,6 +59,5 @@ export async function runGuidedRegister(opts: RegisterOptions, ctx: RunContext):
   await instance.waitUntilExit();
   instance.cleanup();
   if (!values) return undefined;
-  if (values.profile && values.profile !== explicitProfile) ctx.globals.profile = values.profile;
-  return { ...opts, userId: values.userId, selfie: values.selfie, allowReEnroll: values.allowReEnroll };
+  return { userId: values.userId, selfie: values.selfie, allowReEnroll: values.allowReEnroll, profile: values.profile && values.profile !== explicitProfile ? values.profile : undefined };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli.js';
-import { callbackOutcome } from '../../../src/commands/callback.js';
+import { callbackOutcome } from '../../../src/callback/listen.js';
 import { DEFAULT_EMULATOR_API_KEY, startEmulator } from '../../../src/emulator/index.js';
 import { signedFields } from '../../../src/smile/sign.js';
 import type { ResultObject } from '../../../src/smile/types.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../../src/emulator/index.js';
 import type { RunningEmulator } from '../../../src/emulator/index.js';
-import { CLOCK_SKEW_LIMIT_MS, judgeClockSkew, judgeRoundTrip } from '../../../src/commands/doctor.js';
+import { CLOCK_SKEW_LIMIT_MS, judgeClockSkew, judgeRoundTrip } from '../../../src/doctor/probes.js';
 import { signedFields } from '../../../src/smile/sign.js';
 import { runCli } from '../../helpers/run-cli.js';
 

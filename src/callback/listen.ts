@@ -2,19 +2,19 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunContext } from '../context.js';
-import { AuthError, ExitCode, InputError, SmileCliError, UsageError } from '../errors.js';
+import { AuthError, ExitCode, InputError, SmileCliError, UsageError, exitCodeForOutcome } from '../errors.js';
 import { syncDirectory, writeFailureReason } from '../fs/durable.js';
 import { jsonText } from '../output/output.js';
 import { renderResultText } from '../output/result-text.js';
-import { registrationDocument } from '../register/pipeline.js';
+import { registrationDocument } from '../register/document.js';
 import { RedirectRefusedError, fetchWithTimeout } from '../smile/client.js';
 import { deriveOutcome } from '../smile/outcome.js';
 import { sleep } from '../smile/retry.js';
 import type { Outcome } from '../smile/outcome.js';
 import { CALLBACK_MAX_AGE_MS, SIGNED_ANSWER_WINDOW_MS, signedTimestampAge, verifySignature } from '../smile/sign.js';
 import type { JobStatusResponse, ResultObject } from '../smile/types.js';
-import { exitCodeForOutcome } from './outcome-exit.js';
-import { parseDuration } from './parse.js';
+
+import { parseDuration } from '../parse.js';
 
 /** Largest callback body accepted (a result object is a few KB; 2 MB leaves room for FullData). */
 export const MAX_CALLBACK_BYTES = 2 * 1024 * 1024;

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { UsageError } from '../errors.js';
-import type { GeoInfo } from '../smile/types.js';
+import { UsageError } from './errors.js';
+import type { GeoInfo } from './smile/types.js';
+
+/**
+ * Values typed by people (flags, CSV cells) → checked values; a bad one is a UsageError that
+ * names the flag. Leaf module: commands, bulk rows and the guided form all parse with these.
+ */
+
+/** A duration as typed (for messages: "--timeout 90s ran out") and in milliseconds. */
+export interface Duration {
+  text: string;
+  ms: number;
+}
 
 /** `120s`, `2m`, `1h`, `500ms`, or a plain number of seconds → milliseconds. */
 export function parseDuration(value: string, flag = '--timeout'): number {
@@ -10,6 +21,24 @@ export function parseDuration(value: string, flag = '--timeout'): number {
   const unit = (match[2] ?? 's').toLowerCase();
   const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
   return Math.round(amount * factor);
+}
+
+/** parseDuration, keeping what was typed. */
+export function parseDurationText(value: string, flag = '--timeout'): Duration {
+  return { text: value.trim(), ms: parseDuration(value, flag) };
+}
+
+/** A whole number such as `--concurrency 8`. */
+export function parseWholeNumber(value: string, flag: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} takes a whole number, not "${value}".`);
+  return Number(value);
+}
+
+/** A finite number such as `--rate 2.5`. */
+export function parseNumber(value: string, flag: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new UsageError(`${flag} takes a number, not "${value}".`);
+  return parsed;
 }
 
 /** `LAT,LON[,ALT]` with latitude in [-90, 90], longitude in [-180, 180], altitude a finite number (metres). */
@@ -67,4 +96,3 @@ export function newJobId(): string {
   return `job-${randomUUID()}`;
 }
 
-export const OUTCOMES = ['approved', 'rejected', 'provisional', 'pending', 'submitted', 'error'] as const;

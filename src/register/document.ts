@@ -1,0 +1,58 @@
+import { resultObject } from '../smile/outcome.js';
+import type { Outcome } from '../smile/outcome.js';
+import type { Actions, JobStatusResponse, ResultObject } from '../smile/types.js';
+import type { Environment } from '../config/validate.js';
+
+/**
+ * The JSON document of one registration (product.md "JSON output"): what `register --json`,
+ * `status --json` and `callback verify --json` print, and what every bulk report row extends.
+ * Scripts rely on these keys; they are snake_case and only ever added to.
+ */
+export interface RegistrationDocument {
+  ok: boolean;
+  outcome: Outcome;
+  environment: Environment;
+  user_id: string;
+  job_id: string;
+  smile_job_id: string | null;
+  result_code: string | null;
+  result_text: string | null;
+  actions: Actions;
+  job_complete: boolean;
+  job_success: boolean;
+  result: ResultObject | string | null;
+  history?: ResultObject[];
+  image_links?: Record<string, string>;
+  /** `--expect`: the outcome the run was told to expect. */
+  expected?: Outcome;
+}
+
+export interface DocumentSource {
+  outcome: Outcome;
+  environment: Environment;
+  userId: string;
+  jobId: string;
+  smileJobId: string | undefined;
+  status: JobStatusResponse | undefined;
+}
+
+export function registrationDocument(result: DocumentSource): RegistrationDocument {
+  const object = resultObject(result.status);
+  const status = result.status;
+  return {
+    ok: result.outcome === 'approved' || result.outcome === 'submitted',
+    outcome: result.outcome,
+    environment: result.environment,
+    user_id: result.userId,
+    job_id: result.jobId,
+    smile_job_id: result.smileJobId ?? (typeof object?.SmileJobID === 'string' ? object.SmileJobID : null),
+    result_code: object?.ResultCode ?? null,
+    result_text: object?.ResultText ?? (typeof status?.result === 'string' ? status.result : null),
+    actions: object?.Actions ?? {},
+    job_complete: status?.job_complete ?? false,
+    job_success: status?.job_success ?? false,
+    result: status?.result ?? null,
+    ...(status?.history ? { history: status.history } : {}),
+    ...(status?.image_links ? { image_links: status.image_links } : {}),
+  };
+}
