@@ -1,5 +1,3 @@
-import type { Outcome } from './smile/outcome.js';
-
 /** Exit codes of product.md; the one table every failure maps into. */
 export const ExitCode = {
   ok: 0,
@@ -15,21 +13,6 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** product.md: approved 0 · rejected 6 · provisional/pending 8 · submitted 0 · error 5. */
-export function exitCodeForOutcome(outcome: Outcome): ExitCodeValue {
-  switch (outcome) {
-    case 'approved':
-    case 'submitted':
-      return ExitCode.ok;
-    case 'rejected':
-      return ExitCode.refused;
-    case 'provisional':
-    case 'pending':
-      return ExitCode.notFinal;
-    case 'error':
-      return ExitCode.api;
-  }
-}
 
 export interface SmileCliErrorOptions {
   hint?: string;

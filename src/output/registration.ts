@@ -1,7 +1,8 @@
-import { ExitCode, exitCodeForOutcome } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import type { RunContext } from '../context.js';
 import type { RegistrationResult } from '../register/pipeline.js';
 import { registrationDocument } from '../register/document.js';
+import { exitCodeForOutcome } from '../smile/outcome.js';
 import type { Outcome } from '../smile/outcome.js';
 import { lookupCode } from '../smile/codes.js';
 import { renderResultText } from './result-text.js';

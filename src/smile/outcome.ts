@@ -1,3 +1,5 @@
+import { ExitCode } from '../errors.js';
+import type { ExitCodeValue } from '../errors.js';
 import type { JobStatusResponse, ResultObject } from './types.js';
 
 /** The outcomes of product.md, in the order `--expect` lists them. */
@@ -33,4 +35,20 @@ export function deriveOutcome(status: Pick<JobStatusResponse, 'job_complete' | '
 /** Final outcomes end polling; provisional ends it too unless the caller waits for the review. */
 export function isFinalOutcome(outcome: Outcome): boolean {
   return outcome === 'approved' || outcome === 'rejected' || outcome === 'error';
+}
+
+/** product.md: approved 0 · rejected 6 · provisional/pending 8 · submitted 0 · error 5. */
+export function exitCodeForOutcome(outcome: Outcome): ExitCodeValue {
+  switch (outcome) {
+    case 'approved':
+    case 'submitted':
+      return ExitCode.ok;
+    case 'rejected':
+      return ExitCode.refused;
+    case 'provisional':
+    case 'pending':
+      return ExitCode.notFinal;
+    case 'error':
+      return ExitCode.api;
+  }
 }
