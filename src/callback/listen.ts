@@ -7,6 +7,7 @@ import { syncDirectory, writeFailureReason } from '../fs/durable.js';
 import { jsonText } from '../output/output.js';
 import { renderResultText } from '../output/result-text.js';
 import { registrationDocument } from '../register/document.js';
+import type { RegistrationDocument } from '../register/document.js';
 import { RedirectRefusedError, fetchWithTimeout } from '../smile/client.js';
 import { deriveOutcome, exitCodeForOutcome } from '../smile/outcome.js';
 import { sleep } from '../smile/retry.js';
@@ -42,7 +43,7 @@ export interface CallbackKey {
 }
 
 export type CallbackVerdict =
-  | { ok: true; outcome: Outcome; timestamp: string; signature: string; result: ResultObject; document: Record<string, unknown>; warnings: string[] }
+  | { ok: true; outcome: Outcome; timestamp: string; signature: string; result: ResultObject; document: RegistrationDocument & { signature_verified: boolean; timestamp: string }; warnings: string[] }
   | { ok: false; reason: 'not_json' | 'not_object' | 'missing_signature' | 'bad_signature'; message: string }
   | {
       ok: false;

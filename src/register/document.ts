@@ -27,6 +27,10 @@ export interface RegistrationDocument {
   expected?: Outcome;
 }
 
+/** What a result card (text or ink) shows of a document. */
+export type ResultCardFields = Pick<RegistrationDocument, 'outcome' | 'user_id' | 'job_id' | 'smile_job_id' | 'result_code' | 'result_text' | 'actions'> &
+  Partial<Pick<RegistrationDocument, 'environment' | 'expected'>>;
+
 export interface DocumentSource {
   outcome: Outcome;
   environment: Environment;

@@ -1,16 +1,9 @@
 import { Box, Text, renderToString } from 'ink';
-
-const STYLE: Record<string, { symbol: string; color: string; label: string }> = {
-  approved: { symbol: '✓', color: 'green', label: 'Approved' },
-  submitted: { symbol: '↑', color: 'cyan', label: 'Submitted' },
-  rejected: { symbol: '✗', color: 'red', label: 'Rejected' },
-  error: { symbol: '✗', color: 'red', label: 'Error' },
-  provisional: { symbol: '…', color: 'yellow', label: 'Provisional: under human review' },
-  pending: { symbol: '…', color: 'yellow', label: 'Pending: not final yet' },
-};
+import { OUTCOME_STYLE, relevantActions, resultLine } from '../output/result-text.js';
+import type { ResultCardFields } from '../register/document.js';
 
 export interface ResultCardProps {
-  document: Record<string, unknown>;
+  document: ResultCardFields;
   environmentLabel: string;
   /** Half-block picture of the selfie (ANSI), or '' when there is none. */
   preview?: string;
@@ -18,15 +11,14 @@ export interface ResultCardProps {
 
 /** The human result card: outcome, ids, result code and the Actions, with the selfie beside it. */
 export function ResultCard({ document, environmentLabel, preview }: ResultCardProps) {
-  const outcome = String(document['outcome']);
-  const style = STYLE[outcome] ?? { symbol: '?', color: 'yellow', label: outcome };
-  const actions = Object.entries((document['actions'] ?? {}) as Record<string, unknown>).filter(([, value]) => value !== 'Not Applicable');
+  const style = OUTCOME_STYLE[document.outcome];
+  const actions = relevantActions(document);
   const rows: [string, string][] = [
-    ['user', String(document['user_id'] ?? '')],
-    ['job', String(document['job_id'] ?? '')],
+    ['user', document.user_id],
+    ['job', document.job_id],
   ];
-  if (document['smile_job_id']) rows.push(['smile job', String(document['smile_job_id'])]);
-  const result = [document['result_code'], document['result_text']].filter((part) => part !== null && part !== undefined && part !== '').join(' ');
+  if (document.smile_job_id) rows.push(['smile job', document.smile_job_id]);
+  const result = resultLine(document);
   if (result) rows.push(['result', result]);
   return (
     <Box flexDirection="column" alignItems="flex-start">
@@ -46,7 +38,7 @@ export function ResultCard({ document, environmentLabel, preview }: ResultCardPr
         {actions.map(([key, value]) => (
           <Text key={key}>
             <Text color="gray">{'  '}{key.replace(/_/g, ' ')}: </Text>
-            <Text color={/approved|passed|verified|completed/i.test(String(value)) ? 'green' : /rejected|failed/i.test(String(value)) ? 'red' : 'yellow'}>{String(value)}</Text>
+            <Text color={/approved|passed|verified|completed/i.test(value) ? 'green' : /rejected|failed/i.test(value) ? 'red' : 'yellow'}>{value}</Text>
           </Text>
         ))}
       </Box>
