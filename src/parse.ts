@@ -13,6 +13,9 @@ export interface Duration {
   ms: number;
 }
 
+/** How long register, status and bulk wait for a result unless --timeout says otherwise. */
+export const DEFAULT_TIMEOUT = '120s';
+
 /** `120s`, `2m`, `1h`, `500ms`, or a plain number of seconds → milliseconds. */
 export function parseDuration(value: string, flag = '--timeout'): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(value);

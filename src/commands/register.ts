@@ -4,7 +4,7 @@ import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from 
 import { OUTCOMES } from '../smile/outcome.js';
 import type { Environment } from '../config/validate.js';
 import type { Duration } from '../parse.js';
-import { checkId, newJobId, parseGeo, parseParams, parseSandboxResult } from '../parse.js';
+import { DEFAULT_TIMEOUT, checkId, newJobId, parseGeo, parseParams, parseSandboxResult } from '../parse.js';
 import { choice, defineCommand, duration, flag, negatedFlag, parsed, repeated, text, texts } from './define.js';
 import type { ValuesOf } from './define.js';
 import { ANSWER_CHECKS_HELP } from './help-topics.js';
@@ -22,7 +22,7 @@ const options = {
   useEnrolledImage: flag('--use-enrolled-image', 'use the selfie already on file instead of --selfie'),
   geo: parsed('--geo <lat,lon[,alt]>', 'capture location, decimal degrees (altitude in metres)', (value) => parseGeo(value)),
   sandboxResult: choice('--sandbox-result <result>', 'force the sandbox outcome (sandbox/emulator only)', SANDBOX_RESULT_CHOICES),
-  timeout: duration('--timeout <duration>', 'one deadline for the whole command: submit, upload and wait together (from the first request, after the selfie checks); every attempt and retry fits inside it', '120s'),
+  timeout: duration('--timeout <duration>', 'one deadline for the whole command: submit, upload and wait together (from the first request, after the selfie checks); every attempt and retry fits inside it', DEFAULT_TIMEOUT),
   wait: negatedFlag('--no-wait', 'submit and exit without waiting (outcome "submitted")'),
   expect: choice('--expect <outcome>', 'exit 7 unless the outcome is this (CI smoke tests)', OUTCOMES),
 };

@@ -1,7 +1,7 @@
 import type { RunContext } from '../context.js';
 import { ApiError, UsageError } from '../errors.js';
 import { OUTCOMES } from '../smile/outcome.js';
-import { checkId } from '../parse.js';
+import { DEFAULT_TIMEOUT, checkId } from '../parse.js';
 import { choice, defineCommand, duration, flag, requiredParsed } from './define.js';
 import type { ValuesOf } from './define.js';
 import { ANSWER_CHECKS_HELP } from './help-topics.js';
@@ -10,7 +10,7 @@ const options = {
   userId: requiredParsed('--user-id <id>', 'the user of the job', (value) => checkId(value, '--user-id')),
   jobId: requiredParsed('--job-id <id>', 'the job id printed by register', (value) => checkId(value, '--job-id')),
   wait: flag('--wait', 'poll until the result is final'),
-  timeout: duration('--timeout <duration>', 'one deadline for the whole command (with --wait: all the polling); every attempt and retry fits inside it', '120s'),
+  timeout: duration('--timeout <duration>', 'one deadline for the whole command (with --wait: all the polling); every attempt and retry fits inside it', DEFAULT_TIMEOUT),
   history: flag('--history', "include the user's past results"),
   imageLinks: flag('--image-links', 'include links to the stored images'),
   expect: choice('--expect <outcome>', 'exit 7 unless the outcome is this', OUTCOMES),
