@@ -127,59 +127,63 @@ export function printable(text: string, max = 200): string {
   return `${shown.slice(0, head)}…${shown.slice(shown.length - (max - 1 - head))}`;
 }
 
+/** What a file-system failure means for a caller that acts on it (a selfie check names the fix). */
+export type FileErrorKind = 'missing' | 'directory' | 'permission' | 'other';
+
 /**
- * Why a file could not be opened, read or written, in plain words (never Node's own text, which
- * quotes paths raw and names system calls): ENOENT → "no such file", ELOOP → "too many symbolic
- * links …" (no parentheses: callers often put the reason in some). The caller names the path.
+ * The one table of file-error words: for each code, what to say (plain words, never Node's own
+ * text, which quotes paths raw and names system calls; no parentheses: callers often put the reason
+ * in some) and, where it matters, its kind.
+ */
+const FILE_ERRORS: Readonly<Record<string, { reason: string; kind?: FileErrorKind }>> = {
+  ENOENT: { reason: 'no such file', kind: 'missing' },
+  ENOTDIR: { reason: 'a part of the path is not a directory', kind: 'missing' },
+  EACCES: { reason: 'permission denied', kind: 'permission' },
+  EPERM: { reason: 'permission denied', kind: 'permission' },
+  EISDIR: { reason: 'it is a directory, not a file', kind: 'directory' },
+  ELOOP: { reason: 'too many symbolic links, probably a link that points back to itself' },
+  ENAMETOOLONG: { reason: 'the path is too long' },
+  EMFILE: { reason: 'too many files are open at once; raise the limit with `ulimit -n`' },
+  ENFILE: { reason: 'too many files are open at once; raise the limit with `ulimit -n`' },
+  EIO: { reason: 'an input/output error; is the disk or network drive failing?' },
+  ENXIO: { reason: 'there is no device behind it' },
+  ENODEV: { reason: 'there is no device behind it' },
+  EAGAIN: { reason: 'it is not ready to be read, like a pipe or a device' },
+  EWOULDBLOCK: { reason: 'it is not ready to be read, like a pipe or a device' },
+  EBUSY: { reason: 'it is busy' },
+  ETIMEDOUT: { reason: 'the file system timed out' },
+  ESTALE: { reason: 'a stale network file handle; mount the drive again' },
+  ENOSPC: { reason: 'the disk is full' },
+  EDQUOT: { reason: 'the disk quota is used up' },
+  EROFS: { reason: 'the file system is read-only' },
+  EFBIG: { reason: 'the file is too large' },
+  EEXIST: { reason: 'it already exists' },
+};
+
+function fileErrorCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+function fileErrorEntry(code: unknown): { reason: string; kind?: FileErrorKind } | undefined {
+  return typeof code === 'string' && Object.hasOwn(FILE_ERRORS, code) ? FILE_ERRORS[code] : undefined;
+}
+
+/**
+ * Why a file could not be opened, read or written, in plain words from FILE_ERRORS: ENOENT → "no
+ * such file", ELOOP → "too many symbolic links …". The caller names the path.
  */
 export function fileErrorReason(error: unknown): string {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  const message = error instanceof Error ? error.message : '';
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'ENOTDIR':
-      return 'a part of the path is not a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'it is a directory, not a file';
-    case 'ELOOP':
-      return 'too many symbolic links, probably a link that points back to itself';
-    case 'ENAMETOOLONG':
-      return 'the path is too long';
-    case 'ERR_INVALID_ARG_VALUE':
-    case 'ERR_INVALID_ARG_TYPE':
-      return /null bytes/i.test(message) ? 'the path contains a NUL byte' : 'the path is not valid';
-    case 'EMFILE':
-    case 'ENFILE':
-      return 'too many files are open at once; raise the limit with `ulimit -n`';
-    case 'EIO':
-      return 'an input/output error; is the disk or network drive failing?';
-    case 'ENXIO':
-    case 'ENODEV':
-      return 'there is no device behind it';
-    case 'EAGAIN':
-    case 'EWOULDBLOCK':
-      return 'it is not ready to be read, like a pipe or a device';
-    case 'EBUSY':
-      return 'it is busy';
-    case 'ETIMEDOUT':
-      return 'the file system timed out';
-    case 'ESTALE':
-      return 'a stale network file handle; mount the drive again';
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'EDQUOT':
-      return 'the disk quota is used up';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'EFBIG':
-      return 'the file is too large';
-    case 'EEXIST':
-      return 'it already exists';
-    default:
-      return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? `system error ${code}` : 'an unexpected error';
+  const code = fileErrorCode(error);
+  const known = fileErrorEntry(code);
+  if (known !== undefined) return known.reason;
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') {
+    const message = error instanceof Error ? error.message : '';
+    return /null bytes/i.test(message) ? 'the path contains a NUL byte' : 'the path is not valid';
   }
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? `system error ${code}` : 'an unexpected error';
+}
+
+/** The kind of a file-system failure (from the same table): missing, a directory, no permission, or other. */
+export function fileErrorKind(error: unknown): FileErrorKind {
+  return fileErrorEntry(fileErrorCode(error))?.kind ?? 'other';
 }

@@ -19,8 +19,18 @@ export default defineCommand({
     clockSkewMs: decimal('--clock-skew-ms <ms>', 'skew the Date header and timestamps (doctor tests)'),
   },
   examples: ['smile emulator --port 8080', 'smile emulator --tls --json', 'smile emulator --fault-rate 0.1 --rate-limit-rate 0.05 --retry-after 1'],
-  async run(values, ctx) {
-    const { runEmulatorCommand } = await import('../emulator/cli.js');
-    return runEmulatorCommand({ ...values, json: ctx.globals.json }, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, signal: ctx.signal });
+  /** Serves in the foreground: the start line on stdout (one JSON line with --json), notes on stderr; exit 0 once interrupted. */
+  async run({ faultRate, dropRate, rateLimitRate, retryAfter, latencyMs, ...values }, ctx) {
+    const [{ emulatorDocument, emulatorNotes, faultOptions, serveEmulator }, { jsonText }] = await Promise.all([import('../emulator/index.js'), import('../output/output.js')]);
+    const faults = faultOptions({ errorRate: faultRate, dropRate, rateLimitRate, retryAfterSeconds: retryAfter, latencyMs });
+    const warn = (message: string) => ctx.out.stderr(`${message}\n`);
+    await serveEmulator({ ...values, faults, warn }, ctx.signal, (emulator) => {
+      const started = emulatorDocument(emulator);
+      // Written as is, one line, not through the secret scrubber: this key is the emulator's own throwaway.
+      if (ctx.globals.json) ctx.io.stdout.write(`${jsonText(started)}\n`);
+      else ctx.io.stdout.write(`${started.base_url}  partner_id=${started.partner_id}  api_key=${started.api_key}${started.ca_cert ? `  ca_cert=${started.ca_cert}` : ''}\n`);
+      ctx.out.stderr(`${emulatorNotes(emulator, faults).join('\n')}\n`);
+    });
+    return 0;
   },
 });

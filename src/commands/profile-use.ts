@@ -6,7 +6,9 @@ export default defineCommand({
   args: { name: arg('<name>') },
   examples: ['smile profile use prod'],
   async run({ name }, ctx) {
-    const { runProfileUse } = await import('../config/profile-run.js');
-    return runProfileUse(name, ctx);
+    const { switchProfile } = await import('../config/profile-ops.js');
+    const used = await switchProfile(name, ctx.env);
+    ctx.out.result(used, () => `✓ current profile: ${used.current_profile}${used.changed ? '' : ' (unchanged)'}`);
+    return 0;
   },
 });

@@ -1,4 +1,5 @@
-import { SELFIE_THRESHOLDS_HELP } from '../selfie/rules.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { SELFIE_THRESHOLDS_HELP } from '../selfie/limits.js';
 import { defineCommand, flag, variadicArg } from './define.js';
 
 export default defineCommand({
@@ -8,8 +9,12 @@ export default defineCommand({
   options: { liveness: flag('--liveness', 'check as liveness frames (smaller size limits)') },
   examples: ['smile selfie check face.jpg', 'smile selfie check photos/*.jpg --json'],
   after: `\n${SELFIE_THRESHOLDS_HELP}`,
+  /** The report (human, or one JSON document) on stdout; exit 0, or 4 when any file has an error. */
   async run({ files, liveness }, ctx) {
-    const { runSelfieCheck } = await import('../selfie/commands.js');
-    return runSelfieCheck(files, { json: ctx.globals.json, color: ctx.out.color, kind: liveness ? 'liveness' : 'selfie' }, ctx.io);
+    if (files.length === 0) throw new UsageError('No files to check.', { hint: 'Pass one or more image files: smile selfie check selfie.jpg' });
+    const [{ checkSelfieFiles }, { renderSelfieReports, selfieReportsJson }] = await Promise.all([import('../selfie/check.js'), import('../selfie/report.js')]);
+    const reports = await checkSelfieFiles(files, { kind: liveness ? 'liveness' : 'selfie' });
+    ctx.out.result(selfieReportsJson(reports), () => renderSelfieReports(reports, { color: ctx.out.color }));
+    return reports.every((report) => report.ok) ? ExitCode.ok : ExitCode.input;
   },
 });

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import type { Stats } from 'node:fs';
 import * as path from 'node:path';
 import { AuthError, UsageError, fileErrorReason, printable } from '../errors.js';
+import { writeFileAtomically } from '../fs/atomic.js';
 import { CREDENTIALS_FILE_NAME, DIR_MODE, FILE_MODE, ensureConfigDir, fileMode } from './paths.js';
 import { assertProfileName } from './validate.js';
 
@@ -121,46 +121,6 @@ export async function getApiKey(dir: string, profile: string): Promise<string | 
   return Object.hasOwn(credentials, profile) ? credentials[profile]?.apiKey : undefined;
 }
 
-/**
- * Writes `content` to `file` atomically: a temp file (mode 0600, same directory) is written, flushed
- * and renamed over the target, then the target is chmod'ed 0600. A crash leaves the old or the new
- * file, never half of one; the temp file is removed on failure.
- */
-export async function writeFileAtomic600(file: string, content: string): Promise<void> {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(temp, 'wx', FILE_MODE);
-    await handle.writeFile(content, 'utf8');
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(temp, file);
-  } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw error;
-  }
-  await fs.chmod(file, FILE_MODE);
-  await fsyncDir(dir);
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  // Makes the rename itself durable; best effort (some file systems refuse to fsync a directory).
-  try {
-    const handle = await fs.open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    /* ignore */
-  }
-}
-
 async function writeCredentials(dir: string, credentials: Credentials): Promise<void> {
   await ensureConfigDir(dir);
   const sorted: Credentials = {};
@@ -168,7 +128,8 @@ async function writeCredentials(dir: string, credentials: Credentials): Promise<
     const entry = credentials[name];
     if (entry !== undefined) sorted[name] = { apiKey: entry.apiKey };
   }
-  await writeFileAtomic600(credentialsPath(dir), `${JSON.stringify(sorted, null, 2)}\n`);
+  // Atomic and 0600 whatever the umask: a crash leaves the old file or the new one, never half of one.
+  await writeFileAtomically(credentialsPath(dir), `${JSON.stringify(sorted, null, 2)}\n`, { mode: FILE_MODE });
 }
 
 /** Stores (or replaces) a profile's API key. Creates the directory (0700) and file (0600) as needed. */
@@ -285,4 +246,3 @@ async function readLimited(handle: fs.FileHandle): Promise<Buffer> {
   return buffer.subarray(0, length);
 }
 
-export { DIR_MODE, FILE_MODE };

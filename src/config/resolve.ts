@@ -13,7 +13,6 @@ import {
 } from './validate.js';
 
 export { assertCallbackUrl, isLoopbackUrl };
-export type { Environment };
 
 /**
  * Where a setting came from. `profile`: the profile's entry in config.json; `credentials`: the

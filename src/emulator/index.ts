@@ -215,3 +215,48 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     close,
   };
 }
+
+/** The faults asked for (only the rates and delays given), or undefined when none is. */
+export function faultOptions(given: { [K in keyof FaultOptions]?: FaultOptions[K] | undefined }): FaultOptions | undefined {
+  const faults = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as FaultOptions;
+  return Object.keys(faults).length > 0 ? faults : undefined;
+}
+
+/**
+ * Serves an emulator in the foreground: starts it, tells `onListening` where it is, and once
+ * `signal` aborts closes it (saving what is unsaved) before resolving.
+ */
+export async function serveEmulator(options: EmulatorOptions, signal: AbortSignal, onListening: (emulator: RunningEmulator) => void): Promise<void> {
+  const emulator = await startEmulator(options);
+  try {
+    onListening(emulator);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** What `smile emulator --json` prints when it listens (one line): where it is, and its throwaway credentials. */
+export interface EmulatorDocument {
+  base_url: string;
+  partner_id: string;
+  api_key: string;
+  /** With `tls`: the CA certificate clients must trust. */
+  ca_cert?: string;
+}
+
+export function emulatorDocument(emulator: RunningEmulator): EmulatorDocument {
+  return { base_url: emulator.baseUrl, partner_id: emulator.partnerId, api_key: emulator.apiKey, ...(emulator.caCertPath ? { ca_cert: emulator.caCertPath } : {}) };
+}
+
+/** The lines for people beside the start line: what this is, the faults injected, the CA to trust, how to stop. */
+export function emulatorNotes(emulator: RunningEmulator, faults: FaultOptions | undefined): string[] {
+  const notes = ['Smile ID emulator running: local and fake, not Smile ID; its API key is a throwaway.'];
+  if (faults) notes.push(`Fault injection on: ${Object.entries(faults).map(([name, value]) => `${name}=${String(value)}`).join(' ')}.`);
+  if (emulator.caCertPath) notes.push(`Clients must trust ${emulator.caCertPath} (e.g. NODE_EXTRA_CA_CERTS).`);
+  notes.push('Stop it with Ctrl-C.');
+  return notes;
+}

@@ -4,10 +4,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp from 'sharp';
 import type { Metadata, SharpOptions } from 'sharp';
-import { fileErrorReason } from '../errors.js';
+import { fileErrorKind, fileErrorReason } from '../errors.js';
+import type { FileErrorKind } from '../errors.js';
 import { readJpegHeader } from './jpeg-segments.js';
 import type { JpegHeader } from './jpeg-segments.js';
-import { MAX_FILE_BYTES, MAX_INPUT_PIXELS } from './rules.js';
+import { MAX_FILE_BYTES, MAX_INPUT_PIXELS, STATS_SIZE } from './limits.js';
 
 /** What the first bytes of a file say it is, independent of its name and of sharp. */
 export type SniffedType =
@@ -46,7 +47,8 @@ export interface SelfieStats {
   transparentShare: number;
 }
 
-export type ReadErrorCode = 'missing' | 'directory' | 'not_a_file' | 'permission' | 'too_large' | 'other';
+/** Why a file could not be read: the file-system kinds of errors.ts, or one of our own refusals. */
+export type ReadErrorCode = FileErrorKind | 'not_a_file' | 'too_large';
 export type DecodeErrorKind = 'truncated' | 'corrupt' | 'unsupported' | 'not_an_image';
 
 /** Everything the rules need to know about one selfie file; plain data, safe to log or serialise. */
@@ -97,12 +99,6 @@ export interface InspectOptions {
   maxFileBytes?: number;
 }
 
-/**
- * Long side of the copy the statistics are computed on. Small enough that the JavaScript pass is
- * cheap (32 k pixels) and that JPEG shrink-on-load does most of the scaling: 640×800, the size
- * Smile ID's mobile SDKs send, shrinks by exactly 1/4 while decoding, with no resampling after.
- */
-export const STATS_SIZE = 200;
 /** A decode that takes longer than this is treated as corrupt (hostile progressive JPEGs can be slow). */
 const DECODE_TIMEOUT_SECONDS = 20;
 
@@ -240,10 +236,8 @@ export async function readSelfieFile(path: string, maxFileBytes = MAX_FILE_BYTES
     if (info.size > maxFileBytes) return { facts: readFailure(path, info.size, 'too_large', `is ${info.size} bytes`) };
     return { buffer: await handle.readFile() };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const kind: ReadErrorCode = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : code === 'EISDIR' ? 'directory' : code === 'EACCES' || code === 'EPERM' ? 'permission' : 'other';
     // Our own words (ELOOP → "too many symbolic links"), never Node's text with the raw path in it.
-    return { facts: readFailure(path, 0, kind, fileErrorReason(error)) };
+    return { facts: readFailure(path, 0, fileErrorKind(error), fileErrorReason(error)) };
   } finally {
     await handle?.close().catch(() => undefined);
   }

@@ -1,9 +1,11 @@
 import sharp from 'sharp';
-import { InputError, printable } from '../errors.js';
+import { InputError, fileErrorReason, printable } from '../errors.js';
+import { writeFileAtomically } from '../fs/atomic.js';
 import { inspectSelfie, isSrgbProfile, readSelfieFile, untrustedInput } from './inspect.js';
 import type { SelfieFacts } from './inspect.js';
 import { readJpegHeader, stripJpegMetadata } from './jpeg-segments.js';
-import { LARGE_FILE_BYTES, MAX_INPUT_PIXELS, MAX_LONG_SIDE, evaluateSelfie, formatName, hasErrors } from './rules.js';
+import { LARGE_FILE_BYTES, MAX_INPUT_PIXELS, MAX_LONG_SIDE } from './limits.js';
+import { evaluateSelfie, formatName, hasErrors } from './rules.js';
 import type { Finding, SelfieKind } from './rules.js';
 
 /** The JPEG that is sent for one selfie or liveness frame, and what was done to make it. */
@@ -49,6 +51,15 @@ export async function prepareSelfie(input: string | Buffer, opts: PrepareOptions
   const findings = evaluateSelfie(facts, opts);
   if (hasErrors(findings)) throw selfieInputError(name, findings);
   return prepareInspectedSelfie(buffer, facts, opts.kind);
+}
+
+/** Writes a prepared JPEG to `path` atomically (never left half-written); a failure is an InputError naming the file. */
+export async function writePreparedSelfie(path: string, jpeg: Buffer): Promise<void> {
+  try {
+    await writeFileAtomically(path, jpeg);
+  } catch (error) {
+    throw new InputError(`Cannot write ${printable(path)}: ${fileErrorReason(error)}.`, { cause: error, hint: 'Check that the directory exists and is writable.' });
+  }
 }
 
 /** The InputError for a selfie whose checks found errors; `details.findings` lists them all. */

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { MAX_INPUT_PIXELS } from './rules.js';
+import { MAX_INPUT_PIXELS } from './limits.js';
 
 export interface PreviewOptions {
   /** Width in terminal columns (one pixel per column). */

@@ -1,5 +1,5 @@
 import { printable } from '../errors.js';
-import type { SelfieReport } from './check.js';
+import type { LoadedSelfie, SelfieReport } from './check.js';
 import type { Finding } from './rules.js';
 import { formatName } from './rules.js';
 
@@ -73,4 +73,30 @@ export function selfieReportsJson(reports: readonly SelfieReport[]): SelfieRepor
       findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
     })),
   };
+}
+
+/** The `--json` document of `smile selfie prepare`. */
+export interface PreparedSelfieDocument {
+  /** False when the input has errors: nothing was written. */
+  ok: boolean;
+  input: string;
+  /** Where the JPEG went (`-`: stdout); null when nothing was written. */
+  output: string | null;
+  /** False when the JPEG is the input, byte for byte. */
+  changed: boolean;
+  changes: string[];
+  width: number | null;
+  height: number | null;
+  /** Size of the JPEG written (0 when none). */
+  bytes: number;
+  source_bytes: number;
+  findings: Finding[];
+}
+
+/** The document of a selfie prepared into `output`, or refused (then `output` is null: nothing was written). */
+export function preparedSelfieDocument(input: string, output: string, { report, prepared }: LoadedSelfie): PreparedSelfieDocument {
+  if (prepared === undefined) {
+    return { ok: false, input, output: null, changed: false, changes: [], width: report.width, height: report.height, bytes: 0, source_bytes: report.bytes, findings: report.findings };
+  }
+  return { ok: true, input, output, changed: prepared.changed, changes: prepared.changes, width: prepared.width, height: prepared.height, bytes: prepared.bytes, source_bytes: prepared.sourceBytes, findings: report.findings };
 }

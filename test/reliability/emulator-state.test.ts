@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runEmulatorCommand } from '../../src/emulator/cli.js';
+import { runCliOnStreams } from '../helpers/run-command.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { InputError, SmileCliError } from '../../src/errors.js';
 import { ids, jobStatus, makeZip, postJson, prepBody, prepUpload, putZip, register, until, waitForResult } from '../unit/emulator/helpers.js';
@@ -353,7 +353,7 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(`emulator state file on a ful
       const out = capture();
       const err = capture();
       const controller = new AbortController();
-      const running = runEmulatorCommand({ json: true, processingMs: 1, stateFile }, { stdout: out.stream, stderr: err.stream, signal: controller.signal });
+      const running = runCliOnStreams(['emulator', '--json', '--processing-ms', '1', '--state-file', stateFile], { stdout: out.stream, stderr: err.stream }, { signal: controller.signal });
       const info = JSON.parse(await until(() => (out.text().includes('\n') ? out.text() : undefined))) as Record<string, string>;
       const emu = { baseUrl: info.base_url, origin: new URL(info.base_url ?? '').origin, partnerId: info.partner_id, apiKey: info.api_key } as RunningEmulator;
       let stopped = false;

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runEmulatorCommand } from '../../../src/emulator/cli.js';
 import { startEmulator } from '../../../src/emulator/index.js';
 import { InputError, UsageError } from '../../../src/errors.js';
 import { verifySignature } from '../../../src/smile/sign.js';
+import { runCliOnStreams } from '../../helpers/run-command.js';
 import { ids, jobStatus, makeZip, prepUpload, putZip, register, until, waitForResult } from './helpers.js';
 
 const dirs: string[] = [];
@@ -149,7 +149,7 @@ describe('options', () => {
   });
 });
 
-describe('runEmulatorCommand', () => {
+describe('smile emulator', () => {
   function capture(): { stream: PassThrough; text: () => string } {
     const stream = new PassThrough();
     const chunks: Buffer[] = [];
@@ -161,7 +161,7 @@ describe('runEmulatorCommand', () => {
     const out = capture();
     const err = capture();
     const controller = new AbortController();
-    const running = runEmulatorCommand({ json: true, processingMs: 1, faultRate: 0 }, { stdout: out.stream, stderr: err.stream, signal: controller.signal });
+    const running = runCliOnStreams(['emulator', '--json', '--processing-ms', '1', '--fault-rate', '0'], { stdout: out.stream, stderr: err.stream }, { signal: controller.signal });
     const line = await until(() => (out.text().includes('\n') ? out.text() : undefined));
     expect(line.trim().split('\n')).toHaveLength(1);
     const info = JSON.parse(line) as Record<string, string>;
@@ -180,7 +180,7 @@ describe('runEmulatorCommand', () => {
     const out = capture();
     const err = capture();
     const controller = new AbortController();
-    const running = runEmulatorCommand({ json: true, tls: true }, { stdout: out.stream, stderr: err.stream, signal: controller.signal });
+    const running = runCliOnStreams(['emulator', '--json', '--tls'], { stdout: out.stream, stderr: err.stream }, { signal: controller.signal });
     const info = JSON.parse(await until(() => (out.text().includes('\n') ? out.text() : undefined))) as Record<string, string>;
     expect(info.ca_cert).toMatch(/ca\.pem$/);
     expect(info.base_url).toMatch(/^https:/);
@@ -189,7 +189,7 @@ describe('runEmulatorCommand', () => {
 
     const plain = capture();
     const done = new AbortController();
-    const running2 = runEmulatorCommand({ rateLimitRate: 0.5, retryAfter: 2 }, { stdout: plain.stream, stderr: err.stream, signal: done.signal });
+    const running2 = runCliOnStreams(['emulator', '--rate-limit-rate', '0.5', '--retry-after', '2'], { stdout: plain.stream, stderr: err.stream }, { signal: done.signal });
     const text = await until(() => (plain.text().includes('\n') ? plain.text() : undefined));
     expect(text).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1 {2}partner_id=085 {2}api_key=\S+\n$/);
     expect(err.text()).toContain('rateLimitRate=0.5');

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSelfieCheck, runSelfiePrepare } from '../../../src/selfie/commands.js';
-import { BAD, GOOD, captureIo } from './helpers.js';
+import { BAD, GOOD, captureIo, runSelfieCheck, runSelfiePrepare } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -75,7 +74,7 @@ describe('runSelfiePrepare', () => {
     expect(await runSelfiePrepare(`${GOOD}demo.jpg`, out, { json: true }, io)).toBe(0);
     const source = await readFile(`${GOOD}demo.jpg`);
     expect((await readFile(out)).equals(source)).toBe(true);
-    expect(JSON.parse(io.stdout.text)).toEqual({ ok: true, input: `${GOOD}demo.jpg`, output: out, changed: false, changes: [], width: 640, height: 800, bytes: source.length, sourceBytes: source.length, findings: [] });
+    expect(JSON.parse(io.stdout.text)).toEqual({ ok: true, input: `${GOOD}demo.jpg`, output: out, changed: false, changes: [], width: 640, height: 800, bytes: source.length, source_bytes: source.length, findings: [] });
   });
 
   it('writes the normalised JPEG and tells a person what changed, on stderr', async () => {

@@ -1,5 +1,10 @@
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import selfieCheck from '../../../src/commands/selfie-check.js';
+import selfiePrepare from '../../../src/commands/selfie-prepare.js';
+import type { SelfieKind } from '../../../src/selfie/rules.js';
+import { runDefinition } from '../../helpers/run-command.js';
+import type { CommandIo } from '../../helpers/run-command.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 export const GOOD = `${FIXTURES}selfies/`;
@@ -22,4 +27,14 @@ export class Capture extends Writable {
 
 export function captureIo(): { stdout: Capture; stderr: Capture } {
   return { stdout: new Capture(), stderr: new Capture() };
+}
+
+/** `smile selfie check FILES` run through its command definition, on captured streams. */
+export async function runSelfieCheck(files: string[], opts: { json: boolean; color: boolean; kind?: SelfieKind }, io: CommandIo): Promise<number> {
+  return runDefinition(selfieCheck, { files, liveness: opts.kind === 'liveness' }, io, opts);
+}
+
+/** `smile selfie prepare IN OUT` run through its command definition, on captured streams. */
+export async function runSelfiePrepare(input: string, output: string, opts: { json: boolean; color?: boolean; kind?: SelfieKind }, io: CommandIo): Promise<number> {
+  return runDefinition(selfiePrepare, { input, output, liveness: opts.kind === 'liveness' }, io, opts);
 }

@@ -10,10 +10,8 @@ import {
   MIN_MEAN_LUMA,
   MIN_SHORT_SIDE,
   SELFIE_THRESHOLDS_HELP,
-  evaluateSelfie,
-  exposureAdjustedSharpness,
-  hasErrors,
-} from '../../../src/selfie/rules.js';
+} from '../../../src/selfie/limits.js';
+import { evaluateSelfie, exposureAdjustedSharpness, hasErrors } from '../../../src/selfie/rules.js';
 
 /** The facts of a good 640×800 JPEG selfie; tests change one thing at a time. */
 function facts(change: Partial<SelfieFacts> = {}, stats: Partial<NonNullable<SelfieFacts['stats']>> = {}): SelfieFacts {

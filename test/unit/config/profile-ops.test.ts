@@ -4,23 +4,24 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getApiKey } from '../../../src/config/credentials.js';
 import {
-  addProfileCommand,
-  listProfilesCommand,
+  addProfileWithKey,
+  listProfilesWithKeys,
   readApiKeyFile,
-  removeProfileCommand,
-  showProfileCommand,
-  useProfileCommand,
-} from '../../../src/config/profile-commands.js';
+  removeProfileAndKey,
+  showEffectiveSettings,
+  switchProfile,
+} from '../../../src/config/profile-ops.js';
+import type { NewProfile } from '../../../src/config/profile-ops.js';
 import { AuthError, UsageError } from '../../../src/errors.js';
 import { tempDir as makeTempDir, caught, leaks } from './helpers.js';
 
 const posix = process.platform !== 'win32';
 const MARKER = 'KEY-MARKER-0ddba11-commands';
-const tempDir = () => makeTempDir('smile-profile-cmd-');
+const tempDir = () => makeTempDir('smile-profile-ops-');
 
 
 
-describe('profile commands', () => {
+describe('profile operations', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
@@ -31,30 +32,31 @@ describe('profile commands', () => {
   });
 
   it('add: the first profile becomes current; the key is stored and shown masked only', async () => {
-    const added = await addProfileCommand({ name: 'sandbox', partnerId: '085', env: 'sandbox', apiKey: `${MARKER}\n` }, { env });
+    const added = await addProfileWithKey({ name: 'sandbox', partnerId: '085', environment: 'sandbox', apiKey: `${MARKER}\n` }, env);
     expect(added).toEqual({
+      ok: true,
       name: 'sandbox',
-      partnerId: '085',
+      partner_id: '085',
       environment: 'sandbox',
-      baseUrl: 'https://testapi.smileidentity.com/v1',
-      callbackUrl: null,
-      apiKey: 'KEY-…',
+      base_url: 'https://testapi.smileidentity.com/v1',
+      callback_url: null,
+      api_key: 'KEY-…',
       current: true,
       replaced: false,
-      configDir: dir,
-      configFile: path.join(dir, 'config.json'),
-      credentialsFile: path.join(dir, 'credentials.json'),
+      config_dir: dir,
+      config_file: path.join(dir, 'config.json'),
+      credentials_file: path.join(dir, 'credentials.json'),
     });
     expect(await getApiKey(dir, 'sandbox')).toBe(MARKER);
 
-    const second = await addProfileCommand({ name: 'prod', partnerId: '0042', env: 'production', apiKey: 'prod-key-12345' }, { env });
+    const second = await addProfileWithKey({ name: 'prod', partnerId: '0042', environment: 'production', apiKey: 'prod-key-12345' }, env);
     expect(second.current).toBe(false);
-    const third = await addProfileCommand({ name: 'other', partnerId: '7', env: 'sandbox', apiKey: 'other-key-12345', use: true }, { env });
+    const third = await addProfileWithKey({ name: 'other', partnerId: '7', environment: 'sandbox', apiKey: 'other-key-12345', use: true }, env);
     expect(third.current).toBe(true);
 
-    const list = await listProfilesCommand({ env });
-    expect(list.currentProfile).toBe('other');
-    expect(list.profiles.map((p) => [p.name, p.current, p.apiKey])).toEqual([
+    const list = await listProfilesWithKeys(env);
+    expect(list.current_profile).toBe('other');
+    expect(list.profiles.map((p) => [p.name, p.current, p.api_key])).toEqual([
       ['other', true, 'othe…'],
       ['prod', false, 'prod…'],
       ['sandbox', false, 'KEY-…'],
@@ -63,31 +65,32 @@ describe('profile commands', () => {
   });
 
   it('add refuses an existing name before touching its key, unless overwrite', async () => {
-    await addProfileCommand({ name: 'p', partnerId: '1', env: 'sandbox', apiKey: 'first-key-12345' }, { env });
-    const error = await caught(addProfileCommand({ name: 'p', partnerId: '2', env: 'sandbox', apiKey: MARKER }, { env }));
+    await addProfileWithKey({ name: 'p', partnerId: '1', environment: 'sandbox', apiKey: 'first-key-12345' }, env);
+    const error = await caught(addProfileWithKey({ name: 'p', partnerId: '2', environment: 'sandbox', apiKey: MARKER }, env));
     expect(error).toBeInstanceOf(UsageError);
     expect(await getApiKey(dir, 'p')).toBe('first-key-12345');
-    const replaced = await addProfileCommand({ name: 'p', partnerId: '2', env: 'sandbox', apiKey: 'second-key-12345', overwrite: true }, { env });
+    const replaced = await addProfileWithKey({ name: 'p', partnerId: '2', environment: 'sandbox', apiKey: 'second-key-12345', overwrite: true }, env);
     expect(replaced.replaced).toBe(true);
     expect(await getApiKey(dir, 'p')).toBe('second-key-12345');
   });
 
   it('add validates everything before writing anything, and never echoes the key', async () => {
-    const bad = [
-      { name: 'bad name', partnerId: '1', env: 'sandbox' },
-      { name: 'p', partnerId: '', env: 'sandbox' },
-      { name: 'p', partnerId: '1', env: 'staging' },
-      { name: 'p', partnerId: '1', env: 'production', baseUrl: 'http://127.0.0.1:4010/v1' },
-      { name: 'p', partnerId: '1', env: 'sandbox', baseUrl: 'http://example.com/v1' },
-      { name: 'p', partnerId: '1', env: 'production', callbackUrl: 'http://example.com/cb' },
+    // 'staging' is not an Environment (the CLI never passes one): refused all the same.
+    const bad: Omit<NewProfile, 'apiKey'>[] = [
+      { name: 'bad name', partnerId: '1', environment: 'sandbox' },
+      { name: 'p', partnerId: '', environment: 'sandbox' },
+      { name: 'p', partnerId: '1', environment: 'staging' as NewProfile['environment'] },
+      { name: 'p', partnerId: '1', environment: 'production', baseUrl: 'http://127.0.0.1:4010/v1' },
+      { name: 'p', partnerId: '1', environment: 'sandbox', baseUrl: 'http://example.com/v1' },
+      { name: 'p', partnerId: '1', environment: 'production', callbackUrl: 'http://example.com/cb' },
     ];
     for (const input of bad) {
-      const error = await caught(addProfileCommand({ ...input, apiKey: MARKER }, { env }));
+      const error = await caught(addProfileWithKey({ ...input, apiKey: MARKER }, env));
       expect(error).toBeInstanceOf(UsageError);
       expect(leaks(error, MARKER)).toBe(false);
     }
     for (const apiKey of ['', '  \n', `${MARKER} ${MARKER}`]) {
-      const error = await caught(addProfileCommand({ name: 'p', partnerId: '1', env: 'sandbox', apiKey }, { env }));
+      const error = await caught(addProfileWithKey({ name: 'p', partnerId: '1', environment: 'sandbox', apiKey }, env));
       expect(error).toBeInstanceOf(UsageError);
       expect(leaks(error, MARKER)).toBe(false);
     }
@@ -95,7 +98,7 @@ describe('profile commands', () => {
   });
 
   it.runIf(posix)('add writes credentials 0600 and config in a 0700 directory', async () => {
-    await addProfileCommand({ name: 'p', partnerId: '1', env: 'sandbox', apiKey: 'key-123456789' }, { env });
+    await addProfileWithKey({ name: 'p', partnerId: '1', environment: 'sandbox', apiKey: 'key-123456789' }, env);
     expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
     expect((await fs.stat(path.join(dir, 'credentials.json'))).mode & 0o777).toBe(0o600);
     expect((await fs.readdir(dir)).sort()).toEqual(['config.json', 'credentials.json']);
@@ -104,63 +107,64 @@ describe('profile commands', () => {
   });
 
   it('use switches the current profile; unknown names are AuthErrors with a hint', async () => {
-    await addProfileCommand({ name: 'a', partnerId: '1', env: 'sandbox', apiKey: 'key-a-12345678' }, { env });
-    await addProfileCommand({ name: 'b', partnerId: '2', env: 'sandbox', apiKey: 'key-b-12345678' }, { env });
-    expect(await useProfileCommand('b', { env })).toEqual({ currentProfile: 'b', previous: 'a', changed: true });
-    expect(await useProfileCommand('b', { env })).toEqual({ currentProfile: 'b', previous: 'b', changed: false });
-    const error = await caught(useProfileCommand('c', { env }));
+    await addProfileWithKey({ name: 'a', partnerId: '1', environment: 'sandbox', apiKey: 'key-a-12345678' }, env);
+    await addProfileWithKey({ name: 'b', partnerId: '2', environment: 'sandbox', apiKey: 'key-b-12345678' }, env);
+    expect(await switchProfile('b', env)).toEqual({ ok: true, current_profile: 'b', previous: 'a', changed: true });
+    expect(await switchProfile('b', env)).toEqual({ ok: true, current_profile: 'b', previous: 'b', changed: false });
+    const error = await caught(switchProfile('c', env));
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).hint).toContain('Known profiles: a, b.');
     expect((error as AuthError).hint).toContain('smile profile add c');
   });
 
   it('show: masked key, files, environment and the source of each field', async () => {
-    await addProfileCommand(
-      { name: 'work', partnerId: '085', env: 'sandbox', apiKey: MARKER, callbackUrl: 'https://cb.example.com/x' },
-      { env },
+    await addProfileWithKey(
+      { name: 'work', partnerId: '085', environment: 'sandbox', apiKey: MARKER, callbackUrl: 'https://cb.example.com/x' },
+      env,
     );
-    const shown = await showProfileCommand(undefined, { env });
+    const shown = await showEffectiveSettings(undefined, { env, flags: {} });
     expect(shown).toMatchObject({
+      ok: true,
       profile: 'work',
       current: true,
-      partnerId: '085',
+      partner_id: '085',
       environment: 'sandbox',
-      baseUrl: 'https://testapi.smileidentity.com/v1',
-      callbackUrl: 'https://cb.example.com/x',
-      apiKey: 'KEY-…',
-      sources: { profile: 'default', partnerId: 'profile', apiKey: 'credentials', environment: 'profile', baseUrl: 'default', callbackUrl: 'profile' },
+      base_url: 'https://testapi.smileidentity.com/v1',
+      callback_url: 'https://cb.example.com/x',
+      api_key: 'KEY-…',
+      sources: { profile: 'default', partner_id: 'profile', api_key: 'credentials', environment: 'profile', base_url: 'default', callback_url: 'profile' },
       missing: [],
-      configDir: dir,
-      configFile: path.join(dir, 'config.json'),
-      credentialsFile: path.join(dir, 'credentials.json'),
-      configDirSource: 'env',
+      config_dir: dir,
+      config_file: path.join(dir, 'config.json'),
+      credentials_file: path.join(dir, 'credentials.json'),
+      config_dir_source: 'env',
     });
-    if (posix) expect(shown).toMatchObject({ credentialsFileMode: '0600', credentialsFileTooOpen: false });
+    if (posix) expect(shown).toMatchObject({ credentials_file_mode: '0600', credentials_file_too_open: false });
     expect(JSON.stringify(shown)).not.toContain(MARKER);
 
     // Global flags and variables show up with their sources.
-    const overridden = await showProfileCommand('work', { env: { ...env, SMILE_ENV: 'production' }, flags: { baseUrl: 'https://proxy.example.com/v1' } });
-    expect(overridden).toMatchObject({ environment: 'production', baseUrl: 'https://proxy.example.com/v1', sources: { profile: 'flag', environment: 'env', baseUrl: 'flag' } });
+    const overridden = await showEffectiveSettings('work', { env: { ...env, SMILE_ENV: 'production' }, flags: { baseUrl: 'https://proxy.example.com/v1' } });
+    expect(overridden).toMatchObject({ environment: 'production', base_url: 'https://proxy.example.com/v1', sources: { profile: 'flag', environment: 'env', base_url: 'flag' } });
   });
 
   it('show reports what is missing instead of failing', async () => {
-    const shown = await showProfileCommand(undefined, { env });
-    expect(shown).toMatchObject({ profile: null, partnerId: null, apiKey: null, missing: ['partnerId', 'apiKey'], credentialsFileMode: null });
+    const shown = await showEffectiveSettings(undefined, { env, flags: {} });
+    expect(shown).toMatchObject({ ok: false, profile: null, partner_id: null, api_key: null, missing: ['partnerId', 'apiKey'], credentials_file_mode: null });
     await expect(fs.stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
-    const unknown = await caught(showProfileCommand('ghost', { env }));
+    const unknown = await caught(showEffectiveSettings('ghost', { env, flags: {} }));
     expect(unknown).toBeInstanceOf(AuthError);
     expect((unknown as AuthError).code).toBe('unknown_profile');
   });
 
   it('remove removes the profile and its key', async () => {
-    await addProfileCommand({ name: 'a', partnerId: '1', env: 'sandbox', apiKey: 'key-a-12345678' }, { env });
-    await addProfileCommand({ name: 'b', partnerId: '2', env: 'sandbox', apiKey: 'key-b-12345678' }, { env });
-    expect(await removeProfileCommand('a', { env })).toEqual({ removed: 'a', wasCurrent: true, keyRemoved: true, currentProfile: null });
+    await addProfileWithKey({ name: 'a', partnerId: '1', environment: 'sandbox', apiKey: 'key-a-12345678' }, env);
+    await addProfileWithKey({ name: 'b', partnerId: '2', environment: 'sandbox', apiKey: 'key-b-12345678' }, env);
+    expect(await removeProfileAndKey('a', env)).toEqual({ ok: true, removed: 'a', was_current: true, key_removed: true, current_profile: null });
     expect(await getApiKey(dir, 'a')).toBeUndefined();
     const credentials = await fs.readFile(path.join(dir, 'credentials.json'), 'utf8');
     expect(credentials).not.toContain('key-a-12345678');
-    expect((await listProfilesCommand({ env })).profiles.map((p) => p.name)).toEqual(['b']);
-    expect(await caught(removeProfileCommand('a', { env }))).toBeInstanceOf(AuthError);
+    expect((await listProfilesWithKeys(env)).profiles.map((p) => p.name)).toEqual(['b']);
+    expect(await caught(removeProfileAndKey('a', env))).toBeInstanceOf(AuthError);
   });
 });
 
