@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UsageError } from './errors.js';
+import { UsageError, printable } from './errors.js';
 import type { GeoInfo } from './smile/types.js';
 
 /**
@@ -29,6 +29,23 @@ export function parseDuration(value: string, flag = '--timeout'): number {
 /** parseDuration, keeping what was typed. */
 export function parseDurationText(value: string, flag = '--timeout'): Duration {
   return { text: value.trim(), ms: parseDuration(value, flag) };
+}
+
+/**
+ * `--max-age`: a duration as parseDuration takes it, or whole or decimal days (`30d`); longer than
+ * 0. `defaultText` names the default in the hint.
+ */
+export function parseMaxAge(value: string, defaultText: string): Duration {
+  const days = /^\s*(\d+(?:\.\d+)?)\s*d\s*$/i.exec(value);
+  let ms: number;
+  try {
+    ms = days ? Math.round(Number(days[1]) * 86_400_000) : parseDuration(value, '--max-age');
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`--max-age takes a duration like 90m, 24h or 30d, not "${printable(value, 40)}".`, { hint: `The default is ${defaultText}; a body saved earlier and checked now needs its age, e.g. --max-age 30d.` });
+  }
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--max-age must be longer than 0, not "${printable(value, 40)}".`, { hint: 'To check a body of any age, give a long one, e.g. --max-age 3650d.' });
+  return { text: value.trim(), ms };
 }
 
 /** A whole number such as `--concurrency 8`. */

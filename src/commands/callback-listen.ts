@@ -1,5 +1,5 @@
-import { defineCommand, requiredParsed, text } from './define.js';
-import { parseWholeNumber } from '../parse.js';
+import { defineCommand, parsed, requiredParsed, text } from './define.js';
+import { parseMaxAge, parseWholeNumber } from '../parse.js';
 
 export default defineCommand({
   name: 'listen',
@@ -9,7 +9,7 @@ export default defineCommand({
     host: text('--host <host>', 'address to listen on', '127.0.0.1'),
     out: text('--out <path>', 'append verified results here, one JSON line each (flushed before answering)'),
     forward: text('--forward <url>', 'POST each verified body on to this URL (best effort, retried)'),
-    maxAge: text('--max-age <duration>', 'refuse callbacks signed longer ago than this (default 1h)'),
+    maxAge: parsed('--max-age <duration>', 'refuse callbacks signed longer ago than this (default 1h)', (value) => parseMaxAge(value, '1h')),
   },
   examples: ['smile callback listen --port 8080 --out results.jsonl', 'smile callback listen --port 8080 --host 0.0.0.0 --forward http://app.internal/smile --json'],
   after: `
@@ -21,8 +21,10 @@ the same signed body is answered 200 and stored once. A full disk is waited out 
 that cannot be written any more stops the listener. Stop with Ctrl-C.
 Exit codes: 0 stopped · 2 port in use · 3 no key · 4 --out cannot be opened · 5 --out cannot be written any more.
 `,
-  async run(values, ctx) {
-    const { runCallbackListen } = await import('../callback/listen.js');
-    return runCallbackListen(values, ctx);
+  async run({ port, host, out, forward, maxAge }, ctx) {
+    const { listenForCallbacks, describeListenSummary } = await import('../callback/listen.js');
+    const summary = await listenForCallbacks({ port, host, out, forward, maxAgeMs: maxAge?.ms }, ctx);
+    ctx.out.info(describeListenSummary(summary));
+    return 0;
   },
 });

@@ -1,4 +1,5 @@
 import { defineCommand } from './define.js';
+import { ExitCode } from '../errors.js';
 
 export default defineCommand({
   name: 'doctor',
@@ -10,7 +11,9 @@ against the server's Date header. The round trip asks job_status for a job that 
 Exit codes: 0 usable · 3 something blocks use.
 `,
   async run(_values, ctx) {
-    const { runDoctor } = await import('../doctor/probes.js');
-    return runDoctor(ctx);
+    const { runDoctor, renderDoctorReport } = await import('../doctor/run.js');
+    const report = await runDoctor(ctx);
+    ctx.out.result(report, () => renderDoctorReport(report, (color, text) => ctx.out.paint(color, text)));
+    return report.ok ? ExitCode.ok : ExitCode.auth;
   },
 });

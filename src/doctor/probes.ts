@@ -1,8 +1,12 @@
+/**
+ * The probes of `smile doctor` (DNS, TCP, TLS, a signed HTTP round trip) and the verdicts on what
+ * they found. src/doctor/run.ts runs them in order.
+ */
 import { randomUUID } from 'node:crypto';
-import type { RunContext } from '../context.js';
-import { CancelledError, ExitCode, isSmileCliError } from '../errors.js';
-import type { PartialSettings, Source } from '../config/resolve.js';
-import { redactJson, redactUrl, scrubSecrets } from '../smile/redact.js';
+import { CancelledError } from '../errors.js';
+import type { Environment } from '../config/validate.js';
+import { describeNetworkError } from '../http/network-error.js';
+import { describeText, redactJson, redactUrl, scrubSecrets } from '../smile/redact.js';
 import { MAX_RESPONSE_BYTES, RedirectRefusedError, ResponseTooLargeError, fetchWithTimeout } from '../smile/client.js';
 import { SIGNED_ANSWER_WINDOW_MS, isFreshSignature, signedFields, signedTimestampAge, verifySignature } from '../smile/sign.js';
 
@@ -30,228 +34,29 @@ export interface DoctorCheck {
   fix?: string;
 }
 
-export interface DoctorReport {
-  ok: boolean;
-  checks: { name: string; ok: boolean; status: CheckStatus; detail: string; fix?: string }[];
-}
-
 /** What the network checks talk to. `apiKey`/`partnerId` are absent when credentials are missing. */
-interface DoctorTarget {
+export interface DoctorTarget {
   baseUrl: string;
-  environment: 'sandbox' | 'production';
+  environment: Environment;
   partnerId: string | undefined;
   apiKey: string | undefined;
 }
 
-const check = (name: string, status: CheckStatus, detail: string, fix?: string): DoctorCheck => ({ name, status, detail, ...(fix === undefined ? {} : { fix }) });
+/** A check line; `fix` only where there is one. */
+export const check = (name: string, status: CheckStatus, detail: string, fix?: string): DoctorCheck => ({ name, status, detail, ...(fix === undefined ? {} : { fix }) });
 
-/** `smile doctor`: one line per check with the fix; exit 3 when something blocks use. */
-export async function runDoctor(ctx: RunContext): Promise<number> {
-  const checks: DoctorCheck[] = [];
-  const target = ctx.globals.emulator ? await emulatorTarget(ctx, checks) : await settingsTarget(ctx, checks);
-  if (target) checks.push(...(await networkChecks(ctx, target)));
-  if (ctx.signal.aborted) throw new CancelledError('Interrupted: doctor stopped before all checks ran.');
-  const report = doctorReport(checks);
-  ctx.out.result(report, () => renderDoctor(checks, ctx));
-  return report.ok ? ExitCode.ok : ExitCode.auth;
+/** The addresses of a host name (an IP address is its own), within DNS_TIMEOUT_MS. */
+export async function lookupAddresses(host: string): Promise<string[]> {
+  const { isIP } = await import('node:net');
+  if (isIP(host) !== 0) return [host];
+  const { lookup } = await import('node:dns/promises');
+  const found = await withTimeout(lookup(host, { all: true }), DNS_TIMEOUT_MS, `no answer in ${DNS_TIMEOUT_MS / 1000} s`);
+  return found.map((entry) => entry.address);
 }
 
-export function doctorReport(checks: readonly DoctorCheck[]): DoctorReport {
-  return {
-    ok: !checks.some((item) => item.status === 'fail'),
-    checks: checks.map((item) => ({ name: item.name, ok: item.status === 'pass', status: item.status, detail: item.detail, ...(item.fix === undefined ? {} : { fix: item.fix }) })),
-  };
-}
-
-function renderDoctor(checks: readonly DoctorCheck[], ctx: RunContext): string {
-  const symbols = { pass: ctx.out.paint('green', '✓'), warn: ctx.out.paint('yellow', '!'), fail: ctx.out.paint('red', '✗'), skip: ctx.out.paint('dim', '–') };
-  const width = Math.max(...checks.map((item) => item.name.length));
-  const lines: string[] = [];
-  for (const item of checks) {
-    lines.push(`${symbols[item.status]} ${item.name.padEnd(width)}  ${item.detail}`);
-    if (item.fix && item.status !== 'pass') lines.push(`  ${' '.repeat(width)}  → ${item.fix}`);
-  }
-  const failed = checks.filter((item) => item.status === 'fail').length;
-  const warned = checks.filter((item) => item.status === 'warn').length;
-  if (failed > 0) lines.push(`${failed} problem${failed === 1 ? '' : 's'} block${failed === 1 ? 's' : ''} use: fix the ✗ lines above, then run \`smile doctor\` again.`);
-  else if (warned > 0) lines.push(`Ready to use; ${warned} warning${warned === 1 ? '' : 's'} worth fixing (! lines above).`);
-  else lines.push('Ready: every check passed.');
-  return lines.join('\n');
-}
-
-async function emulatorTarget(ctx: RunContext, checks: DoctorCheck[]): Promise<DoctorTarget | undefined> {
-  if (ctx.globals.env === 'production') {
-    checks.push(check('settings', 'fail', '--emulator and --env production do not go together.', 'Drop one of them.'));
-    return undefined;
-  }
-  const { startEmulator } = await import('../emulator/index.js');
-  const emulator = await startEmulator({ port: 0 });
-  ctx.onCleanup(() => emulator.close());
-  checks.push(check('profile', 'pass', 'none: --emulator runs an in-process emulator with its own throwaway credentials'));
-  checks.push(check('environment', 'pass', 'sandbox (emulator)'));
-  checks.push(check('partner_id', 'pass', `${emulator.partnerId} (the emulator's)`));
-  checks.push(check('credentials', 'pass', "the emulator's throwaway API key (not a Smile ID key)"));
-  checks.push(check('base_url', 'pass', `${emulator.baseUrl} (http on loopback: the local emulator)`));
-  return { baseUrl: emulator.baseUrl, environment: 'sandbox', partnerId: emulator.partnerId, apiKey: emulator.apiKey };
-}
-
-const SOURCE_LABELS: Record<string, Partial<Record<Source, string>>> = {
-  profile: { flag: '--profile', env: 'SMILE_PROFILE', default: 'the current profile (smile profile use)' },
-  environment: { flag: '--env', env: 'SMILE_ENV', profile: 'the profile', default: 'the default' },
-  partnerId: { env: 'SMILE_PARTNER_ID', profile: 'the profile' },
-  baseUrl: { flag: '--base-url', env: 'SMILE_BASE_URL', profile: 'the profile', default: "the environment's default" },
-};
-
-function from(setting: keyof typeof SOURCE_LABELS, source: Source | undefined): string {
-  return source === undefined ? '' : ` (from ${SOURCE_LABELS[setting]?.[source] ?? source})`;
-}
-
-async function settingsTarget(ctx: RunContext, checks: DoctorCheck[]): Promise<DoctorTarget | undefined> {
-  const { resolveSettings } = await import('../config/resolve.js');
-  const { globals } = ctx;
-  let settings: PartialSettings;
-  try {
-    settings = await resolveSettings({
-      flags: {
-        ...(globals.profile === undefined ? {} : { profile: globals.profile }),
-        ...(globals.env === undefined ? {} : { env: globals.env }),
-        ...(globals.baseUrl === undefined ? {} : { baseUrl: globals.baseUrl }),
-      },
-      env: ctx.env,
-      partial: true,
-    });
-  } catch (error) {
-    if (!isSmileCliError(error)) throw error;
-    checks.push(check('settings', 'fail', error.message, error.hint ?? 'Fix the setting named above.'));
-    return undefined;
-  }
-
-  checks.push(
-    settings.profileName === undefined
-      ? check('profile', 'pass', 'none: settings come from flags and environment variables')
-      : check('profile', 'pass', `"${settings.profileName}"${from('profile', settings.sources.profile)}`),
-  );
-  checks.push(check('environment', 'pass', `${settings.environment}${from('environment', settings.sources.environment)}${settings.environment === 'production' ? ': real registrations' : ''}`));
-  const addProfile = `smile profile add ${settings.profileName ?? 'NAME'} --partner-id ID --env ${settings.environment}${settings.profileName === undefined ? '' : ' --force'}`;
-  checks.push(
-    settings.partnerId === undefined
-      ? check('partner_id', 'fail', 'no partner id: no profile gives one and SMILE_PARTNER_ID is not set', `Run \`${addProfile}\`, or set SMILE_PARTNER_ID.`)
-      : check('partner_id', 'pass', `${settings.partnerId}${from('partnerId', settings.sources.partnerId)}`),
-  );
-  checks.push(await credentialsCheck(settings, addProfile, ctx.env));
-  checks.push(baseUrlCheck(settings));
-  return { baseUrl: settings.baseUrl, environment: settings.environment, partnerId: settings.partnerId, apiKey: settings.apiKey };
-}
-
-async function credentialsCheck(settings: PartialSettings, addProfile: string, env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
-  if (settings.apiKey === undefined) {
-    return check('credentials', 'fail', 'no API key: none stored for the profile, and SMILE_API_KEY / SMILE_API_KEY_FILE are not set', `Run \`${addProfile}\` (it asks for the key without echo), or set SMILE_API_KEY_FILE to a file holding it.`);
-  }
-  const { credentialsFileMode, formatMode } = await import('../config/credentials.js');
-  switch (settings.sources.apiKey) {
-    case 'env':
-      return check('credentials', 'pass', 'API key from SMILE_API_KEY');
-    case 'file': {
-      const file = env['SMILE_API_KEY_FILE']?.trim() ?? '';
-      const { fileMode } = await import('../config/paths.js');
-      const mode = process.platform === 'win32' ? undefined : await fileMode(file).catch(() => undefined);
-      if (mode !== undefined && (mode & 0o077) !== 0) {
-        return check('credentials', 'warn', `API key from SMILE_API_KEY_FILE ${file}, whose mode ${formatMode(mode)} lets others read it`, `chmod 600 ${shellQuote(file)}`);
-      }
-      return check('credentials', 'pass', `API key from SMILE_API_KEY_FILE ${file}${mode === undefined ? '' : ` (mode ${formatMode(mode)})`}`);
-    }
-    default: {
-      const status = await credentialsFileMode(settings.configDir);
-      const where = `API key of profile "${settings.profileName ?? '?'}" from ${status.path}`;
-      if (status.tooOpen && status.mode !== undefined) {
-        return check('credentials', 'warn', `${where}, whose mode ${formatMode(status.mode)} lets others read it (should be 0600)`, `chmod 600 ${shellQuote(status.path)}`);
-      }
-      if (status.dirTooOpen && status.dirMode !== undefined) {
-        return check('credentials', 'warn', `${where}; its directory has mode ${formatMode(status.dirMode)} (should be 0700)`, `chmod 700 ${shellQuote(settings.configDir)}`);
-      }
-      return check('credentials', 'pass', `${where}${status.mode === undefined ? '' : ` (mode ${formatMode(status.mode)})`}`);
-    }
-  }
-}
-
-function baseUrlCheck(settings: PartialSettings): DoctorCheck {
-  const url = new URL(settings.baseUrl);
-  const origin = from('baseUrl', settings.sources.baseUrl);
-  if (url.protocol === 'https:') return check('base_url', 'pass', `${settings.baseUrl}${origin}`);
-  // resolveSettings refuses plain http except for loopback hosts outside production.
-  return check('base_url', 'pass', `${settings.baseUrl}${origin}: plain http, allowed only because the host is loopback (a local emulator)`);
-}
-
-async function networkChecks(ctx: RunContext, target: DoctorTarget): Promise<DoctorCheck[]> {
-  const checks: DoctorCheck[] = [];
-  const url = new URL(target.baseUrl);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const tlsUsed = url.protocol === 'https:';
-  const port = Number(url.port || (tlsUsed ? 443 : 80));
-  const skipAll = (reason: string) => {
-    for (const name of ['dns', 'tcp', 'tls', 'clock', 'round_trip']) {
-      if (!checks.some((item) => item.name === name)) checks.push(check(name, 'skip', `skipped: ${reason}`));
-    }
-    return checks;
-  };
-
+/** Open and close a TCP connection; resolves with how long connecting took, in ms. */
+export async function tcpConnect(address: string, port: number, signal: AbortSignal): Promise<number> {
   const net = await import('node:net');
-  let addresses: string[];
-  if (net.isIP(host) !== 0) {
-    addresses = [host];
-    checks.push(check('dns', 'pass', `${host} is an IP address: no lookup needed`));
-  } else {
-    try {
-      const { lookup } = await import('node:dns/promises');
-      const found = await withTimeout(lookup(host, { all: true }), DNS_TIMEOUT_MS, `no answer in ${DNS_TIMEOUT_MS / 1000} s`);
-      addresses = found.map((entry) => entry.address);
-      checks.push(check('dns', 'pass', `${host} → ${addresses.slice(0, 3).join(', ')}${addresses.length > 3 ? ` (+${addresses.length - 3})` : ''}`));
-    } catch (error) {
-      checks.push(check('dns', 'fail', `cannot resolve ${host}: ${describeNetworkError(error)}`, 'Check the host in the base URL, and your network, DNS, VPN or proxy settings.'));
-      return skipAll('the host did not resolve');
-    }
-  }
-
-  let connected: string | undefined;
-  let lastError: unknown;
-  for (const address of addresses) {
-    try {
-      const ms = await tcpConnect(net, address, port, ctx.signal);
-      connected = address;
-      checks.push(check('tcp', 'pass', `connected to ${net.isIPv6(address) ? `[${address}]` : address}:${port} in ${ms} ms`));
-      break;
-    } catch (error) {
-      lastError = error;
-      if (ctx.signal.aborted) return skipAll('interrupted');
-    }
-  }
-  if (connected === undefined) {
-    checks.push(check('tcp', 'fail', `cannot connect to ${host}:${port}: ${describeNetworkError(lastError)}`, `Check that a firewall or proxy lets this machine reach ${host} on port ${port}${url.hostname === '127.0.0.1' || host === 'localhost' ? ' (is the emulator running?)' : ''}.`));
-    return skipAll(`no connection to ${host}:${port}`);
-  }
-
-  if (!tlsUsed) {
-    checks.push(check('tls', 'skip', 'plain http on loopback: no TLS to check'));
-  } else {
-    try {
-      checks.push(check('tls', 'pass', await tlsHandshake(connected, host, port, ctx.signal)));
-    } catch (error) {
-      checks.push(check('tls', 'fail', `TLS handshake with ${host} failed: ${describeNetworkError(error)}`, "If a TLS-inspecting proxy sits in between, point NODE_EXTRA_CA_CERTS at its CA certificate (for `smile emulator --tls`, at the printed ca_cert); check the system clock too (certificates have validity dates)."));
-      return skipAll('no TLS connection');
-    }
-  }
-
-  if (target.apiKey === undefined || target.partnerId === undefined) {
-    checks.push(check('clock', 'skip', 'skipped: the clock is compared on the signed round trip, which needs credentials'));
-    checks.push(check('round_trip', 'skip', 'skipped: no credentials to sign with'));
-    return checks;
-  }
-  const trip = await signedRoundTrip(ctx, target as DoctorTarget & { apiKey: string; partnerId: string });
-  checks.push(trip.clock, trip.roundTrip);
-  return checks;
-}
-
-async function tcpConnect(net: typeof import('node:net'), address: string, port: number, signal: AbortSignal): Promise<number> {
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
     const socket = net.connect({ host: address, port, timeout: CONNECT_TIMEOUT_MS, signal });
@@ -268,7 +73,8 @@ async function tcpConnect(net: typeof import('node:net'), address: string, port:
   return Math.round(performance.now() - started);
 }
 
-async function tlsHandshake(address: string, host: string, port: number, signal: AbortSignal): Promise<string> {
+/** A TLS handshake with `host` (its name checked against the certificate); resolves with what was agreed. */
+export async function tlsHandshake(address: string, host: string, port: number, signal: AbortSignal): Promise<string> {
   const tls = await import('node:tls');
   const net = await import('node:net');
   return new Promise<string>((resolve, reject) => {
@@ -297,7 +103,7 @@ async function tlsHandshake(address: string, host: string, port: number, signal:
  * `job_status` for a job that does not exist, signed with our key: the answer tells whether the
  * server accepts our signature (key, partner id, clock), and its `Date` header gives the clock skew.
  */
-async function signedRoundTrip(ctx: RunContext, target: DoctorTarget & { apiKey: string; partnerId: string }): Promise<{ clock: DoctorCheck; roundTrip: DoctorCheck }> {
+export async function signedRoundTrip(ctx: { signal: AbortSignal; trace(line: string): void }, target: DoctorTarget & { apiKey: string; partnerId: string }): Promise<{ clock: DoctorCheck; roundTrip: DoctorCheck }> {
   const url = `${target.baseUrl.replace(/\/+$/, '')}/job_status`;
   const body = {
     partner_id: target.partnerId,
@@ -403,32 +209,6 @@ export function judgeRoundTrip(status: number, text: string, apiKey: string, par
   return check(name, 'fail', `job_status answered HTTP ${status} without a Smile ID error code`, 'Check the base URL (the v1 base including /v1) and any proxy in between; run with --debug to see the answer.');
 }
 
-function describeText(text: string): string {
-  try {
-    return JSON.stringify(redactJson(JSON.parse(text)));
-  } catch {
-    return text.length > 300 ? `${text.slice(0, 300)}… (${text.length} chars)` : text;
-  }
-}
-
-function describeNetworkError(error: unknown): string {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  const codeText = typeof code === 'string' ? code : typeof cause?.code === 'string' ? cause.code : undefined;
-  const known: Record<string, string> = {
-    ENOTFOUND: 'no such host',
-    EAI_AGAIN: 'DNS lookup failed (temporary)',
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    ETIMEDOUT: 'timed out',
-  };
-  const message = error instanceof Error ? error.message : String(error);
-  if (codeText && known[codeText]) return `${known[codeText]} (${codeText})`;
-  return codeText && !message.includes(codeText) ? `${message} (${codeText})` : message;
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -446,6 +226,3 @@ function formatDuration(ms: number): string {
   return `${(minutes / 60).toFixed(1)} h`;
 }
 
-function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_./~-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}

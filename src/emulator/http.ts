@@ -1,6 +1,7 @@
 /** Small HTTP helpers of the emulator: replies as values, bounded body reading, gzip. */
 import type { IncomingMessage } from 'node:http';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { readLimited } from '../http/read-limited.js';
 
 export interface Reply {
   status: number;
@@ -33,23 +34,10 @@ export interface ReceivedBody {
   tooLarge: boolean;
 }
 
-/** Reads a request body, keeping at most `limit` bytes in memory. */
-export function readBody(req: IncomingMessage, limit: number): Promise<ReceivedBody> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        tooLarge = true;
-        chunks.length = 0;
-      } else if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => resolve({ bytes: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('request aborted')));
-  });
+/** Reads a request body, keeping at most `limit` bytes in memory; past it the rest is drained, then the answer given. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<ReceivedBody> {
+  const body = await readLimited(req, limit, { overflow: 'drain-then-answer' });
+  return body.tooLarge ? { bytes: Buffer.alloc(0), tooLarge: true } : { bytes: body.bytes, tooLarge: false };
 }
 
 const MAX_INFLATED_BYTES = 10 * 1024 * 1024;

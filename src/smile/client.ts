@@ -1,6 +1,8 @@
 import { ApiError, AuthError, CancelledError, RefusedError, SmileCliError } from '../errors.js';
 import { lookupCode } from './codes.js';
-import { redactJson, redactText, redactUrl, scrubSecrets } from './redact.js';
+import { describeNetworkError, networkErrorCode } from '../http/network-error.js';
+import { readLimited } from '../http/read-limited.js';
+import { describeText, redactUrl, scrubSecrets } from './redact.js';
 import { DEFAULT_RETRY, backoffDelayMs, isRetryableFailure, mayHaveTakenEffect, parseRetryAfter, sleep } from './retry.js';
 import type { AttemptFailure, RetryMode, RetryPolicy } from './retry.js';
 import { SIGNED_ANSWER_WINDOW_MS, isFreshSignature, signedFields, signedTimestampAge, verifySignature } from './sign.js';
@@ -304,7 +306,7 @@ export class SmileClient {
           throw tooLargeError(label, error);
         }
         failure = classifyFetchError(error);
-        reason = failure.kind === 'timeout' ? `no answer in ${formatSeconds(attemptTimeoutMs)}` : describeFetchError(error);
+        reason = failure.kind === 'timeout' ? `no answer in ${formatSeconds(attemptTimeoutMs)}` : describeNetworkError(error);
         this.#trace(`✗ ${method} ${redactUrl(url)} (${Math.round(performance.now() - started)} ms) ${reason}`);
         // An attempt cut short by the deadline is the end of the call, not a failure to retry.
         if (failure.kind === 'timeout' && attemptTimeoutMs < timeoutMs) throw deadlineError(label, reason, attempt, error);
@@ -385,29 +387,22 @@ export async function fetchWithTimeout(url: string, init: RequestInit, signal: A
   }
 }
 
-/** The body as text, read chunk by chunk and given up (stream cancelled, request aborted) past `maxBytes`. */
+/** The body as text, given up (stream cancelled, request aborted) past `maxBytes`, declared or read. */
 async function readCapped(response: Response, maxBytes: number, controller: AbortController): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    controller.abort();
-    throw new ResponseTooLargeError(maxBytes);
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+  const declaredLength = response.headers.get('content-length');
+  if (!response.body) {
+    if (Number(declaredLength ?? Number.NaN) > maxBytes) {
       controller.abort();
       throw new ResponseTooLargeError(maxBytes);
     }
-    chunks.push(value);
+    return '';
   }
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  const body = await readLimited(response.body, maxBytes, { overflow: 'stop', declaredLength });
+  if (body.tooLarge) {
+    controller.abort();
+    throw new ResponseTooLargeError(maxBytes);
+  }
+  return new TextDecoder().decode(body.bytes);
 }
 
 /** The host a Location header points at (resolved against the request URL), or undefined. */
@@ -510,13 +505,6 @@ function describeBody(body: string | Uint8Array | undefined): string {
   return `<zip ${body.byteLength} bytes>`;
 }
 
-function describeText(text: string): string {
-  const parsed = parseJson(text);
-  if (parsed !== undefined) return JSON.stringify(redactJson(parsed));
-  const redacted = redactText(text);
-  return redacted.length > 300 ? `${redacted.slice(0, 300)}… (${redacted.length} chars)` : redacted;
-}
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -536,30 +524,10 @@ export function parseSmileError(text: string): SmileErrorBody | undefined {
 
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
 
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function classifyFetchError(error: unknown): AttemptFailure {
   if (error instanceof Error && (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'))) {
     return { kind: 'timeout' };
   }
-  const code = errorCode(error);
+  const code = networkErrorCode(error);
   return { kind: 'transport', mayHaveReachedServer: !(code && NEVER_SENT.has(code)) };
-}
-
-function describeFetchError(error: unknown): string {
-  const code = errorCode(error);
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found (DNS)';
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'the connection was dropped';
-  if (code && /CERT|SSL|TLS/i.test(code)) return `TLS error (${code})`;
-  const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-  return code ? `${message} (${code})` : message;
 }

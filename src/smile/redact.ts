@@ -62,3 +62,15 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
   }
   return out;
 }
+
+/** An answer body for a trace line: JSON redacted field by field, anything else redacted and cut at 300 characters. */
+export function describeText(text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const redacted = redactText(text);
+    return redacted.length > 300 ? `${redacted.slice(0, 300)}… (${redacted.length} chars)` : redacted;
+  }
+  return JSON.stringify(redactJson(parsed));
+}

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli.js';
-import { callbackOutcome } from '../../../src/callback/listen.js';
 import { DEFAULT_EMULATOR_API_KEY, startEmulator } from '../../../src/emulator/index.js';
-import { signedFields } from '../../../src/smile/sign.js';
+import { describeSpan } from '../../../src/smile/callback.js';
+import { CALLBACK_MAX_AGE_MS, signedFields } from '../../../src/smile/sign.js';
 import type { ResultObject } from '../../../src/smile/types.js';
 import { runCli } from '../../helpers/run-cli.js';
 
@@ -46,19 +46,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-
-describe('callback outcome rule', () => {
-  it('reads Register_Selfie and IsFinalResult as job_success, then derives the outcome like job_status', () => {
-    expect(callbackOutcome(result('approved'))).toBe('approved');
-    expect(callbackOutcome(result('rejected'))).toBe('rejected');
-    expect(callbackOutcome(result('provisional'))).toBe('provisional');
-    expect(callbackOutcome(result('reviewed'))).toBe('approved');
-    // Approved but explicitly not final: still under review.
-    expect(callbackOutcome({ ...result('approved'), IsFinalResult: 'false' })).toBe('provisional');
-    // No ResultCode lookup: an unknown code with an approved action is approved.
-    expect(callbackOutcome({ ...result('approved'), ResultCode: '9999' })).toBe('approved');
-  });
 });
 
 describe('smile callback verify', () => {
@@ -123,6 +110,16 @@ describe('smile callback verify', () => {
     expect((await runCli(['callback', 'verify', join(dir, 'missing.json')], { env: env() })).code).toBe(4);
     const noKey = await runCli(['callback', 'verify', await bodyFile('ok.json', signed(result('approved')))], { env: { SMILE_CONFIG_DIR: join(dir, 'none') } });
     expect(noKey.code).toBe(3);
+  });
+
+  it('checks --max-age when the flags are read (exit 2), naming the default window', async () => {
+    const file = await bodyFile('age.json', signed(result('approved')));
+    const zero = await runCli(['callback', 'verify', file, '--max-age', '0', '--json'], { env: env() });
+    expect(zero.code).toBe(2);
+    expect(zero.json()).toMatchObject({ ok: false, error: { message: '--max-age must be longer than 0, not "0".' } });
+    const bad = await runCli(['callback', 'listen', '--port', '0', '--max-age', 'soon', '--json'], { env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.json()).toMatchObject({ ok: false, error: { message: '--max-age takes a duration like 90m, 24h or 30d, not "soon".', hint: expect.stringContaining(`The default is ${describeSpan(CALLBACK_MAX_AGE_MS)};`) } });
   });
 
   it('verifies the emulator callbacks with --emulator (its throwaway key)', async () => {
