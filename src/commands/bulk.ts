@@ -1,6 +1,7 @@
 import { IF_ENROLLED_ACTIONS, INPUT_FORMATS, checkConcurrency, checkMaxAttempts, checkRate } from '../bulk/values.js';
 import type { BulkValues } from '../bulk/values.js';
 import { parseShard } from '../bulk/shard.js';
+import { DEFAULT_TIMEOUT } from '../parse.js';
 import { arg, choice, decimal, defineCommand, duration, flag, negatedFlag, parsed, text, wholeNumber } from './define.js';
 
 export default defineCommand({
@@ -16,7 +17,7 @@ export default defineCommand({
     resume: flag('--resume', 'finish a run from its journal: every row exactly once'),
     ifEnrolled: choice('--if-enrolled <action>', 'when a user is already registered (2209)', IF_ENROLLED_ACTIONS, 'fail'),
     wait: negatedFlag('--no-wait', 'only submit; results arrive at the callback URL'),
-    timeout: duration('--timeout <duration>', 'how long to wait for each result', '120s'),
+    timeout: duration('--timeout <duration>', 'how long to wait for each result', DEFAULT_TIMEOUT),
     report: text('--report <path>', 'one line per input row with its outcome (.csv or .jsonl)'),
     rejects: text('--rejects <path>', 'failed rows in the input format plus a reason column, ready to re-run'),
     dryRun: flag('--dry-run', 'check every row and selfie, print the plan, send nothing'),
