@@ -218,15 +218,8 @@ export class CsvParser {
     else swallowed = countLines(replay) === 0 ? 'is never closed' : `is never closed: it would swallow ${lineRange(next, opened + countLines(replay))} (to the end of the file)`;
     const resume = replay === '' ? '' : `; this row is skipped and reading goes on at line ${next}`;
     out.push({ line: this.#recordLine, fields: this.#openingFields, error: `a quoted field opened on line ${opened} ${swallowed}${resume}` });
-    this.#fields = [];
-    this.#field = '';
-    this.#error = undefined;
-    this.#chars = 0;
-    this.#sawQuote = false;
-    this.#state = State.FieldStart;
-    this.#stopRecording();
     this.#line = next;
-    this.#recordLine = next;
+    this.#startRecord(next);
     return replay;
   }
 
@@ -258,6 +251,11 @@ export class CsvParser {
     if (!blank || this.#error) {
       out.push(this.#error ? { line: this.#recordLine, fields: this.#fields, error: this.#error } : { line: this.#recordLine, fields: this.#fields });
     }
+    this.#startRecord(this.#line + 1);
+  }
+
+  /** Forget the record just ended (or given up on): the next one starts on `line`. */
+  #startRecord(line: number): void {
     this.#fields = [];
     this.#field = '';
     this.#error = undefined;
@@ -265,7 +263,7 @@ export class CsvParser {
     this.#sawQuote = false;
     this.#state = State.FieldStart;
     this.#stopRecording();
-    this.#recordLine = this.#line + 1;
+    this.#recordLine = line;
   }
 }
 

@@ -4,7 +4,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExitCode, InputError, SmileCliError, UsageError } from '../errors.js';
 import { syncDirectory, writeFailureReason, writeFully } from '../fs/durable.js';
-import type { InputFingerprint, InputFormat } from './rows.js';
+import type { InputFingerprint } from './input.js';
+import type { BulkOutcome, BulkRowDocument } from './row-result.js';
+import type { InputFormat } from './values.js';
 
 /**
  * The bulk journal: append-only JSONL, one record per step of each row, flushed to disk
@@ -35,7 +37,7 @@ export type JournalRecord =
   | { t: 'pin'; line: number; user_id: string; job_id: string }
   | { t: 'prepared'; line: number; smile_job_id: string }
   | { t: 'uploaded'; line: number }
-  | { t: 'final'; line: number; done: boolean; outcome: string; doc: Record<string, unknown> }
+  | { t: 'final'; line: number; done: boolean; outcome: BulkOutcome; doc: BulkRowDocument }
   | { t: 'resume'; at: string };
 
 /** How far a row got, as far as the journal knows. */
@@ -48,7 +50,7 @@ export interface JournalEntry {
   step: RowStep;
   smileJobId?: string;
   /** The last final record: where it is in the file (to read its document back) and whether it ended the row. */
-  final?: { offset: number; length: number; done: boolean; outcome: string };
+  final?: { offset: number; length: number; done: boolean; outcome: BulkOutcome };
 }
 
 export interface JournalState {
@@ -185,7 +187,7 @@ function applyRecord(entries: Map<number, JournalEntry>, record: JournalRecord, 
 }
 
 /** Read back the result document of a row's final record (for the report of a resumed run). */
-export function readFinalDocument(path: string, entry: JournalEntry): Record<string, unknown> | undefined {
+export function readFinalDocument(path: string, entry: JournalEntry): BulkRowDocument | undefined {
   if (!entry.final) return undefined;
   const fd = openSync(path, 'r');
   try {

@@ -1,4 +1,4 @@
-import type { BulkOutcome } from './row.js';
+import type { BulkOutcome } from './row-result.js';
 import type { BulkTally, FailureNote } from './summary.js';
 
 /** What the dashboard draws, taken fresh a few times a second. */
@@ -48,11 +48,14 @@ export class RateMeter {
   }
 }
 
-export function snapshotOf(tally: BulkTally, facts: Omit<BulkSnapshot, 'done' | 'ok' | 'retryable' | 'failed' | 'outcomes' | 'fromJournal' | 'recentFailures' | 'etaSeconds'>): BulkSnapshot {
+/** What a snapshot takes from the run itself; the counts come from the tally. */
+export type RunFigures = Omit<BulkSnapshot, 'done' | 'ok' | 'retryable' | 'failed' | 'outcomes' | 'fromJournal' | 'recentFailures' | 'etaSeconds'>;
+
+export function snapshotOf(tally: BulkTally, figures: RunFigures): BulkSnapshot {
   const done = tally.done;
-  const left = facts.total === undefined ? undefined : Math.max(0, facts.total - done);
+  const left = figures.total === undefined ? undefined : Math.max(0, figures.total - done);
   return {
-    ...facts,
+    ...figures,
     done,
     ok: tally.ok,
     retryable: tally.retryable,
@@ -60,6 +63,6 @@ export function snapshotOf(tally: BulkTally, facts: Omit<BulkSnapshot, 'done' | 
     outcomes: tally.outcomes,
     fromJournal: tally.fromJournal,
     recentFailures: tally.recentFailures,
-    etaSeconds: left === undefined || facts.rate <= 0 ? undefined : left / facts.rate,
+    etaSeconds: left === undefined || figures.rate <= 0 ? undefined : left / figures.rate,
   };
 }

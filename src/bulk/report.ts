@@ -4,8 +4,8 @@ import { ExitCode, SmileCliError, UsageError } from '../errors.js';
 import { jsonText } from '../output/output.js';
 import { csvLine } from './csv.js';
 import { writeFailureReason, writeFullySync } from '../fs/durable.js';
-import type { RowResult } from './row.js';
-import type { InputFormat } from './rows.js';
+import type { BulkRowDocument, RowResult } from './row-result.js';
+import type { InputFormat } from './values.js';
 
 export type ReportFormat = 'csv' | 'jsonl';
 
@@ -18,7 +18,8 @@ export function reportFormatOf(path: string, flag: string): ReportFormat {
 }
 
 /** Columns of a CSV report: one line per input row. */
-export const REPORT_COLUMNS = ['line', 'user_id', 'job_id', 'smile_job_id', 'outcome', 'ok', 'retryable', 'result_code', 'result_text', 'reason', 'error_code', 'warnings'] as const;
+export const REPORT_COLUMNS = ['line', 'user_id', 'job_id', 'smile_job_id', 'outcome', 'ok', 'retryable', 'result_code', 'result_text', 'reason', 'error_code', 'warnings'] as const satisfies readonly (keyof BulkRowDocument)[];
+type ReportColumn = (typeof REPORT_COLUMNS)[number];
 
 /** What to tell the user when a report or rejects file fails (the caller knows the command that rebuilds it). */
 export interface OutputFileOptions {
@@ -133,8 +134,9 @@ export class ReportWriter {
       return;
     }
     const doc = result.doc;
-    const cell = (key: string): string | number | boolean | null => {
-      const value = doc[key];
+    const cell = (key: ReportColumn): string | number | boolean | null => {
+      // Typed, but read back from a journal or sent by a server: anything else is written as JSON.
+      const value: unknown = doc[key];
       if (Array.isArray(value)) return value.join(';');
       return value === undefined || value === null ? null : typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean);
     };

@@ -4,9 +4,10 @@ import { CancelledError, isSmileCliError } from '../errors.js';
 import type { SmileCliError } from '../errors.js';
 import { backoffDelayMs, sleep } from '../smile/retry.js';
 import type { JournalEntry } from './journal.js';
-import { failedRow, isFatalRowError, submitRow, waitRow } from './row.js';
-import type { RowDeps, RowOptions, RowResult, RowState } from './row.js';
-import type { BulkRow } from './rows.js';
+import { failedRow, isFatalRowError, submitRow, waitRow } from './register-row.js';
+import type { RowDeps, RowOptions, RowState } from './register-row.js';
+import type { RowResult } from './row-result.js';
+import type { BulkRow } from './input.js';
 
 /** A FIFO counting semaphore whose waits end (CancelledError) when the run is aborted. */
 export class Semaphore {

@@ -1,5 +1,6 @@
 import { ExitCode } from '../errors.js';
-import type { BulkOutcome, RowResult } from './row.js';
+import type { BulkOutcome, RowResult } from './row-result.js';
+import type { BulkValues } from './values.js';
 
 export const BULK_OUTCOMES: readonly BulkOutcome[] = ['approved', 'submitted', 'skipped', 'checked', 'rejected', 'refused', 'invalid', 'provisional', 'pending', 'error'];
 
@@ -72,7 +73,11 @@ export interface StopError {
   hint: string | undefined;
 }
 
-export interface SummaryFacts {
+/**
+ * A run once it is over, as the summary tells it besides the tally's counts: how it ended, what it
+ * ran on, where its files are, how long it took.
+ */
+export interface FinishedRun {
   exitCode: number;
   interrupted: boolean;
   /** Set when an error stopped the run (bad signatures, a file that cannot be written, …). */
@@ -95,72 +100,158 @@ export interface SummaryFacts {
   unknownColumns: readonly string[];
 }
 
-/** The one JSON document of `smile bulk --json`. */
-export function summaryDocument(tally: BulkTally, facts: SummaryFacts): Record<string, unknown> {
-  const seconds = facts.elapsedMs / 1000;
+/** `--dry-run`'s plan in the summary document: what would be sent, and how. */
+export interface BulkPlanDocument {
+  to_send: number;
+  invalid: number;
+  already_done: number;
+  concurrency: number;
+  rate: number | null;
+  max_attempts: number;
+  wait: boolean;
+  timeout_ms: number;
+  if_enrolled: BulkValues['ifEnrolled'];
+  journal: string | null;
+}
+
+/** The one JSON document of `smile bulk --json` (per-row documents go to the --report file). */
+export interface BulkSummaryDocument {
+  ok: boolean;
+  exit_code: number;
+  dry_run: boolean;
+  interrupted: boolean;
+  stopped: boolean;
+  /** The error that stopped the run, when one did. */
+  error?: { code: string; message: string; hint: string | null };
+  environment: string | null;
+  input: string;
+  shard: string | null;
+  rows: number;
+  rows_in_input: number | null;
+  succeeded: number;
+  retryable: number;
+  failed: number;
+  outcomes: Readonly<Record<BulkOutcome, number>>;
+  from_journal: number;
+  in_flight_at_interrupt: number;
+  elapsed_ms: number;
+  rows_per_second: number | null;
+  retries: number;
+  rate_limit_pauses: number;
+  journal: string | null;
+  report: string | null;
+  rejects: string | null;
+  first_failures: readonly FailureNote[];
+  next_step: string | null;
+  /** `--dry-run` only. */
+  plan?: BulkPlanDocument;
+}
+
+/** The summary document from the tally and the finished run (with `--dry-run`, its plan last). */
+export function summaryDocument(tally: BulkTally, run: FinishedRun, plan?: BulkPlanDocument): BulkSummaryDocument {
+  const seconds = run.elapsedMs / 1000;
   return {
-    ok: facts.exitCode === ExitCode.ok && !facts.stopped,
-    exit_code: facts.exitCode,
-    dry_run: facts.dryRun,
-    interrupted: facts.interrupted,
-    stopped: facts.stopped !== undefined,
-    ...(facts.stopped ? { error: { code: facts.stopped.code, message: facts.stopped.message, hint: facts.stopped.hint ?? null } } : {}),
-    environment: facts.environment ?? null,
-    input: facts.input,
-    shard: facts.shard,
+    ok: run.exitCode === ExitCode.ok && !run.stopped,
+    exit_code: run.exitCode,
+    dry_run: run.dryRun,
+    interrupted: run.interrupted,
+    stopped: run.stopped !== undefined,
+    ...(run.stopped ? { error: { code: run.stopped.code, message: run.stopped.message, hint: run.stopped.hint ?? null } } : {}),
+    environment: run.environment ?? null,
+    input: run.input,
+    shard: run.shard,
     rows: tally.done,
-    rows_in_input: facts.rowsInInput,
+    rows_in_input: run.rowsInInput,
     succeeded: tally.ok,
     retryable: tally.retryable,
     failed: tally.failed,
     outcomes: tally.outcomes,
     from_journal: tally.fromJournal,
-    in_flight_at_interrupt: facts.inFlightAtInterrupt,
-    elapsed_ms: Math.round(facts.elapsedMs),
+    in_flight_at_interrupt: run.inFlightAtInterrupt,
+    elapsed_ms: Math.round(run.elapsedMs),
     rows_per_second: seconds > 0 ? Math.round((tally.finishedNow / seconds) * 100) / 100 : null,
-    retries: facts.requests.retries,
-    rate_limit_pauses: facts.requests.rateLimitPauses,
-    journal: facts.journal,
-    report: facts.report,
-    rejects: facts.rejects,
+    retries: run.requests.retries,
+    rate_limit_pauses: run.requests.rateLimitPauses,
+    journal: run.journal,
+    report: run.report,
+    rejects: run.rejects,
     first_failures: tally.firstFailures,
-    next_step: nextStep(tally, facts),
+    next_step: nextStep(tally, run),
+    ...(plan ? { plan } : {}),
   };
 }
 
-function nextStep(tally: BulkTally, facts: SummaryFacts): string | null {
-  const resume = facts.resumeCommand ?? `smile bulk ${facts.input} --resume${facts.shard ? ` --shard ${facts.shard}` : ''}`;
-  if (facts.stopped) return facts.journal ? `Fix the problem above, then finish with: ${resume}` : 'Fix the problem above, then run again.';
-  if (facts.interrupted) return `Finish with: ${resume}`;
-  if (facts.dryRun) return tally.failed > 0 ? 'Fix the invalid rows (see above), then run without --dry-run.' : 'Run again without --dry-run to send.';
+/** How a run was set to go, for `--dry-run`'s plan. */
+export type PlanSettings = Pick<BulkValues, 'concurrency' | 'rate' | 'maxAttempts' | 'wait' | 'timeout' | 'ifEnrolled'>;
+
+/** `--dry-run`'s plan for the summary document. */
+export function planDocument(tally: BulkTally, settings: PlanSettings, journal: string | null): BulkPlanDocument {
+  return {
+    to_send: tally.outcomes.checked,
+    invalid: tally.outcomes.invalid,
+    already_done: tally.fromJournal,
+    concurrency: settings.concurrency,
+    rate: settings.rate ?? null,
+    max_attempts: settings.maxAttempts,
+    wait: settings.wait,
+    timeout_ms: settings.timeout.ms,
+    if_enrolled: settings.ifEnrolled,
+    journal,
+  };
+}
+
+/** `--dry-run`'s plan for humans (stderr, before the summary). */
+export function planText(tally: BulkTally, settings: PlanSettings, where: { environmentLabel: string; journal: string | undefined }): string {
+  const parts = [
+    `${tally.outcomes.checked} registration${tally.outcomes.checked === 1 ? '' : 's'} would be sent`,
+    `${tally.outcomes.invalid} invalid row${tally.outcomes.invalid === 1 ? '' : 's'}`,
+    ...(tally.fromJournal > 0 ? [`${tally.fromJournal} already finished (journal)`] : []),
+  ];
+  const how = [
+    where.environmentLabel,
+    `concurrency ${settings.concurrency}`,
+    settings.rate ? `rate ${settings.rate}/s` : 'no rate limit',
+    settings.wait ? `wait for results (timeout ${Math.round(settings.timeout.ms / 1000)}s)` : 'submit only (--no-wait)',
+    `if enrolled: ${settings.ifEnrolled}`,
+    `up to ${settings.maxAttempts} attempts per request`,
+    ...(where.journal ? [`journal ${where.journal}`] : []),
+  ];
+  return `Plan: ${parts.join(' · ')}\n  ${how.join(' · ')}\n  Nothing was sent.\n`;
+}
+
+function nextStep(tally: BulkTally, run: FinishedRun): string | null {
+  const resume = run.resumeCommand ?? `smile bulk ${run.input} --resume${run.shard ? ` --shard ${run.shard}` : ''}`;
+  if (run.stopped) return run.journal ? `Fix the problem above, then finish with: ${resume}` : 'Fix the problem above, then run again.';
+  if (run.interrupted) return `Finish with: ${resume}`;
+  if (run.dryRun) return tally.failed > 0 ? 'Fix the invalid rows (see above), then run without --dry-run.' : 'Run again without --dry-run to send.';
   if (tally.retryable > 0) return `Some rows need a re-run: ${resume}`;
-  if (tally.failed > 0) return facts.rejects ? `Fix the rows in ${facts.rejects} and run it as a new input.` : 'Pass --rejects PATH to get the failed rows as a file ready to fix and re-run.';
+  if (tally.failed > 0) return run.rejects ? `Fix the rows in ${run.rejects} and run it as a new input.` : 'Pass --rejects PATH to get the failed rows as a file ready to fix and re-run.';
   return null;
 }
 
 /** The human summary (stderr). */
-export function renderSummary(tally: BulkTally, facts: SummaryFacts, paint: (color: 'red' | 'green' | 'yellow' | 'dim' | 'bold', text: string) => string): string {
+export function renderSummary(tally: BulkTally, run: FinishedRun, paint: (color: 'red' | 'green' | 'yellow' | 'dim' | 'bold', text: string) => string): string {
   const lines: string[] = [];
-  const seconds = facts.elapsedMs / 1000;
+  const seconds = run.elapsedMs / 1000;
   const counts = BULK_OUTCOMES.filter((outcome) => tally.outcomes[outcome] > 0).map((outcome) => `${outcome} ${tally.outcomes[outcome]}`);
-  const head = facts.stopped ? 'Stopped' : facts.dryRun ? 'Dry run' : facts.interrupted ? 'Interrupted' : 'Done';
+  const head = run.stopped ? 'Stopped' : run.dryRun ? 'Dry run' : run.interrupted ? 'Interrupted' : 'Done';
   const rate = seconds > 0 && tally.finishedNow > 0 ? ` · ${(tally.finishedNow / seconds).toFixed(1)} rows/s` : '';
-  lines.push(`${paint('bold', head)}: ${tally.done} row${tally.done === 1 ? '' : 's'}${facts.shard ? ` (shard ${facts.shard})` : ''} in ${seconds.toFixed(1)}s${rate}${counts.length > 0 ? ` · ${counts.join(' · ')}` : ''}`);
+  lines.push(`${paint('bold', head)}: ${tally.done} row${tally.done === 1 ? '' : 's'}${run.shard ? ` (shard ${run.shard})` : ''} in ${seconds.toFixed(1)}s${rate}${counts.length > 0 ? ` · ${counts.join(' · ')}` : ''}`);
   if (tally.fromJournal > 0) lines.push(paint('dim', `  ${tally.fromJournal} finished in an earlier run (from the journal)`));
-  if (facts.requests.retries > 0 || facts.requests.rateLimitPauses > 0) lines.push(paint('dim', `  ${facts.requests.retries} request retries · ${facts.requests.rateLimitPauses} rate-limit pauses (429)`));
-  if (facts.unknownColumns.length > 0) lines.push(paint('yellow', `  ignored columns: ${facts.unknownColumns.join(', ')}`));
+  if (run.requests.retries > 0 || run.requests.rateLimitPauses > 0) lines.push(paint('dim', `  ${run.requests.retries} request retries · ${run.requests.rateLimitPauses} rate-limit pauses (429)`));
+  if (run.unknownColumns.length > 0) lines.push(paint('yellow', `  ignored columns: ${run.unknownColumns.join(', ')}`));
   for (const failure of tally.firstFailures) lines.push(`  ${paint(failure.outcome === 'invalid' || failure.outcome === 'rejected' || failure.outcome === 'refused' ? 'red' : 'yellow', '✗')} line ${failure.line}${failure.user_id ? ` ${failure.user_id}` : ''}: ${failure.reason}`);
   const hidden = tally.retryable + tally.failed - tally.firstFailures.length;
-  if (hidden > 0) lines.push(`  … and ${hidden} more${facts.report ? ` (see ${facts.report})` : ''}`);
-  if ((facts.interrupted || facts.stopped) && facts.inFlightAtInterrupt > 0) lines.push(paint('yellow', `  ${facts.inFlightAtInterrupt} row(s) were in flight: their jobs may still be processing at Smile ID; the journal knows each one.`));
-  if (facts.report) lines.push(paint('dim', `  report: ${facts.report}`));
-  if (facts.rejects) lines.push(paint('dim', `  rejects: ${facts.rejects} (${facts.rejectsWritten} row${facts.rejectsWritten === 1 ? '' : 's'})`));
-  if (facts.journal) lines.push(paint('dim', `  journal: ${facts.journal}`));
-  if (facts.stopped) {
-    lines.push(`${paint('red', '✗')} ${facts.stopped.message}`);
-    if (facts.stopped.hint) lines.push(`  ${facts.stopped.hint}`);
+  if (hidden > 0) lines.push(`  … and ${hidden} more${run.report ? ` (see ${run.report})` : ''}`);
+  if ((run.interrupted || run.stopped) && run.inFlightAtInterrupt > 0) lines.push(paint('yellow', `  ${run.inFlightAtInterrupt} row(s) were in flight: their jobs may still be processing at Smile ID; the journal knows each one.`));
+  if (run.report) lines.push(paint('dim', `  report: ${run.report}`));
+  if (run.rejects) lines.push(paint('dim', `  rejects: ${run.rejects} (${run.rejectsWritten} row${run.rejectsWritten === 1 ? '' : 's'})`));
+  if (run.journal) lines.push(paint('dim', `  journal: ${run.journal}`));
+  if (run.stopped) {
+    lines.push(`${paint('red', '✗')} ${run.stopped.message}`);
+    if (run.stopped.hint) lines.push(`  ${run.stopped.hint}`);
   }
-  const next = nextStep(tally, facts);
+  const next = nextStep(tally, run);
   if (next) lines.push(next);
   return `${lines.join('\n')}\n`;
 }
@@ -168,7 +259,7 @@ export function renderSummary(tally: BulkTally, facts: SummaryFacts, paint: (col
 /** One plain progress line per finished row (stderr without a TTY). */
 export function rowLine(result: RowResult): string {
   const symbol = result.status === 'ok' ? '✓' : result.status === 'retryable' ? '…' : '✗';
-  const ids = [result.jobId, typeof result.doc['smile_job_id'] === 'string' ? result.doc['smile_job_id'] : undefined].filter(Boolean).join(' · ');
-  const code = typeof result.doc['result_code'] === 'string' ? ` ${result.doc['result_code']}` : '';
+  const ids = [result.jobId, typeof result.doc.smile_job_id === 'string' ? result.doc.smile_job_id : undefined].filter(Boolean).join(' · ');
+  const code = typeof result.doc.result_code === 'string' ? ` ${result.doc.result_code}` : '';
   return `${symbol} line ${result.line}${result.userId ? ` ${result.userId}` : ''}: ${result.outcome}${code}${ids ? ` (${ids})` : ''}${result.reason && result.status !== 'ok' ? ` — ${result.reason}` : ''}${result.fromJournal ? ' [journal]' : ''}`;
 }

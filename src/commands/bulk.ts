@@ -1,25 +1,27 @@
-import { arg, choice, decimal, defineCommand, duration, flag, negatedFlag, text, wholeNumber } from './define.js';
-
-export const IF_ENROLLED_CHOICES = ['fail', 'skip', 'replace'] as const;
+import { IF_ENROLLED_ACTIONS, INPUT_FORMATS, checkConcurrency, checkMaxAttempts, checkRate } from '../bulk/values.js';
+import type { BulkValues } from '../bulk/values.js';
+import { parseShard } from '../bulk/shard.js';
+import { DEFAULT_TIMEOUT } from '../parse.js';
+import { arg, choice, decimal, defineCommand, duration, flag, negatedFlag, parsed, text, wholeNumber } from './define.js';
 
 export default defineCommand({
   name: 'bulk',
   summary: 'register many people from CSV or JSONL: concurrency, retries, journal, resume, report',
   args: { file: arg('<file>', 'CSV (with a header) or JSONL file, or - for stdin') },
   options: {
-    format: choice('--format <format>', 'input format (default: by extension)', ['csv', 'jsonl']),
-    concurrency: wholeNumber('--concurrency <n>', 'registrations in flight at once', 4),
-    rate: decimal('--rate <n>', 'requests per second, shared by all workers'),
-    maxAttempts: wholeNumber('--max-attempts <n>', 'attempts per request for retryable failures', 5),
+    format: choice('--format <format>', 'input format (default: by extension)', INPUT_FORMATS),
+    concurrency: wholeNumber('--concurrency <n>', 'registrations in flight at once', 4, checkConcurrency),
+    rate: decimal('--rate <n>', 'requests per second, shared by all workers', checkRate),
+    maxAttempts: wholeNumber('--max-attempts <n>', 'attempts per request for retryable failures', 5, checkMaxAttempts),
     journal: text('--journal <path>', 'journal file (default FILE.smile-journal.jsonl)'),
     resume: flag('--resume', 'finish a run from its journal: every row exactly once'),
-    ifEnrolled: choice('--if-enrolled <action>', 'when a user is already registered (2209)', IF_ENROLLED_CHOICES, 'fail'),
+    ifEnrolled: choice('--if-enrolled <action>', 'when a user is already registered (2209)', IF_ENROLLED_ACTIONS, 'fail'),
     wait: negatedFlag('--no-wait', 'only submit; results arrive at the callback URL'),
-    timeout: duration('--timeout <duration>', 'how long to wait for each result', '120s'),
+    timeout: duration('--timeout <duration>', 'how long to wait for each result', DEFAULT_TIMEOUT),
     report: text('--report <path>', 'one line per input row with its outcome (.csv or .jsonl)'),
     rejects: text('--rejects <path>', 'failed rows in the input format plus a reason column, ready to re-run'),
     dryRun: flag('--dry-run', 'check every row and selfie, print the plan, send nothing'),
-    shard: text('--shard <k/n>', 'only rows whose user_id hashes to shard K of N (1-based)'),
+    shard: parsed('--shard <k/n>', 'only rows whose user_id hashes to shard K of N (1-based)', parseShard),
   },
   examples: [
     'smile bulk users.csv --report report.csv --rejects rejects.csv',
@@ -33,8 +35,8 @@ Columns: user_id (required), selfie, job_id, liveness (paths separated by ;), ca
 use_enrolled_image, latitude, longitude, altitude, sandbox_result, param.<key>. Paths are relative to the input file.
 Exit codes: 0 all done · 4 input unusable · 5 some rows need a re-run · 6 some rows failed for good · 130 interrupted.
 `,
-  async run({ file, timeout, ...values }, ctx) {
+  async run(values: BulkValues, ctx) {
     const { runBulk } = await import('../bulk/run.js');
-    return runBulk(file, { ...values, timeout: timeout.text }, ctx);
+    return runBulk(values, ctx);
   },
 });

@@ -168,19 +168,23 @@ export function duration(flags: string, description: string, fallback?: string):
   return fallback === undefined ? parsed(flags, description, parse) : parsed(flags, description, parse, fallback);
 }
 
-/** A whole number; the default is shown as a number. */
+/**
+ * A whole number; the default is shown as a number. `check` (the flag's own rule, such as a range,
+ * in its own words) runs on every value given, after the number itself is read.
+ */
 export function wholeNumber(flags: string, description: string): OptionSpec<number | undefined>;
-export function wholeNumber(flags: string, description: string, fallback: number): OptionSpec<number>;
-export function wholeNumber(flags: string, description: string, fallback?: number): OptionSpec<number | undefined> {
-  const parse = (value: string) => parseWholeNumber(value, flagName(flags));
+export function wholeNumber(flags: string, description: string, fallback: number, check?: (value: number) => number): OptionSpec<number>;
+export function wholeNumber(flags: string, description: string, fallback?: number, check: (value: number) => number = (value) => value): OptionSpec<number | undefined> {
+  const parse = (value: string) => check(parseWholeNumber(value, flagName(flags)));
   return option(flags, description, (value) => (typeof value === 'number' ? value : fallback), (made) => {
     const withParser = made.argParser(parse);
     return fallback === undefined ? withParser : withParser.default(fallback);
   });
 }
 
-export function decimal(flags: string, description: string): OptionSpec<number | undefined> {
-  const parse = (value: string) => parseNumber(value, flagName(flags));
+/** A finite number; `check` as for wholeNumber. */
+export function decimal(flags: string, description: string, check: (value: number) => number = (value) => value): OptionSpec<number | undefined> {
+  const parse = (value: string) => check(parseNumber(value, flagName(flags)));
   return option(flags, description, (value) => (typeof value === 'number' ? value : undefined), (made) => made.argParser(parse));
 }
 

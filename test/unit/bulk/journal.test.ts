@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal, stdinJournalPath } from '../../../src/bulk/journal.js';
 import type { JournalHeader } from '../../../src/bulk/journal.js';
+import { rowDocument } from '../../../src/bulk/row-result.js';
 
 let dir: string;
 const header: JournalHeader = { t: 'run', v: JOURNAL_VERSION, input: { name: 'users.csv', format: 'csv', kind: 'sha256', value: 'abc', bytes: 10 }, shard: null, started_at: '2025-01-01T00:00:00.000Z' };
@@ -35,9 +36,10 @@ describe('journal', () => {
     await journal.append({ t: 'pin', line: 3, user_id: 'u2', job_id: 'job-2' });
     await journal.append({ t: 'prepared', line: 2, smile_job_id: '0000000001' });
     await journal.append({ t: 'uploaded', line: 2 });
-    await journal.append({ t: 'final', line: 2, done: true, outcome: 'approved', doc: { line: 2, ok: true, outcome: 'approved' } });
+    const approved = rowDocument({ line: 2, outcome: 'approved', status: 'ok', environment: 'sandbox', userId: 'u1', jobId: 'job-1', smileJobId: '0000000001', jobStatus: undefined, reason: undefined });
+    await journal.append({ t: 'final', line: 2, done: true, outcome: 'approved', doc: approved });
     await journal.append({ t: 'pin', line: 4, user_id: 'u3', job_id: 'job-3' });
-    await journal.append({ t: 'final', line: 4, done: false, outcome: 'error', doc: { ok: false } });
+    await journal.append({ t: 'final', line: 4, done: false, outcome: 'error', doc: rowDocument({ line: 4, outcome: 'error', status: 'retryable', environment: 'sandbox', userId: 'u3', jobId: 'job-3', smileJobId: undefined, jobStatus: undefined, reason: 'network' }) });
     await journal.close();
     expect(await journalExists(path)).toBe(true);
 
@@ -47,7 +49,7 @@ describe('journal', () => {
     expect(state.entries.get(2)).toMatchObject({ userId: 'u1', jobId: 'job-1', step: 'uploaded', smileJobId: '0000000001', final: { done: true, outcome: 'approved' } });
     expect(state.entries.get(3)).toEqual({ userId: 'u2', jobId: 'job-2', step: 'pinned' });
     expect(state.entries.get(4)).toMatchObject({ step: 'pinned', final: { done: false, outcome: 'error' } });
-    expect(readFinalDocument(path, state.entries.get(2)!)).toEqual({ line: 2, ok: true, outcome: 'approved' });
+    expect(readFinalDocument(path, state.entries.get(2)!)).toEqual(approved);
   });
 
   it('keeps the first job_id of a row (a recovery pin names the same job)', async () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CsvParser } from '../../../src/bulk/csv.js';
 import { RejectsWriter, ReportWriter, rebasePath, reportFormatOf } from '../../../src/bulk/report.js';
-import type { RowResult } from '../../../src/bulk/row.js';
-import { rowDocument } from '../../../src/bulk/row.js';
+import type { RowResult } from '../../../src/bulk/row-result.js';
+import { rowDocument } from '../../../src/bulk/row-result.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../../../src/bulk/journal.js';
-import type { RowResult } from '../../../src/bulk/row.js';
-import type { BulkRow } from '../../../src/bulk/rows.js';
+import type { RowResult } from '../../../src/bulk/row-result.js';
+import type { BulkRow } from '../../../src/bulk/input.js';
 import { BulkScheduler, PollPacer, Semaphore } from '../../../src/bulk/scheduler.js';
 import { startEmulator } from '../../../src/emulator/index.js';
 import type { RunningEmulator } from '../../../src/emulator/index.js';

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { BulkOutcome, RowResult, RowStatus } from '../../../src/bulk/row.js';
+import { rowDocument } from '../../../src/bulk/row-result.js';
+import type { BulkOutcome, RowResult, RowStatus } from '../../../src/bulk/row-result.js';
 import { BulkTally, bulkExitCode, renderSummary, summaryDocument } from '../../../src/bulk/summary.js';
-import type { SummaryFacts } from '../../../src/bulk/summary.js';
+import type { FinishedRun } from '../../../src/bulk/summary.js';
 
 function row(line: number, outcome: BulkOutcome, status: RowStatus): RowResult {
-  return { line, userId: `u${line}`, jobId: undefined, outcome, status, reason: status === 'ok' ? undefined : `why ${line}`, doc: {}, raw: [], fromJournal: false };
+  const reason = status === 'ok' ? undefined : `why ${line}`;
+  const doc = rowDocument({ line, outcome, status, environment: 'sandbox', userId: `u${line}`, jobId: undefined, smileJobId: undefined, jobStatus: undefined, reason });
+  return { line, userId: `u${line}`, jobId: undefined, outcome, status, reason, doc, raw: [], fromJournal: false };
 }
 
 function tally(...rows: [BulkOutcome, RowStatus][]): BulkTally {
@@ -36,11 +39,11 @@ describe('bulk exit codes', () => {
 });
 
 describe('summary', () => {
-  const facts: SummaryFacts = { exitCode: 6, interrupted: false, inFlightAtInterrupt: 0, dryRun: false, wait: true, environment: 'sandbox', input: 'users.csv', shard: null, rowsInInput: 3, journal: '/j', report: null, rejects: null, rejectsWritten: 0, elapsedMs: 2000, requests: { retries: 3, rateLimitPauses: 1 }, unknownColumns: [] };
+  const finished: FinishedRun = { exitCode: 6, interrupted: false, inFlightAtInterrupt: 0, dryRun: false, wait: true, environment: 'sandbox', input: 'users.csv', shard: null, rowsInInput: 3, journal: '/j', report: null, rejects: null, rejectsWritten: 0, elapsedMs: 2000, requests: { retries: 3, rateLimitPauses: 1 }, unknownColumns: [] };
 
   it('is one JSON document with counts, paths and the next step', () => {
     const t = tally(['approved', 'ok'], ['approved', 'ok'], ['rejected', 'failed']);
-    const doc = summaryDocument(t, facts);
+    const doc = summaryDocument(t, finished);
     expect(doc).toMatchObject({ ok: false, exit_code: 6, rows: 3, succeeded: 2, failed: 1, retryable: 0, rows_per_second: 1.5, retries: 3, rate_limit_pauses: 1, journal: '/j' });
     expect((doc['outcomes'] as Record<string, number>)['approved']).toBe(2);
     expect(doc['first_failures']).toEqual([{ line: 4, user_id: 'u4', outcome: 'rejected', reason: 'why 4' }]);
@@ -56,14 +59,14 @@ describe('summary', () => {
   });
 
   it('renders a human summary that names --resume when rows need a re-run', () => {
-    const text = renderSummary(tally(['approved', 'ok'], ['error', 'retryable']), { ...facts, exitCode: 5 }, (_colour, value) => value);
+    const text = renderSummary(tally(['approved', 'ok'], ['error', 'retryable']), { ...finished, exitCode: 5 }, (_colour, value) => value);
     expect(text).toMatch(/Done: 2 rows in 2\.0s/);
     expect(text).toMatch(/approved 1 · error 1/);
     expect(text).toMatch(/smile bulk users\.csv --resume/);
   });
 
   it('a run stopped by an error says "Stopped", shows the error and the resume command, and is not ok', () => {
-    const stopped = { ...facts, exitCode: 3, stopped: { code: 'bad_signature', message: 'The job status answer is not signed with your API key.', hint: 'Check the proxy.' }, resumeCommand: '… | smile bulk - --resume', inFlightAtInterrupt: 2 };
+    const stopped = { ...finished, exitCode: 3, stopped: { code: 'bad_signature', message: 'The job status answer is not signed with your API key.', hint: 'Check the proxy.' }, resumeCommand: '… | smile bulk - --resume', inFlightAtInterrupt: 2 };
     const text = renderSummary(tally(['approved', 'ok']), stopped, (_colour, value) => value);
     expect(text).toMatch(/^Stopped: 1 row/);
     expect(text).not.toMatch(/Interrupted/);

@@ -1,44 +1,26 @@
 import { relative } from 'node:path';
 import { ApiError, AuthError, CancelledError, InputError, RefusedError, SmileCliError, isSmileCliError } from '../errors.js';
 import { runRegistration, waitForRegistration } from '../register/pipeline.js';
-import { registrationDocument } from '../register/document.js';
 import type { Environment } from '../config/validate.js';
 import type { RegistrationDeps, RegistrationEvent, RegistrationRequest } from '../register/pipeline.js';
 import type { SmileClient } from '../smile/client.js';
-import { deriveOutcome } from '../smile/outcome.js';
+import { deriveOutcome, resultObject } from '../smile/outcome.js';
 import type { Outcome } from '../smile/outcome.js';
 import type { SelfieReport } from '../selfie/check.js';
 import { sleep } from '../smile/retry.js';
 import type { JobStatusResponse } from '../smile/types.js';
 import type { JournalSink, RowStep } from './journal.js';
-import type { BulkRow, InputRecord } from './rows.js';
-
-export type IfEnrolled = 'fail' | 'skip' | 'replace';
+import type { BulkRow } from './input.js';
+import { rowDocument } from './row-result.js';
+import type { BulkOutcome, RowResult, RowStatus } from './row-result.js';
+import type { IfEnrolled } from './values.js';
 
 /**
- * A bulk row's outcome: the six of product.md, plus `skipped` (2209 with `--if-enrolled skip`),
- * `refused` (the API refused the request: 2209 with `fail`, 2207, 2215 …), `invalid` (the row or
- * its selfie failed the checks; nothing was sent) and `checked` (`--dry-run`: would be sent).
+ * One row's registration, on top of src/register: submit it (check, pin its job in the journal,
+ * prep upload, PUT: exactly once, even across crashes and resumes), then wait for its result. A
+ * row that fails comes back as a value (`RowResult`), never as an exception, unless the failure
+ * ends the whole run (`isFatalRowError`).
  */
-export type BulkOutcome = Outcome | 'skipped' | 'refused' | 'invalid' | 'checked';
-
-/** ok: done as asked · retryable: a re-run (--resume) can finish it · failed: failed for good. */
-export type RowStatus = 'ok' | 'retryable' | 'failed';
-
-/** One finished row, as the report, the rejects file, the summary and the progress see it. */
-export interface RowResult {
-  line: number;
-  userId: string | undefined;
-  jobId: string | undefined;
-  outcome: BulkOutcome;
-  status: RowStatus;
-  reason: string | undefined;
-  /** The report line (JSON): product.md's registration document plus line, reason, error_code, retryable. */
-  doc: Record<string, unknown>;
-  raw: InputRecord['raw'];
-  /** Finished in an earlier run (read back from the journal). */
-  fromJournal: boolean;
-}
 
 /** What this run knows of a row in flight (mutated as the journal records its steps). */
 export interface RowState {
@@ -183,7 +165,7 @@ export async function waitRow(row: BulkRow, state: RowState, first: { immediate:
   const result = finishedRow(row, state, waited.outcome, waited.status, deps, warnings);
   if (waited.timedOut) {
     result.reason = `not final after --timeout ${Math.round(options.timeoutMs / 1000)}s; run again with --resume to keep waiting`;
-    result.doc['reason'] = result.reason;
+    result.doc.reason = result.reason;
   }
   return { ...result, timedOut: waited.timedOut };
 }
@@ -207,7 +189,7 @@ function statusOfOutcome(outcome: BulkOutcome): RowStatus {
 }
 
 function reasonOfOutcome(outcome: BulkOutcome, status: JobStatusResponse | undefined): string | undefined {
-  const object = status?.result !== null && typeof status?.result === 'object' ? status.result : undefined;
+  const object = resultObject(status);
   const code = object?.ResultCode ? `${String(object.ResultCode)} ${String(object.ResultText ?? '')}`.trim() : undefined;
   switch (outcome) {
     case 'rejected':
@@ -221,30 +203,6 @@ function reasonOfOutcome(outcome: BulkOutcome, status: JobStatusResponse | undef
     default:
       return undefined;
   }
-}
-
-/** The report line of a row: registrationDocument (product.md) plus the bulk fields. */
-export function rowDocument(fields: { line: number; outcome: BulkOutcome; status: RowStatus; environment: Environment; userId: string | undefined; jobId: string | undefined; smileJobId: string | undefined; jobStatus: JobStatusResponse | undefined; reason: string | undefined; errorCode?: string | undefined; warnings?: readonly string[] }): Record<string, unknown> {
-  const base = registrationDocument({
-    outcome: fields.outcome === 'skipped' || fields.outcome === 'refused' || fields.outcome === 'invalid' || fields.outcome === 'checked' ? 'error' : fields.outcome,
-    environment: fields.environment,
-    userId: fields.userId ?? '',
-    jobId: fields.jobId ?? '',
-    smileJobId: fields.smileJobId,
-    status: fields.jobStatus,
-  });
-  return {
-    line: fields.line,
-    ...base,
-    ok: fields.status === 'ok',
-    outcome: fields.outcome,
-    user_id: fields.userId ?? null,
-    job_id: fields.jobId ?? null,
-    retryable: fields.status === 'retryable',
-    reason: fields.reason ?? null,
-    error_code: fields.errorCode ?? null,
-    warnings: [...new Set(fields.warnings ?? [])],
-  };
 }
 
 function finishedRow(row: BulkRow, state: RowState, outcome: Outcome, status: JobStatusResponse | undefined, deps: RowDeps, warnings: string[]): RowResult {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBulkInput, prescanInput, readInputRecords, validateRecord } from '../../../src/bulk/rows.js';
-import type { InputRecord, RowCheck, ValidateContext } from '../../../src/bulk/rows.js';
+import { openBulkInput, prescanInput, readInputRecords, validateRecord } from '../../../src/bulk/input.js';
+import type { InputRecord, RowCheck, ValidateContext } from '../../../src/bulk/input.js';
 import { SeenUserIds } from '../../../src/bulk/seen.js';
 
 const SELFIE = resolve('fixtures/selfies/demo.jpg');

@@ -11,8 +11,13 @@ import { csvRecords, unneutraliseCell } from './csv.js';
 import type { SeenUserIds } from './seen.js';
 import { inShard } from './shard.js';
 import type { Shard } from './shard.js';
+import type { InputFormat } from './values.js';
 
-export type InputFormat = 'csv' | 'jsonl';
+/**
+ * The input of `smile bulk FILE|-`: open a file or stdin, fingerprint it for the journal, stream
+ * its records (CSV with a header, or JSONL) and check each one as a registration. Memory stays
+ * flat: records are streamed, never loaded whole.
+ */
 
 /** Columns of product.md ("Bulk"); `param.<key>` columns come on top. */
 export const KNOWN_COLUMNS = ['user_id', 'selfie', 'job_id', 'liveness', 'callback_url', 'allow_re_enroll', 'use_enrolled_image', 'latitude', 'longitude', 'altitude', 'sandbox_result'] as const;
