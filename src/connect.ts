@@ -1,8 +1,8 @@
 import { SmileClient } from './smile/client.js';
 import type { SmileClientConfig } from './smile/client.js';
+import { emulatorConflict } from './config/validate.js';
 import type { Environment } from './config/validate.js';
 import type { Output } from './output/output.js';
-import { UsageError } from './errors.js';
 
 /** A resolved connection to Smile ID (or the in-process emulator). */
 export interface SmileConnection {
@@ -49,7 +49,8 @@ export async function connectSmile(host: ConnectHost, overrides: ConnectOptions 
   });
 
   if (globals.emulator) {
-    if (globals.env === 'production') throw new UsageError('--emulator and --env production do not go together.', { hint: 'Drop one of them.' });
+    const conflict = emulatorConflict(globals);
+    if (conflict) throw conflict;
     const { startEmulator } = await import('./emulator/index.js');
     const emulator = await startEmulator({ port: 0, processingMs: Number(host.env['SMILE_EMULATOR_PROCESSING_MS'] ?? 800) });
     host.onCleanup(() => emulator.close());

@@ -1,5 +1,5 @@
+import { emulatorConflict } from '../config/validate.js';
 import type { Environment } from '../config/validate.js';
-import { UsageError } from '../errors.js';
 
 /** The key a callback must be signed with. */
 export interface CallbackKey {
@@ -23,7 +23,8 @@ export interface CallbackKeyHost {
 export async function callbackKey(host: CallbackKeyHost): Promise<CallbackKey> {
   const { globals } = host;
   if (globals.emulator) {
-    if (globals.env === 'production') throw new UsageError('--emulator and --env production do not go together.', { hint: 'Drop one of them.' });
+    const conflict = emulatorConflict(globals);
+    if (conflict) throw conflict;
     const { DEFAULT_EMULATOR_API_KEY, DEFAULT_PARTNER_ID } = await import('../emulator/index.js');
     return { apiKey: DEFAULT_EMULATOR_API_KEY, partnerId: DEFAULT_PARTNER_ID, environment: 'sandbox', label: 'emulator' };
   }

@@ -149,7 +149,7 @@ async function deadlineBeforeUpload(error: ApiError, request: RegistrationReques
   if (!sent) {
     return new ApiError(`${timeout} ran out before anything was sent (${step}${last}).`, { code: 'deadline', details, cause: error, hint: `Nothing was sent for job ${request.jobId}. Run again with a longer --timeout.` });
   }
-  const check = statusCommandFor(request.userId, request.jobId, given.globals).replace(' --wait', '');
+  const check = statusCommandFor(request.userId, request.jobId, given.globals, { wait: false });
   return new ApiError(`${timeout} ran out before the upload was known to have landed (${step}${last}).`, {
     code: 'deadline',
     details,
@@ -164,7 +164,7 @@ async function checkEnvironmentRules(request: RegistrationRequest, environment: 
     throw new UsageError('--sandbox-result is refused in production: it only steers sandbox results.', { hint: 'Drop --sandbox-result, or use --env sandbox.' });
   }
   if (request.callbackUrl !== undefined) {
-    const { assertCallbackUrl } = await import('../config/resolve.js');
+    const { assertCallbackUrl } = await import('../config/validate.js');
     assertCallbackUrl(request.callbackUrl, environment);
   }
 }

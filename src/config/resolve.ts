@@ -6,13 +6,11 @@ import {
   type Environment,
   assertCallbackUrl,
   defaultBaseUrl,
-  isLoopbackUrl,
   normalizeBaseUrl,
   normalizePartnerId,
   parseEnvironment,
 } from './validate.js';
 
-export { assertCallbackUrl, isLoopbackUrl };
 
 /**
  * Where a setting came from. `profile`: the profile's entry in config.json; `credentials`: the

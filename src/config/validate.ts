@@ -1,6 +1,11 @@
 import { UsageError } from '../errors.js';
 
 export type Environment = 'sandbox' | 'production';
+
+/** --emulator is sandbox by nature: with --env production it is refused (undefined when they fit). */
+export function emulatorConflict(flags: { emulator: boolean; env?: string | undefined }): UsageError | undefined {
+  return flags.emulator && flags.env === 'production' ? new UsageError('--emulator and --env production do not go together.', { hint: 'Drop one of them.' }) : undefined;
+}
 export const ENVIRONMENTS: readonly Environment[] = ['sandbox', 'production'];
 
 /** v1 base URLs of smile-api.md §1.1 (the path `/v1` included, no trailing slash). */

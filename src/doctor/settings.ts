@@ -6,6 +6,7 @@
 import type { PartialSettings, Source } from '../config/resolve.js';
 import { isSmileCliError } from '../errors.js';
 import { shellQuote } from '../output/shell.js';
+import { emulatorConflict } from '../config/validate.js';
 import { check } from './probes.js';
 import type { DoctorCheck, DoctorTarget } from './probes.js';
 
@@ -18,8 +19,9 @@ export interface DoctorSettingsHost {
 
 /** --emulator: an in-process emulator with its own throwaway credentials is the target. */
 export async function emulatorTarget(ctx: DoctorSettingsHost, checks: DoctorCheck[]): Promise<DoctorTarget | undefined> {
-  if (ctx.globals.env === 'production') {
-    checks.push(check('settings', 'fail', '--emulator and --env production do not go together.', 'Drop one of them.'));
+  const conflict = emulatorConflict({ emulator: true, env: ctx.globals.env });
+  if (conflict) {
+    checks.push(check('settings', 'fail', conflict.message, conflict.hint));
     return undefined;
   }
   const { startEmulator } = await import('../emulator/index.js');

@@ -1,10 +1,11 @@
 import { useCallback, useRef, useState } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { Key } from 'ink';
+import type { Environment } from '../config/validate.js';
 
 export interface ProfileChoice {
   name: string;
-  environment: 'sandbox' | 'production';
+  environment: Environment;
   partnerId: string;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError, UsageError } from '../../../src/errors.js';
-import { assertCallbackUrl, isLoopbackUrl } from '../../../src/config/resolve.js';
+import { assertCallbackUrl, isLoopbackUrl } from '../../../src/config/validate.js';
 import {
   assertProfileName,
   isValidProfileName,
