@@ -3,7 +3,8 @@ import { strToU8, zipSync } from 'fflate';
 import { signedFields, verifySignature } from '../../../src/smile/sign.js';
 import type { ResultObject } from '../../../src/smile/types.js';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
-import { FAKE_JPEG, PNG_BYTES, ids, jobStatus, makeZip, postJson, prepUpload, putZip, register, until, waitForResult } from './helpers.js';
+import { FAKE_JPEG, PNG_BYTES, ids, jobStatus, makeZip, postJson, prepUpload, putZip, register, waitForResult } from './helpers.js';
+import { until } from '../../helpers/wait-for.js';
 
 let emu: RunningEmulator;
 beforeAll(async () => {
