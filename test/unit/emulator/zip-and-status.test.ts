@@ -59,8 +59,7 @@ describe('PUT upload_url', () => {
     // Only Date is faked (timers stay real), so the in-process server sees a clock two hours on.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 2 * 60 * 60 * 1000);
-    const res = await putZip(url, makeZip());
-    vi.useRealTimers();
+    const res = await putZip(url, makeZip()).finally(() => vi.useRealTimers());
     expect(res.status).toBe(403);
     expect(res.text).toContain('Request has expired');
     expect(emu.state.jobs.get(jobId)?.zip).toBeNull();
