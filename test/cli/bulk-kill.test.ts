@@ -10,6 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
+import { childEnv } from '../helpers/child-env.js';
+import { soak } from '../helpers/soak.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { envFor, expectEachRegisteredOnce, readJsonl, userIds, workspace, writeCsv } from './bulk-helpers.js';
 import type { Workspace } from './bulk-helpers.js';
 
@@ -45,7 +48,7 @@ interface Exit {
 }
 
 function spawnBulk(args: string[]): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, ['bin/smile.js', 'bulk', ...args], { env: { ...process.env, ...envFor(emulator, ws), NO_COLOR: '1', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/smile.js', 'bulk', ...args], { env: childEnv(ws.dir, { ...envFor(emulator, ws), CI: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -65,17 +68,13 @@ function countRecords(journal: string, type: string): number {
   return (readFileSync(journal, 'utf8').match(new RegExp(`"t":"${type}"`, 'g')) ?? []).length;
 }
 
-/** Send `signal` as soon as the journal satisfies `when` (checked every few ms; no fixed sleeps). */
+/** Send `signal` as soon as the journal satisfies `when` (polled every few ms; no fixed sleeps). */
 async function signalWhen(child: ChildProcess, exit: Promise<Exit>, when: () => boolean, signal: NodeJS.Signals, everyMs = 3): Promise<Exit> {
   let done = false;
   void exit.then(() => (done = true));
-  while (!done) {
-    if (when()) {
-      child.kill(signal);
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
+  // No limit of its own: the run ends by itself at the latest, and the test's timeout bounds that.
+  await waitFor(() => done || when(), `the moment to send ${signal}`, { everyMs, limitMs: Infinity });
+  if (!done) child.kill(signal);
   return exit;
 }
 
@@ -111,9 +110,13 @@ function pinnedJobs(journal: string): Map<number, Set<string>> {
   return pins;
 }
 
+/** Rows of the kill -9 run and of the SIGTERM run; the kill points scale with them. */
+const KILL_ROWS = soak(30, 60);
+const TERM_ROWS = soak(20, 40);
+
 describe('smile bulk (subprocess)', () => {
   it('kill -9 at several points, resume each time: every row registered exactly once', { timeout: 180_000 }, async () => {
-    const ids = userIds(60, 'kill');
+    const ids = userIds(KILL_ROWS, 'kill');
     const file = await writeCsv(ws, 'users.csv', ids);
     const journal = `${file}.smile-journal.jsonl`;
     const inFlight = () => {
@@ -136,23 +139,23 @@ describe('smile bulk (subprocess)', () => {
     // 2. Resumed, killed again once more zips have been uploaded.
     const uploadedBefore = countRecords(journal, 'uploaded');
     run = spawnBulk([file, '--resume', '--concurrency', '6']);
-    exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'uploaded') >= uploadedBefore + 12, 'SIGKILL');
+    exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'uploaded') >= uploadedBefore + KILL_ROWS / 5, 'SIGKILL');
     expect(exit.signal).toBe('SIGKILL');
     expect(exit.stderr).toMatch(/Taking over the stale lock/);
 
     // 3. Resumed, killed while results arrive.
     const finalsBefore = countRecords(journal, 'final');
     run = spawnBulk([file, '--resume', '--concurrency', '6']);
-    exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'final') >= finalsBefore + 15, 'SIGKILL');
+    exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'final') >= finalsBefore + KILL_ROWS / 4, 'SIGKILL');
     expect(exit.signal).toBe('SIGKILL');
-    expect(countRecords(journal, 'final')).toBeLessThan(60);
+    expect(countRecords(journal, 'final')).toBeLessThan(KILL_ROWS);
 
     // 4. Resumed to the end.
     run = spawnBulk([file, '--resume', '--concurrency', '6', '--report', ws.path('report.jsonl'), '--json']);
     exit = await run.exit;
     expect(exit.stderr).not.toMatch(/✗/);
     expect(exit.code).toBe(0);
-    expect(JSON.parse(exit.stdout)).toMatchObject({ rows: 60, succeeded: 60, exit_code: 0 });
+    expect(JSON.parse(exit.stdout)).toMatchObject({ rows: KILL_ROWS, succeeded: KILL_ROWS, exit_code: 0 });
 
     // The emulator's word: one job per user, approved, enrolled once; the journal pinned one job per row.
     expectEachRegisteredOnce(emulator, ids);
@@ -162,7 +165,7 @@ describe('smile bulk (subprocess)', () => {
       expect(job.prepUploads.length).toBeGreaterThanOrEqual(2);
       expect(job.prepUploads.at(-1)!['retry']).toBe(true);
     }
-    expect(emulator.state.jobs.size).toBe(60);
+    expect(emulator.state.jobs.size).toBe(KILL_ROWS);
     for (const jobs of pinnedJobs(journal).values()) expect(jobs.size).toBe(1);
     const report = await readJsonl(ws.path('report.jsonl'));
     expect(report.map((line) => line['user_id']).sort()).toEqual(ids);
@@ -171,7 +174,7 @@ describe('smile bulk (subprocess)', () => {
   });
 
   it('SIGTERM is a clean shutdown: exit 130, journal flushed, --resume finishes the rest', { timeout: 120_000 }, async () => {
-    const ids = userIds(40, 'term');
+    const ids = userIds(TERM_ROWS, 'term');
     const file = await writeCsv(ws, 'users.csv', ids);
     const journal = `${file}.smile-journal.jsonl`;
     const run = spawnBulk([file, '--concurrency', '4']);

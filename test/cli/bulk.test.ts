@@ -5,6 +5,8 @@ import { startEmulator } from '../../src/emulator/index.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { CsvParser } from '../../src/bulk/csv.js';
 import { runCli } from '../helpers/run-cli.js';
+import { soak } from '../helpers/soak.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { envFor, expectEachRegisteredOnce, readJsonl, userIds, workspace, writeCsv } from './bulk-helpers.js';
 import type { Workspace } from './bulk-helpers.js';
 
@@ -19,6 +21,12 @@ afterEach(async () => {
   await emulator.close();
   await ws.cleanup();
 });
+
+/**
+ * Rows of the chaos run: enough that every kind of fault happens (each row makes several requests,
+ * each with a 3–5 % chance of a fault) at the default size; the full thousand under SMILE_SOAK=1.
+ */
+const CHAOS_ROWS = soak(200, 1000);
 
 type Summary = { exit_code: number; rows: number; outcomes: Record<string, number>; succeeded: number; failed: number; retryable: number; from_journal: number; first_failures: { line: number; reason: string }[]; interrupted: boolean };
 
@@ -46,15 +54,15 @@ describe('smile bulk', () => {
     expect(existsSync(`${file}.smile-journal.jsonl`)).toBe(true);
   });
 
-  it('1,000 rows with 500s, dropped connections after the work and 429s: all approved, each once, report complete', { timeout: 240_000 }, async () => {
+  it(`${CHAOS_ROWS.toLocaleString('en')} rows with 500s, dropped connections after the work and 429s: all approved, each once, report complete`, { timeout: 240_000 }, async () => {
     emulator.setFaults({ errorRate: 0.05, dropAfterWorkRate: 0.05, rateLimitRate: 0.03, retryAfterSeconds: 0, seed: 7 });
-    const ids = userIds(1000);
+    const ids = userIds(CHAOS_ROWS);
     const file = await writeCsv(ws, 'big.csv', ids);
     const result = await runCli(['bulk', file, '--concurrency', '16', '--report', ws.path('report.jsonl'), '--json'], { env: envFor(emulator, ws) });
     const summary = result.json<Summary & { retries: number; rate_limit_pauses: number }>();
     expect(summary.first_failures).toEqual([]);
     expect(result.code).toBe(0);
-    expect(summary.outcomes['approved']).toBe(1000);
+    expect(summary.outcomes['approved']).toBe(CHAOS_ROWS);
     expect(summary.retries).toBeGreaterThan(0);
     expect(summary.rate_limit_pauses).toBeGreaterThan(0);
     // The faults really happened, of every kind.
@@ -66,8 +74,8 @@ describe('smile bulk', () => {
     expect(recovered.length).toBeGreaterThan(0);
     for (const job of recovered) expect(job.prepUploads.slice(1).every((body) => body['retry'] === true)).toBe(true);
     const report = await readJsonl(ws.path('report.jsonl'));
-    expect(report).toHaveLength(1000);
-    expect(new Set(report.map((line) => line['line'])).size).toBe(1000);
+    expect(report).toHaveLength(CHAOS_ROWS);
+    expect(new Set(report.map((line) => line['line'])).size).toBe(CHAOS_ROWS);
     expect(report.every((line) => line['outcome'] === 'approved' && typeof line['smile_job_id'] === 'string')).toBe(true);
     // The journal names each row's job once and never holds the API key.
     const journal = await readFile(`${file}.smile-journal.jsonl`, 'utf8');
@@ -146,13 +154,13 @@ describe('smile bulk', () => {
     const controller = new AbortController();
     emulator.setFaults({ latencyMs: 15 });
     const journal = `${file}.smile-journal.jsonl`;
-    const watcher = setInterval(() => {
-      void readFile(journal, 'utf8').then((text) => {
-        if ((text.match(/"t":"final"/g) ?? []).length >= 10) controller.abort();
-      }, () => undefined);
-    }, 10);
+    const finals = () => readFile(journal, 'utf8').then((text) => (text.match(/"t":"final"/g) ?? []).length, () => 0);
+    // Ctrl-C as soon as 10 rows are final (or give up looking once the run has ended by itself).
+    let ended = false;
+    const interrupt = waitFor(async () => ended || (await finals()) >= 10, '10 final rows in the journal', { everyMs: 10, limitMs: 100_000 }).then(() => controller.abort());
     const first = await runCli(['bulk', file, '--concurrency', '8', '--json'], { env: envFor(emulator, ws), signal: controller.signal });
-    clearInterval(watcher);
+    ended = true;
+    await interrupt;
     expect(first.code).toBe(130);
     const summary = first.json<Summary & { next_step: string }>();
     expect(summary.interrupted).toBe(true);

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { commandPaths } from '../helpers/commands.js';
 import { runCli } from '../helpers/run-cli.js';
-
-/** Command paths found from the help itself: every name under "Commands:", recursively. */
-async function commandPaths(prefix: string[] = []): Promise<string[][]> {
-  const help = (await runCli([...prefix, '--help'])).stdout;
-  const section = help.split(/^Commands:\n/m)[1];
-  if (section === undefined) return [prefix];
-  const names = [...section.split(/\n\n/)[0]!.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((match) => match[1]!).filter((name) => prefix.length === 0 || name !== 'help');
-  const paths: string[][] = prefix.length > 0 ? [prefix] : [];
-  for (const name of names) paths.push(...(await commandPaths([...prefix, name])));
-  return paths;
-}
 
 describe('help text', () => {
   it('every command has a help page, kept as a snapshot (a change to it is a change to the contract)', async () => {

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { childEnv } from '../helpers/child-env.js';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('./sdk-submit.mjs', import.meta.url));
@@ -45,7 +46,7 @@ describe('smile-identity-core WebApi against the emulator (https)', () => {
     const again = { user_id: a.user_id, job_id: `job-${randomUUID()}`, selfie };
     const spec = { partnerId: emu.partnerId, apiKey: emu.apiKey, baseUrl: emu.baseUrl, jobs: [a, b, again] };
     const { stdout } = await run(process.execPath, [script, JSON.stringify(spec)], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: emu.caCertPath },
+      env: childEnv(dir, { NODE_EXTRA_CA_CERTS: emu.caCertPath }),
       timeout: 80_000,
     });
     const [first, second, third] = JSON.parse(stdout) as Outcome[];

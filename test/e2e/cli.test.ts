@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv } from '../helpers/child-env.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SELFIE = 'fixtures/selfies/demo.jpg';
@@ -18,7 +19,7 @@ const outputs: string[] = [];
 
 /** The environment of a user's shell: isolated HOME and config, NO_COLOR, and nothing of CI. */
 function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env['PATH'], HOME: home, SMILE_CONFIG_DIR: join(home, 'config'), NO_COLOR: '1', ...extra };
+  return childEnv(home, { SMILE_CONFIG_DIR: join(home, 'config'), ...extra });
 }
 
 interface Run {

@@ -1,4 +1,4 @@
-/** Shared parts of the bulk reliability tests: real child processes of bin/smile.js, polling waits. */
+/** Shared parts of the bulk reliability tests: real child processes of bin/smile.js, journal records. */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -43,20 +43,6 @@ export function spawnSmile(args: string[], env: NodeJS.ProcessEnv, options: { st
 /** SIGKILL every child still running (afterEach). */
 export function killChildren(): void {
   for (const child of children) child.kill('SIGKILL');
-}
-
-/**
- * Poll `condition` every `everyMs` until it holds. The limit only turns a hang into a readable
- * failure; nothing is asserted about time.
- */
-export async function waitFor(condition: () => boolean, what: string, options: { everyMs?: number; limitMs?: number } = {}): Promise<void> {
-  const every = options.everyMs ?? 10;
-  const limit = options.limitMs ?? 60_000;
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > limit) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, every));
-  }
 }
 
 /** Records of one type in a journal (0 when it does not exist yet). */

@@ -14,9 +14,10 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { runCli } from '../helpers/run-cli.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { envFor, expectEachRegisteredOnce, userIds, workspace, writeCsv } from '../cli/bulk-helpers.js';
 import type { Workspace } from '../cli/bulk-helpers.js';
-import { countRecords, killChildren, spawnSmile, waitFor } from './bulk-helpers.js';
+import { countRecords, killChildren, spawnSmile } from './bulk-helpers.js';
 
 let emulator: RunningEmulator;
 let ws: Workspace;

@@ -12,7 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCliOnStreams } from '../helpers/run-command.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { InputError, SmileCliError } from '../../src/errors.js';
-import { ids, jobStatus, makeZip, postJson, prepBody, prepUpload, putZip, register, until, waitForResult } from '../unit/emulator/helpers.js';
+import { ids, jobStatus, makeZip, postJson, prepBody, prepUpload, putZip, register, waitForResult } from '../unit/emulator/helpers.js';
+import { childEnv } from '../helpers/child-env.js';
+import { until } from '../helpers/wait-for.js';
 import { tinyDisk, tinyDiskUnavailable } from './tiny-disk.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -304,13 +306,13 @@ describe('emulator state file: kill -9', () => {
     const stateFile = join(tempDir(), 'state.jsonl');
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'smile.js'), 'emulator', '--json', '--port', '0', '--processing-ms', '1', '--state-file', stateFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env: childEnv(tempDir()),
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     try {
-      const info = JSON.parse(await until(() => (out.includes('\n') ? out : undefined), 'emulator start', 20_000)) as Record<string, string>;
+      const info = JSON.parse(await until(() => (out.includes('\n') ? out : undefined), 'emulator start')) as Record<string, string>;
       const remote = { baseUrl: info.base_url, origin: new URL(info.base_url ?? '').origin, partnerId: info.partner_id, apiKey: info.api_key } as RunningEmulator;
       const done = { ...ids(), selfie: selfieBytes() };
       await register(remote, { ...done, zip: zipWith(done.selfie) });

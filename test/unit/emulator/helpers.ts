@@ -5,6 +5,7 @@ import { strToU8, zipSync } from 'fflate';
 import { signedFields } from '../../../src/smile/sign.js';
 import type { JobStatusResponse, PrepUploadResponse } from '../../../src/smile/types.js';
 import type { RunningEmulator } from '../../../src/emulator/index.js';
+import { until } from '../../helpers/wait-for.js';
 
 /** Not a decodable image, but it starts like a JPEG: all the emulator checks (it never decodes). */
 export const FAKE_JPEG = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0xff, 0xd9]);
@@ -113,16 +114,6 @@ export function jobStatus(emu: RunningEmulator, userId: string, jobId: string, e
   });
 }
 
-/** Polls `check` (a few ms apart, bounded by count, not time) until it returns a value. */
-export async function until<T>(check: () => Promise<T | undefined> | T | undefined, what = 'condition', attempts = 400): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-
 /** Polls job_status until job_complete (and, with `final`, IsFinalResult "true"). */
 export function waitForResult(emu: RunningEmulator, userId: string, jobId: string, final = false, extra: Record<string, unknown> = {}): Promise<JobStatusResponse> {
   return until(async () => {
@@ -132,7 +123,7 @@ export function waitForResult(emu: RunningEmulator, userId: string, jobId: strin
     if (!body.job_complete) return undefined;
     if (final && typeof body.result === 'object' && body.result?.IsFinalResult !== 'true') return undefined;
     return body;
-  }, `result of ${jobId}`);
+  }, `result of ${jobId}`, { everyMs: 10 });
 }
 
 /** The whole v1 flow for one job: prep upload, PUT, wait for the result. */

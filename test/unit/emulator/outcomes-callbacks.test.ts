@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../../src/smile/sign.js';
 import type { ResultObject } from '../../../src/smile/types.js';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
-import { ids, jobStatus, prepUpload, register, until, waitForResult } from './helpers.js';
+import { ids, jobStatus, prepUpload, register, waitForResult } from './helpers.js';
+import { until } from '../../helpers/wait-for.js';
 
 let emu: RunningEmulator;
 beforeAll(async () => {
@@ -145,7 +146,7 @@ describe('callbacks', () => {
     ]);
     expect(done.job_success).toBe(true);
     for (const jobId of [unreachable.jobId, garbage.jobId]) {
-      const delivery = await until(() => emu.state.callbacks.find((c) => c.jobId === jobId && c.done), 'delivery', 1000);
+      const delivery = await until(() => emu.state.callbacks.find((c) => c.jobId === jobId && c.done), 'delivery');
       expect(delivery).toMatchObject({ ok: false, status: 0, attempts: 3 });
       expect(delivery.error).toBeTruthy();
     }

@@ -9,7 +9,8 @@ import { startEmulator } from '../../../src/emulator/index.js';
 import { InputError, UsageError } from '../../../src/errors.js';
 import { verifySignature } from '../../../src/smile/sign.js';
 import { runCliOnStreams } from '../../helpers/run-command.js';
-import { ids, jobStatus, makeZip, prepUpload, putZip, register, until, waitForResult } from './helpers.js';
+import { ids, jobStatus, makeZip, prepUpload, putZip, register, waitForResult } from './helpers.js';
+import { until } from '../../helpers/wait-for.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {

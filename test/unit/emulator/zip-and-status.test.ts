@@ -3,7 +3,8 @@ import { strToU8, zipSync } from 'fflate';
 import { signedFields, verifySignature } from '../../../src/smile/sign.js';
 import type { ResultObject } from '../../../src/smile/types.js';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
-import { FAKE_JPEG, PNG_BYTES, ids, jobStatus, makeZip, postJson, prepUpload, putZip, register, until, waitForResult } from './helpers.js';
+import { FAKE_JPEG, PNG_BYTES, ids, jobStatus, makeZip, postJson, prepUpload, putZip, register, waitForResult } from './helpers.js';
+import { until } from '../../helpers/wait-for.js';
 
 let emu: RunningEmulator;
 beforeAll(async () => {
@@ -58,8 +59,7 @@ describe('PUT upload_url', () => {
     // Only Date is faked (timers stay real), so the in-process server sees a clock two hours on.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 2 * 60 * 60 * 1000);
-    const res = await putZip(url, makeZip());
-    vi.useRealTimers();
+    const res = await putZip(url, makeZip()).finally(() => vi.useRealTimers());
     expect(res.status).toBe(403);
     expect(res.text).toContain('Request has expired');
     expect(emu.state.jobs.get(jobId)?.zip).toBeNull();

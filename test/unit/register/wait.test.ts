@@ -33,17 +33,23 @@ describe('pollJobUntilFinal and runRegistration', () => {
   });
 
   it('registers and waits: a handful of polls, the approved result', async () => {
-    const events: string[] = [];
+    const events: { type: string; at: number; outcome?: string }[] = [];
     const result = await runRegistration(
       { userId: 'w-1', jobId: 'w-job-1', selfiePath: 'fixtures/selfies/demo.jpg', wait: true, timeoutMs: 10_000 },
-      { client, environment: 'sandbox', signal, loadSelfie: loadSelfieForUpload, onEvent: (event) => void events.push(event.type) },
+      { client, environment: 'sandbox', signal, loadSelfie: loadSelfieForUpload, onEvent: (event) => void events.push({ type: event.type, at: Date.now(), ...(event.type === 'poll' ? { outcome: event.outcome } : {}) }) },
     );
     expect(result.outcome).toBe('approved');
-    expect(events.slice(0, 4)).toEqual(['checked', 'prep-upload', 'prepared', 'uploaded']);
-    const polls = events.filter((type) => type === 'poll').length;
-    // 600 ms processing: polls at ~250, 625, 1190 ms → 3 (a loaded machine may add one).
-    expect(polls).toBeGreaterThanOrEqual(2);
-    expect(polls).toBeLessThanOrEqual(5);
+    expect(events.slice(0, 4).map((event) => event.type)).toEqual(['checked', 'prep-upload', 'prepared', 'uploaded']);
+    // Polled while pending, stopped at the first final answer.
+    const polls = events.filter((event) => event.type === 'poll');
+    expect(polls.map((poll) => poll.outcome)).toEqual([...polls.slice(1).map(() => 'pending'), 'approved']);
+    // A handful, by the schedule: no more polls than its delays fit into the time the wait took,
+    // however slow the machine (a timer may fire a millisecond early, hence the 2 ms per delay).
+    const waited = polls.at(-1)!.at - events[3]!.at;
+    let fitting = 0;
+    for (let spent = pollDelayMs(0) - 2; spent <= waited; spent += pollDelayMs(fitting) - 2) fitting++;
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(polls.length).toBeLessThanOrEqual(fitting);
   });
 
   it('returns the last status as pending when the timeout runs out', async () => {

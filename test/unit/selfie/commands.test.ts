@@ -1,10 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BAD, GOOD, captureIo, runSelfieCheck, runSelfiePrepare } from './helpers.js';
+import { BAD, BAD_FIXTURES, GOOD, captureIo, runSelfieCheck, runSelfiePrepare } from './helpers.js';
+
+// eslint-disable-next-line no-control-regex
+const plain = (text: string) => text.replace(/\u001B\[[0-9;]*m/g, '');
 
 let dir: string;
 beforeAll(async () => {
@@ -38,6 +41,9 @@ describe('runSelfieCheck', () => {
     expect(doc.files.map((f) => f.path)).toEqual(ALL_BAD);
     for (const file of doc.files) {
       expect(Object.keys(file)).toEqual(['path', 'ok', 'format', 'width', 'height', 'bytes', 'findings']);
+      const expected = BAD_FIXTURES[basename(String(file.path))];
+      expect((file.findings as Array<{ code: string; severity: string }>).map((finding) => `${finding.code}:${finding.severity}`), String(file.path)).toEqual(expected);
+      expect(file.ok, String(file.path)).toBe(!expected?.some((finding) => finding.endsWith(':error')));
       expect(typeof file.ok).toBe('boolean');
       expect(typeof file.bytes).toBe('number');
       for (const finding of file.findings as Array<Record<string, unknown>>) {
@@ -48,11 +54,21 @@ describe('runSelfieCheck', () => {
     expect(io.stderr.text).toBe('');
   });
 
-  it.each(ALL_BAD)('returns 0 or 4 for %s alone', async (path) => {
+  it.each(Object.entries(BAD_FIXTURES))('%s alone: the exit code and the findings it must give (%j), in colour', async (name, expected) => {
     const io = captureIo();
-    const code = await runSelfieCheck([path], { json: false, color: true }, io);
-    expect([0, 4]).toContain(code);
-    expect(io.stdout.text.length).toBeGreaterThan(0);
+    const code = await runSelfieCheck([`${BAD}${name}`], { json: false, color: true }, io);
+    // Exit 4 exactly when a finding is an error; warnings alone still exit 0.
+    expect(code).toBe(expected.some((finding) => finding.endsWith(':error')) ? 4 : 0);
+    expect(io.stdout.text).toContain('\u001b[');
+    const lines = plain(io.stdout.text).split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${code === 0 ? '✓' : '✗'} `));
+    // The findings as printed: "    error   CODE: message" / "    warning CODE: message".
+    const printed = lines.flatMap((line) => {
+      const match = /^ {4}(error|warning) +([a-z0-9_]+): /.exec(line);
+      return match ? [`${match[2]}:${match[1]}`] : [];
+    });
+    expect(printed).toEqual(expected);
+    expect(io.stderr.text).toBe('');
   });
 
   it('prints the JSON shape exactly for one good file', async () => {

@@ -7,6 +7,7 @@ import { ApiError, AuthError, RefusedError } from '../../../src/errors.js';
 import { MAX_RESPONSE_BYTES, ResponseTooLargeError, SmileClient, fetchWithTimeout } from '../../../src/smile/client.js';
 import type { SmileClientConfig } from '../../../src/smile/client.js';
 import { buildJobZip } from '../../../src/smile/package.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let emulator: RunningEmulator;
 const signal = new AbortController().signal;
@@ -123,10 +124,16 @@ describe('SmileClient against the emulator', () => {
   it('stops at once when the signal aborts', async () => {
     emulator.setFaults({ latencyMs: 2000 });
     const controller = new AbortController();
+    const partnerParams = ids();
+    const mine = () => emulator.state.requests.find((request) => request.path === '/v1/upload' && request.jobId === partnerParams.job_id);
     try {
-      const pending = client().prepUpload({ partnerParams: ids() }, { signal: controller.signal });
-      setTimeout(() => controller.abort(), 50);
+      const pending = client().prepUpload({ partnerParams }, { signal: controller.signal });
+      // Abort while the request is at the server (which answers 2 s later), not after a guessed delay.
+      await waitFor(() => mine() !== undefined, 'the prep upload to reach the emulator');
+      controller.abort();
       await expect(pending).rejects.toMatchObject({ exitCode: 130 });
+      // At once: the client gave up before the server had answered.
+      expect(mine()?.status).toBe(0);
     } finally {
       emulator.setFaults({});
     }

@@ -4,14 +4,13 @@ import { GuidedForm, editKeysFromInput, editLine } from '../../../src/ui/guided-
 import type { GuidedValues, ProfileChoice } from '../../../src/ui/guided-form.js';
 import { checkSelfieForForm } from '../../../src/ui/guided-register.js';
 import { renderResultCard } from '../../../src/ui/result-card.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const ENTER = '\r';
 const BACKSPACE = '\u007F';
 const DOWN = '\u001B[B';
 const LEFT = '\u001B[D';
 const ESC = '\u001B';
-const POLL_MS = 5;
-const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
 // eslint-disable-next-line no-control-regex
 const plain = (text: string | undefined) => (text ?? '').replace(/\u001B\[[0-9;]*m/g, '');
 
@@ -28,15 +27,7 @@ function typeFast(stdin: Keyboard, keys: string | string[]) {
   for (const key of typeof keys === 'string' ? [...keys] : keys) stdin.write(key);
 }
 
-/** Polls a condition (never a fixed sleep); the timeout only turns a hang into a readable failure. */
-async function waitFor(condition: () => boolean, describe: () => string, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${describe()}`);
-    await pause();
-  }
-}
-
+/** Waits (polling, never a fixed sleep) until the latest frame shows `pattern`. */
 async function until(frame: () => string | undefined, pattern: RegExp) {
   await waitFor(
     () => pattern.test(plain(frame())),

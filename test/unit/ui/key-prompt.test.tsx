@@ -1,21 +1,12 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { HiddenInput } from '../../../src/ui/key-prompt.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const ENTER = '\r';
 const BACKSPACE = '\u007F';
 const ESC = '\u001B';
 const SECRET = 'sk-7f3a9c1e5b2d4086';
-const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
-
-/** Polls a condition (never a fixed sleep); the timeout only turns a hang into a readable failure. */
-async function waitFor(condition: () => boolean, describe: () => string, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${describe()}`);
-    await pause();
-  }
-}
 
 async function mount() {
   const answers: (string | undefined)[] = [];
