@@ -31,6 +31,7 @@ export interface RegistrationDocument {
 export type ResultCardFields = Pick<RegistrationDocument, 'outcome' | 'user_id' | 'job_id' | 'smile_job_id' | 'result_code' | 'result_text' | 'actions'> &
   Partial<Pick<RegistrationDocument, 'environment' | 'expected'>>;
 
+/** What a registration document is made of. */
 export interface DocumentSource {
   outcome: Outcome;
   environment: Environment;

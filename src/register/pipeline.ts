@@ -8,6 +8,7 @@ import type { SelfieReport } from '../selfie/check.js';
 import { pollJobUntilFinal } from './wait.js';
 
 import type { Environment } from '../config/validate.js';
+import type { DocumentSource } from './document.js';
 
 /** One registration, as flags or a bulk row describe it (product.md mapping table). */
 export interface RegistrationRequest {
@@ -41,13 +42,8 @@ export type RegistrationEvent =
   | { type: 'uploaded'; jobId: string; smileJobId: string }
   | { type: 'poll'; status: JobStatusResponse; outcome: Outcome };
 
-export interface RegistrationResult {
-  outcome: Outcome;
-  environment: Environment;
-  userId: string;
-  jobId: string;
-  smileJobId: string | undefined;
-  status: JobStatusResponse | undefined;
+/** A finished registration: what its document is made of, plus how the wait ended and the warnings. */
+export interface RegistrationResult extends DocumentSource {
   timedOut: boolean;
   warnings: SelfieReport[];
 }
