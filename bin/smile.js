@@ -16,6 +16,8 @@ try {
   // main() has its own error boundary; reaching this is a bug (or a missing build).
   const key = process.env.SMILE_API_KEY;
   const text = String(error?.message ?? error);
-  process.stderr.write(`✗ smile failed unexpectedly: ${key ? text.split(key).join('[redacted]') : text}\n  This is a bug (or dist/ is missing: run npm ci). Report it with the output of --debug.\n`);
+  process.stderr.write(
+    `✗ smile failed unexpectedly: ${key ? text.split(key).join('[redacted]') : text}\n  This is a bug (or dist/ is missing: run npm ci). Report it with the output of --debug.\n`,
+  );
   process.exitCode = 1;
 }

@@ -43,7 +43,14 @@ const WALLS = [
   ['#d9d4ea', '#a39dbd'],
 ];
 
-const hex = ([r, g, b]) => `#${[r, g, b].map((v) => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, '0')).join('')}`;
+const hex = ([r, g, b]) =>
+  `#${[r, g, b]
+    .map((v) =>
+      Math.max(0, Math.min(255, Math.round(v)))
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
 const shade = (rgb, f) => rgb.map((v) => v * f);
 
 /**
@@ -73,14 +80,18 @@ export function faceSvg({ seed, width = 640, height = 800, pose = { dx: 0, dy: 0
     const y0 = cy - ry + 5 + rnd() * 30;
     const x1 = x0 + (rnd() - 0.5) * 90;
     const y1 = y0 + 30 + rnd() * 60;
-    strands.push(`<path d="M${x0.toFixed(1)} ${y0.toFixed(1)} Q ${(x0 + (rnd() - 0.5) * 60).toFixed(1)} ${((y0 + y1) / 2).toFixed(1)} ${x1.toFixed(1)} ${y1.toFixed(1)}" stroke="${rnd() < 0.5 ? '#000' : '#fff'}" stroke-opacity="${(0.08 + rnd() * 0.12).toFixed(2)}" stroke-width="${(1 + rnd() * 2).toFixed(1)}" fill="none"/>`);
+    strands.push(
+      `<path d="M${x0.toFixed(1)} ${y0.toFixed(1)} Q ${(x0 + (rnd() - 0.5) * 60).toFixed(1)} ${((y0 + y1) / 2).toFixed(1)} ${x1.toFixed(1)} ${y1.toFixed(1)}" stroke="${rnd() < 0.5 ? '#000' : '#fff'}" stroke-opacity="${(0.08 + rnd() * 0.12).toFixed(2)}" stroke-width="${(1 + rnd() * 2).toFixed(1)}" fill="none"/>`,
+    );
   }
   const books = [];
   let bx = 400 + rnd() * 40;
   while (bx < 640) {
     const w = 14 + rnd() * 18;
     const h = 60 + rnd() * 30;
-    books.push(`<rect x="${bx.toFixed(1)}" y="${(shelfY - h).toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="${hex([60 + rnd() * 150, 50 + rnd() * 120, 40 + rnd() * 120])}"/>`);
+    books.push(
+      `<rect x="${bx.toFixed(1)}" y="${(shelfY - h).toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="${hex([60 + rnd() * 150, 50 + rnd() * 120, 40 + rnd() * 120])}"/>`,
+    );
     bx += w + 2;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 640 800">
@@ -113,7 +124,9 @@ export function faceSvg({ seed, width = 640, height = 800, pose = { dx: 0, dy: 0
     <path d="M${cx + eyeDx - 32 + turn} ${eyeY - 36} Q ${cx + eyeDx + turn} ${eyeY - 50} ${cx + eyeDx + 34 + turn} ${eyeY - 34}" stroke="${hair}" stroke-width="9" stroke-linecap="round" fill="none"/>
     ${[-1, 1]
       .map(
-        (s) => `<ellipse cx="${cx + s * eyeDx + turn}" cy="${eyeY}" rx="27" ry="13" fill="#f3eee8" stroke="${hex(shade(skin, 0.55))}" stroke-width="2.5"/>
+        (
+          s,
+        ) => `<ellipse cx="${cx + s * eyeDx + turn}" cy="${eyeY}" rx="27" ry="13" fill="#f3eee8" stroke="${hex(shade(skin, 0.55))}" stroke-width="2.5"/>
     <circle cx="${cx + s * eyeDx + turn * 1.15}" cy="${eyeY}" r="11" fill="${iris}"/>
     <circle cx="${cx + s * eyeDx + turn * 1.15}" cy="${eyeY}" r="5" fill="#0b0b0b"/>
     <circle cx="${cx + s * eyeDx + turn * 1.15 + 3}" cy="${eyeY - 4}" r="2.5" fill="#fff"/>
@@ -175,7 +188,9 @@ export async function renderPhoto(svg, seed, { noise = 5, blotch = 7, lensBlur =
 /** A realistic synthetic selfie as a baseline JPEG (quality 88, no metadata). */
 export async function makeSelfieJpeg({ seed, width = 640, height = 800, pose, quality = 88 }) {
   const photo = await renderPhoto(faceSvg({ seed, width, height, pose }), seed);
-  return sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } }).jpeg({ quality, mozjpeg: false }).toBuffer();
+  return sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
+    .jpeg({ quality, mozjpeg: false })
+    .toBuffer();
 }
 
 /** A PNG whose header claims width×height pixels (1-bit greyscale), compressing to almost nothing. */
@@ -207,7 +222,12 @@ function pixelBombPng(width, height) {
   // All-zero scanlines (filter 0, black pixels): 30000×30000 is 112 MB raw, ~110 KB deflated.
   const raw = Buffer.alloc(rowBytes * height);
   const idat = deflateSync(raw, { level: 9 });
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A 24-bit uncompressed BMP (a real image format that sharp cannot read). */
@@ -278,7 +298,12 @@ export async function makeFixtures(root) {
     await writeFile(join(dir, name), buf);
     written.push(join(dir === selfies ? 'fixtures/selfies' : 'fixtures/bad', name));
   };
-  const jpeg = (photo, opts = {}) => sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } }).jpeg({ quality: 88, mozjpeg: false, ...opts });
+  const jpeg = (photo, opts = {}) =>
+    sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } }).jpeg({
+      quality: 88,
+      mozjpeg: false,
+      ...opts,
+    });
   const fromRaw = (photo) => sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } });
 
   // ---- good ----
@@ -299,7 +324,9 @@ export async function makeFixtures(root) {
         IFD0: { Make: 'Smilephone', Model: 'SP-1', Software: 'make-fixtures', Orientation: '1' },
         IFD3: { GPSLatitudeRef: 'S', GPSLatitude: '1/1 17/1 0/1', GPSLongitudeRef: 'E', GPSLongitude: '36/1 49/1 0/1' },
       })
-      .withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>make-fixtures</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>')
+      .withXmp(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>make-fixtures</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>',
+      )
       .toBuffer(),
   );
   for (const [i, pose] of [
@@ -337,31 +364,75 @@ export async function makeFixtures(root) {
       { dx: 0, dy: 0, tilt: 0, turn: 0 },
       { dx: 6, dy: 0, tilt: 2, turn: 8 },
     ]) {
-      frames.push(await sharp(Buffer.from(faceSvg({ seed: 4, width: 320, height: 400, pose }))).removeAlpha().raw().toBuffer());
+      frames.push(
+        await sharp(Buffer.from(faceSvg({ seed: 4, width: 320, height: 400, pose })))
+          .removeAlpha()
+          .raw()
+          .toBuffer(),
+      );
     }
     const stacked = Buffer.concat(frames);
-    await put(bad, 'animated.gif', await sharp(stacked, { raw: { width: 320, height: 1200, channels: 3, pageHeight: 400 } }).gif({ loop: 0, delay: [300, 300, 300] }).toBuffer());
-    await put(bad, 'animated.webp', await sharp(stacked, { raw: { width: 320, height: 1200, channels: 3, pageHeight: 400 } }).webp({ loop: 0, delay: [300, 300, 300], quality: 80 }).toBuffer());
-    await put(bad, 'multi-page.tiff', await sharp(stacked, { raw: { width: 320, height: 1200, channels: 3, pageHeight: 400 } }).tiff({ compression: 'jpeg', quality: 80 }).toBuffer());
+    await put(
+      bad,
+      'animated.gif',
+      await sharp(stacked, { raw: { width: 320, height: 1200, channels: 3, pageHeight: 400 } })
+        .gif({ loop: 0, delay: [300, 300, 300] })
+        .toBuffer(),
+    );
+    await put(
+      bad,
+      'animated.webp',
+      await sharp(stacked, { raw: { width: 320, height: 1200, channels: 3, pageHeight: 400 } })
+        .webp({ loop: 0, delay: [300, 300, 300], quality: 80 })
+        .toBuffer(),
+    );
+    await put(
+      bad,
+      'multi-page.tiff',
+      await sharp(stacked, { raw: { width: 320, height: 1200, channels: 3, pageHeight: 400 } })
+        .tiff({ compression: 'jpeg', quality: 80 })
+        .toBuffer(),
+    );
   }
   await put(bad, 'pixel-bomb.png', pixelBombPng(30000, 30000));
   await put(bad, 'cmyk.jpg', await fromRaw(demo).toColourspace('cmyk').jpeg({ quality: 88 }).toBuffer());
   await put(bad, 'display-p3.jpg', await jpeg(third).withIccProfile('p3').toBuffer());
   {
     // 16 bits per channel from a smooth render (no noise) keeps the file small.
-    const smooth = await sharp(Buffer.from(faceSvg({ seed: 4 }))).removeAlpha().toColourspace('rgb16').png({ compressionLevel: 9 }).toBuffer();
+    const smooth = await sharp(Buffer.from(faceSvg({ seed: 4 })))
+      .removeAlpha()
+      .toColourspace('rgb16')
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     await put(bad, '16-bit.png', smooth);
   }
   {
     // A cut-out: the face is opaque, the background fully transparent.
-    const mask = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="640" height="800"><ellipse cx="320" cy="420" rx="230" ry="330" fill="#fff"/></svg>`);
+    const mask = Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="800"><ellipse cx="320" cy="420" rx="230" ry="330" fill="#fff"/></svg>`,
+    );
     const alphaMask = await sharp(mask).extractChannel('alpha').raw().toBuffer();
-    await put(bad, 'alpha.png', await fromRaw(demo).joinChannel(alphaMask, { raw: { width: 640, height: 800, channels: 1 } }).png({ compressionLevel: 9, palette: true }).toBuffer());
+    await put(
+      bad,
+      'alpha.png',
+      await fromRaw(demo)
+        .joinChannel(alphaMask, { raw: { width: 640, height: 800, channels: 1 } })
+        .png({ compressionLevel: 9, palette: true })
+        .toBuffer(),
+    );
   }
   // Stored sideways with EXIF orientation 6 ("rotate 90° clockwise to display"): displays upright.
-  await put(bad, 'exif-rotated.jpg', await fromRaw(demo).rotate(-90).jpeg({ quality: 88 }).withMetadata({ orientation: 6 }).toBuffer());
+  await put(
+    bad,
+    'exif-rotated.jpg',
+    await fromRaw(demo).rotate(-90).jpeg({ quality: 88 }).withMetadata({ orientation: 6 }).toBuffer(),
+  );
   await put(bad, 'tiny.jpg', await fromRaw(demo).resize(120, 150).jpeg({ quality: 88 }).toBuffer());
-  await put(bad, 'sliver.png', await fromRaw(demo).extract({ left: 0, top: 380, width: 640, height: 40 }).png().toBuffer());
+  await put(
+    bad,
+    'sliver.png',
+    await fromRaw(demo).extract({ left: 0, top: 380, width: 640, height: 40 }).png().toBuffer(),
+  );
   await put(bad, 'low-resolution.jpg', await fromRaw(demo).resize(384, 480).jpeg({ quality: 88 }).toBuffer());
   // Exposure: scale linear light (gamma 2.2) so that the result looks like under/over exposure.
   const exposed = (photo, ev) => {
@@ -372,7 +443,11 @@ export async function makeFixtures(root) {
   await put(bad, 'very-dark.jpg', await jpeg(exposed(demo, -4)).toBuffer());
   await put(bad, 'very-bright.jpg', await jpeg(exposed(demo, 3)).toBuffer());
   await put(bad, 'blurred.jpg', await fromRaw(demo).blur(5).jpeg({ quality: 88 }).toBuffer());
-  await put(bad, 'greyscale.jpg', await fromRaw(demo).greyscale().toColourspace('b-w').jpeg({ quality: 88 }).toBuffer());
+  await put(
+    bad,
+    'greyscale.jpg',
+    await fromRaw(demo).greyscale().toColourspace('b-w').jpeg({ quality: 88 }).toBuffer(),
+  );
   await put(bad, 'selfie.webp', await fromRaw(demo).webp({ quality: 85 }).toBuffer());
   await put(bad, 'selfie.avif', await fromRaw(demo).avif({ quality: 60, effort: 2 }).toBuffer());
   await put(bad, 'selfie.tiff', await fromRaw(demo).resize(320, 400).tiff({ compression: 'lzw' }).toBuffer());
@@ -383,7 +458,11 @@ export async function makeFixtures(root) {
     // The first bytes of an iPhone HEIC (ftyp box with brand "heic"), then nothing decodable.
     const ftyp = Buffer.from('000000186674797068656963000000006d69663168656963', 'hex');
     const rnd = seededRandom(7);
-    await put(bad, 'iphone-photo.heic', Buffer.concat([ftyp, Buffer.from(Array.from({ length: 4000 }, () => Math.floor(rnd() * 256)))]));
+    await put(
+      bad,
+      'iphone-photo.heic',
+      Buffer.concat([ftyp, Buffer.from(Array.from({ length: 4000 }, () => Math.floor(rnd() * 256)))]),
+    );
   }
   {
     const small = await fromRaw(demo).resize(160, 200).raw().toBuffer();

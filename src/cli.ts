@@ -6,7 +6,8 @@ import { choice, flag, negatedFlag, readValues, text } from './commands/define.j
 import type { AnyCommand, CommandDefinition, CommandMeta, OptionSpec } from './commands/define.js';
 import { COMMANDS } from './commands/index.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 type Handler = (ctx: RunContext) => Promise<number>;
 type Commander = typeof import('commander');
@@ -45,20 +46,36 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
   const commander = await import('commander');
   const { signal, dispose } = interruptSignal(io.signal);
   let chosen: { run: Handler; globals: GlobalOptions } | undefined;
-  const program = buildProgram(io, (run, globals) => {
-    chosen = { run, globals };
-  }, commander);
+  const program = buildProgram(
+    io,
+    (run, globals) => {
+      chosen = { run, globals };
+    },
+    commander,
+  );
   const wantsJson = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     dispose();
-    if (error instanceof commander.CommanderError && (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')) return ExitCode.ok;
+    if (
+      error instanceof commander.CommanderError &&
+      (error.exitCode === 0 ||
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help')
+    )
+      return ExitCode.ok;
     // Parse-time failures (commander's own, or a typed error from an option parser such as
     // --concurrency abc) get the same rendering as any other error: message, hint, exit code.
     const { Output } = await import('./output/output.js');
     const out = new Output(io, { json: wantsJson, quiet: false, color: false });
-    const shown = error instanceof commander.CommanderError ? new UsageError(capitalise(error.message.replace(/^error:\s*/i, '')), { hint: 'See `smile --help` or `smile <command> --help`.' }) : error;
+    const shown =
+      error instanceof commander.CommanderError
+        ? new UsageError(capitalise(error.message.replace(/^error:\s*/i, '')), {
+            hint: 'See `smile --help` or `smile <command> --help`.',
+          })
+        : error;
     out.error(shown, { debug: argv.includes('--debug') });
     return isSmileCliError(shown) ? shown.exitCode : ExitCode.bug;
   }
@@ -68,7 +85,10 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
   }
   const { run, globals } = chosen;
   // Loaded only now, so that `--version` and `--help` never pay for them.
-  const [{ createContext }, { runWithErrorBoundary }] = await Promise.all([import('./context.js'), import('./boundary.js')]);
+  const [{ createContext }, { runWithErrorBoundary }] = await Promise.all([
+    import('./context.js'),
+    import('./boundary.js'),
+  ]);
   const context = createContext(io, globals, signal);
   try {
     return await runWithErrorBoundary(context, () => run(context));
@@ -108,9 +128,15 @@ function examples(lines: readonly string[]): string {
  * The commander program from the table of command definitions. `choose` receives the command
  * that matched, bound to its typed values, and the global options; nothing runs here.
  */
-export function buildProgram(io: CliIo, choose: (run: Handler, globals: GlobalOptions) => void, commander: Pick<Commander, 'Command' | 'Option' | 'Argument'>): Command {
+export function buildProgram(
+  io: CliIo,
+  choose: (run: Handler, globals: GlobalOptions) => void,
+  commander: Pick<Commander, 'Command' | 'Option' | 'Argument'>,
+): Command {
   const program = new commander.Command('smile');
-  program.description('Register (enroll) people with Smile ID SmartSelfie™ Authentication.').version(VERSION, '-V, --version', 'print the version');
+  program
+    .description('Register (enroll) people with Smile ID SmartSelfie™ Authentication.')
+    .version(VERSION, '-V, --version', 'print the version');
   const globalNames = addOptions(program, GLOBAL_OPTIONS, commander);
   program
     .showSuggestionAfterError(true)
@@ -121,13 +147,16 @@ export function buildProgram(io: CliIo, choose: (run: Handler, globals: GlobalOp
       writeErr: (text) => io.stderr.write(text),
       outputError: () => undefined,
     })
-    .addHelpText('after', examples([
-      'npx smile register --emulator --user-id demo-1 --selfie fixtures/selfies/demo.jpg',
-      'smile profile add sandbox --partner-id 085 --env sandbox',
-      'smile register --user-id u-1 --selfie face.jpg --json',
-      'smile status --user-id u-1 --job-id job-… --wait',
-      'smile selfie check photos/*.jpg',
-    ]));
+    .addHelpText(
+      'after',
+      examples([
+        'npx smile register --emulator --user-id demo-1 --selfie fixtures/selfies/demo.jpg',
+        'smile profile add sandbox --partner-id 085 --env sandbox',
+        'smile register --user-id u-1 --selfie face.jpg --json',
+        'smile status --user-id u-1 --job-id job-… --wait',
+        'smile selfie check photos/*.jpg',
+      ]),
+    );
   const meta: CommandMeta = { program };
   const add = (parent: Command, definition: AnyCommand) => {
     const command = parent.command(definition.name).description(definition.summary);
@@ -135,7 +164,12 @@ export function buildProgram(io: CliIo, choose: (run: Handler, globals: GlobalOp
       for (const sub of definition.commands) add(command, sub);
       return;
     }
-    wire(command, definition, meta, commander, (run, values) => choose(run, readValues(GLOBAL_OPTIONS, (key) => values[globalNames[key]!])));
+    wire(command, definition, meta, commander, (run, values) =>
+      choose(
+        run,
+        readValues(GLOBAL_OPTIONS, (key) => values[globalNames[key]!]),
+      ),
+    );
   };
   for (const definition of COMMANDS) add(program, definition);
   program.helpCommand(false);
@@ -143,13 +177,23 @@ export function buildProgram(io: CliIo, choose: (run: Handler, globals: GlobalOp
 }
 
 /** Declare a definition's arguments and options on its commander command, and its action. */
-function wire(command: Command, definition: CommandDefinition, meta: CommandMeta, commander: Pick<Commander, 'Option' | 'Argument'>, choose: (run: Handler, globals: Record<string, unknown>) => void): void {
+function wire(
+  command: Command,
+  definition: CommandDefinition,
+  meta: CommandMeta,
+  commander: Pick<Commander, 'Option' | 'Argument'>,
+  choose: (run: Handler, globals: Record<string, unknown>) => void,
+): void {
   const args = Object.entries(definition.args ?? {});
   for (const [, spec] of args) command.addArgument(spec.create(commander));
   const names = addOptions(command, definition.options ?? {}, commander);
   if (definition.examples !== undefined || definition.after !== undefined) {
     const after = definition.after;
-    command.addHelpText('after', () => `${definition.examples ? examples(definition.examples) : ''}${typeof after === 'function' ? after() : (after ?? '')}`);
+    command.addHelpText(
+      'after',
+      () =>
+        `${definition.examples ? examples(definition.examples) : ''}${typeof after === 'function' ? after() : (after ?? '')}`,
+    );
   }
   command.action(function (this: Command) {
     const opts = this.opts();
@@ -162,7 +206,11 @@ function wire(command: Command, definition: CommandDefinition, meta: CommandMeta
 }
 
 /** Add option specs to a command; returns each spec's key → commander's attribute name. */
-function addOptions(command: Command, specs: Record<string, OptionSpec<unknown>>, commander: Pick<Commander, 'Option' | 'Argument'>): Record<string, string> {
+function addOptions(
+  command: Command,
+  specs: Record<string, OptionSpec<unknown>>,
+  commander: Pick<Commander, 'Option' | 'Argument'>,
+): Record<string, string> {
   const names: Record<string, string> = {};
   for (const [key, spec] of Object.entries(specs)) {
     const option = spec.create(commander);

@@ -55,8 +55,14 @@ export function createContext(io: CliIo, globals: GlobalOptions, signal: AbortSi
   const secrets: (string | undefined)[] = [env['SMILE_API_KEY']];
   const noColor = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
   const ci = truthy(env['CI']);
-  const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY) && globals.input && !truthy(env['SMILE_NO_INPUT']) && !ci;
-  const out = new Output(io, { json: globals.json, quiet: globals.quiet, color: Boolean(io.stderr.isTTY) && !noColor && !globals.json, secrets: () => secrets });
+  const interactive =
+    Boolean(io.stdin.isTTY && io.stdout.isTTY) && globals.input && !truthy(env['SMILE_NO_INPUT']) && !ci;
+  const out = new Output(io, {
+    json: globals.json,
+    quiet: globals.quiet,
+    color: Boolean(io.stderr.isTTY) && !noColor && !globals.json,
+    secrets: () => secrets,
+  });
   const cleanups: (() => Promise<void> | void)[] = [];
   let connection: Promise<SmileConnection> | undefined;
 

@@ -13,7 +13,6 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-
 export interface SmileCliErrorOptions {
   hint?: string;
   /** A stable, machine-readable code for `--json` (`usage`, `2209`, `selfie_unreadable` …). */

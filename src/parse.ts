@@ -42,9 +42,14 @@ export function parseMaxAge(value: string, defaultText: string): Duration {
     ms = days ? Math.round(Number(days[1]) * 86_400_000) : parseDuration(value, '--max-age');
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(`--max-age takes a duration like 90m, 24h or 30d, not "${printable(value, 40)}".`, { hint: `The default is ${defaultText}; a body saved earlier and checked now needs its age, e.g. --max-age 30d.` });
+    throw new UsageError(`--max-age takes a duration like 90m, 24h or 30d, not "${printable(value, 40)}".`, {
+      hint: `The default is ${defaultText}; a body saved earlier and checked now needs its age, e.g. --max-age 30d.`,
+    });
   }
-  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--max-age must be longer than 0, not "${printable(value, 40)}".`, { hint: 'To check a body of any age, give a long one, e.g. --max-age 3650d.' });
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new UsageError(`--max-age must be longer than 0, not "${printable(value, 40)}".`, {
+      hint: 'To check a body of any age, give a long one, e.g. --max-age 3650d.',
+    });
   return { text: value.trim(), ms };
 }
 
@@ -65,12 +70,15 @@ export function parseNumber(value: string, flag: string): number {
 export function parseGeo(value: string, flag = '--geo'): GeoInfo {
   const parts = value.split(',').map((part) => part.trim());
   if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '' || !/^[-+]?\d+(\.\d+)?$/.test(part))) {
-    throw new UsageError(`${flag} takes LAT,LON or LAT,LON,ALT in decimal degrees (and metres), e.g. -1.2921,36.8219,1795; got "${value}".`);
+    throw new UsageError(
+      `${flag} takes LAT,LON or LAT,LON,ALT in decimal degrees (and metres), e.g. -1.2921,36.8219,1795; got "${value}".`,
+    );
   }
   const [latitude, longitude, altitude] = parts.map(Number) as [number, number, number | undefined];
   if (latitude < -90 || latitude > 90) throw new UsageError(`${flag}: latitude ${latitude} is outside -90…90.`);
   if (longitude < -180 || longitude > 180) throw new UsageError(`${flag}: longitude ${longitude} is outside -180…180.`);
-  if (altitude !== undefined && (altitude < -11_000 || altitude > 100_000)) throw new UsageError(`${flag}: altitude ${altitude} m is not a plausible altitude.`);
+  if (altitude !== undefined && (altitude < -11_000 || altitude > 100_000))
+    throw new UsageError(`${flag}: altitude ${altitude} m is not a plausible altitude.`);
   return altitude === undefined ? { latitude, longitude } : { latitude, longitude, altitude };
 }
 
@@ -84,8 +92,15 @@ export function parseParams(values: readonly string[] | undefined, flag = '--par
     const index = item.indexOf('=');
     if (index <= 0) throw new UsageError(`${flag} takes key=value, got "${item}".`);
     const key = item.slice(0, index).trim();
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw new UsageError(`${flag}: "${key}" is not a usable key (letters, digits, _ . - only).`);
-    if (RESERVED_PARAMS.has(key)) throw new UsageError(`${flag}: ${key} is set by smile itself.`, { hint: key === 'sandbox_result' ? 'Use --sandbox-result approve|reject|provisional.' : `Use --${key.replace('_', '-')}.` });
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key))
+      throw new UsageError(`${flag}: "${key}" is not a usable key (letters, digits, _ . - only).`);
+    if (RESERVED_PARAMS.has(key))
+      throw new UsageError(`${flag}: ${key} is set by smile itself.`, {
+        hint:
+          key === 'sandbox_result'
+            ? 'Use --sandbox-result approve|reject|provisional.'
+            : `Use --${key.replace('_', '-')}.`,
+      });
     if (key in params) throw new UsageError(`${flag} ${key} is given twice.`);
     params[key] = item.slice(index + 1);
   }
@@ -104,7 +119,8 @@ export function parseSandboxResult(value: string, flag = '--sandbox-result'): '0
 
 /** user_id / job_id: non-empty, printable, no surrounding spaces (limits UNVERIFIED; SDK ids are 41 chars). */
 export function checkId(value: string, flag: string): string {
-  if (value.trim() === '' || value !== value.trim()) throw new UsageError(`${flag} must be a non-empty id without surrounding spaces.`);
+  if (value.trim() === '' || value !== value.trim())
+    throw new UsageError(`${flag} must be a non-empty id without surrounding spaces.`);
   if (value.length > 128) throw new UsageError(`${flag} is ${value.length} characters long; keep ids under 128.`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`${flag} contains control characters.`);
@@ -115,4 +131,3 @@ export function checkId(value: string, flag: string): string {
 export function newJobId(): string {
   return `job-${randomUUID()}`;
 }
-

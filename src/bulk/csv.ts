@@ -87,7 +87,8 @@ export class CsvParser {
     this.#carry = '';
     while (text !== undefined) {
       text = this.#scan(text, out);
-      if (text === undefined && this.#state === State.Quoted && this.#recording) text = this.#runaway(out, { kind: 'eof' }, '');
+      if (text === undefined && this.#state === State.Quoted && this.#recording)
+        text = this.#runaway(out, { kind: 'eof' }, '');
     }
     if (this.#state === State.Quoted) {
       this.#error ??= `a quoted field opened on line ${this.#quotedLine} is never closed`;
@@ -167,7 +168,8 @@ export class CsvParser {
           this.#append(crlf ? '\r\n' : c === 13 ? '\r' : '\n');
           this.#line++;
           if (this.#line - this.#quotedLine > MAX_QUOTED_LINES) return this.#runaway(out, { kind: 'lines' }, chunk);
-          if (this.#replay.length + (i - this.#replayFrom) > MAX_RECORD_CHARS) return this.#runaway(out, { kind: 'size' }, chunk);
+          if (this.#replay.length + (i - this.#replayFrom) > MAX_RECORD_CHARS)
+            return this.#runaway(out, { kind: 'size' }, chunk);
           break;
         }
         case State.QuoteInQuoted: {
@@ -198,7 +200,8 @@ export class CsvParser {
     }
     if (this.#recording) {
       this.#replay += chunk.slice(this.#replayFrom);
-      if (this.#state === State.Quoted && this.#replay.length > MAX_RECORD_CHARS) return this.#runaway(out, { kind: 'size' }, '');
+      if (this.#state === State.Quoted && this.#replay.length > MAX_RECORD_CHARS)
+        return this.#runaway(out, { kind: 'size' }, '');
     }
     return undefined;
   }
@@ -212,12 +215,23 @@ export class CsvParser {
     const opened = this.#quotedLine;
     const next = opened + 1;
     let swallowed: string;
-    if (why.kind === 'lines') swallowed = `is still open ${MAX_QUOTED_LINES} lines later: a stray " would swallow lines ${next}–${opened + MAX_QUOTED_LINES} and more`;
-    else if (why.kind === 'size') swallowed = `runs on for more than ${MAX_RECORD_CHARS / 1024 / 1024} MiB: a stray " would swallow lines ${next}–${this.#line} and more`;
-    else if (why.kind === 'text') swallowed = `closes only on line ${why.closedOn}, with text after the closing quote: a stray " would swallow ${lineRange(next, why.closedOn)}`;
-    else swallowed = countLines(replay) === 0 ? 'is never closed' : `is never closed: it would swallow ${lineRange(next, opened + countLines(replay))} (to the end of the file)`;
+    if (why.kind === 'lines')
+      swallowed = `is still open ${MAX_QUOTED_LINES} lines later: a stray " would swallow lines ${next}–${opened + MAX_QUOTED_LINES} and more`;
+    else if (why.kind === 'size')
+      swallowed = `runs on for more than ${MAX_RECORD_CHARS / 1024 / 1024} MiB: a stray " would swallow lines ${next}–${this.#line} and more`;
+    else if (why.kind === 'text')
+      swallowed = `closes only on line ${why.closedOn}, with text after the closing quote: a stray " would swallow ${lineRange(next, why.closedOn)}`;
+    else
+      swallowed =
+        countLines(replay) === 0
+          ? 'is never closed'
+          : `is never closed: it would swallow ${lineRange(next, opened + countLines(replay))} (to the end of the file)`;
     const resume = replay === '' ? '' : `; this row is skipped and reading goes on at line ${next}`;
-    out.push({ line: this.#recordLine, fields: this.#openingFields, error: `a quoted field opened on line ${opened} ${swallowed}${resume}` });
+    out.push({
+      line: this.#recordLine,
+      fields: this.#openingFields,
+      error: `a quoted field opened on line ${opened} ${swallowed}${resume}`,
+    });
     this.#line = next;
     this.#startRecord(next);
     return replay;
@@ -249,7 +263,11 @@ export class CsvParser {
     // Blank lines, and lines of empty cells (`,,,` from spreadsheets), are not records.
     const blank = !this.#sawQuote && this.#fields.every((field) => field.trim() === '');
     if (!blank || this.#error) {
-      out.push(this.#error ? { line: this.#recordLine, fields: this.#fields, error: this.#error } : { line: this.#recordLine, fields: this.#fields });
+      out.push(
+        this.#error
+          ? { line: this.#recordLine, fields: this.#fields, error: this.#error }
+          : { line: this.#recordLine, fields: this.#fields },
+      );
     }
     this.#startRecord(this.#line + 1);
   }
@@ -300,7 +318,12 @@ export function neutraliseCell(value: string): string {
 
 /** Undo `neutraliseCell` when reading a file smile may have written. */
 export function unneutraliseCell(value: string): string {
-  return value.length > 1 && value.charCodeAt(0) === 39 && FORMULA_START.test(value.slice(1)) && !PLAIN_NUMBER.test(value.slice(1)) ? value.slice(1) : value;
+  return value.length > 1 &&
+    value.charCodeAt(0) === 39 &&
+    FORMULA_START.test(value.slice(1)) &&
+    !PLAIN_NUMBER.test(value.slice(1))
+    ? value.slice(1)
+    : value;
 }
 
 /** Controls a terminal would act on when the file is `cat`: all but tab and line breaks (which quoting handles). */

@@ -20,7 +20,19 @@ import type { InputFormat } from './values.js';
  */
 
 /** Columns of product.md ("Bulk"); `param.<key>` columns come on top. */
-export const KNOWN_COLUMNS = ['user_id', 'selfie', 'job_id', 'liveness', 'callback_url', 'allow_re_enroll', 'use_enrolled_image', 'latitude', 'longitude', 'altitude', 'sandbox_result'] as const;
+export const KNOWN_COLUMNS = [
+  'user_id',
+  'selfie',
+  'job_id',
+  'liveness',
+  'callback_url',
+  'allow_re_enroll',
+  'use_enrolled_image',
+  'latitude',
+  'longitude',
+  'altitude',
+  'sandbox_result',
+] as const;
 /** Columns smile itself adds to reports and rejects: accepted and ignored, so a rejects file re-runs as is. */
 const OWN_COLUMNS = new Set(['reason', 'line']);
 const STDIN_FINGERPRINT_BYTES = 64 * 1024;
@@ -96,7 +108,10 @@ function formatFromName(name: string): InputFormat | undefined {
 
 /** A JSONL file starts with `{` (after a BOM and blanks); anything else is read as CSV. */
 function sniffFormat(head: Buffer): InputFormat {
-  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const text = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   return text.startsWith('{') ? 'jsonl' : 'csv';
 }
 
@@ -104,7 +119,12 @@ function sniffFormat(head: Buffer): InputFormat {
  * Open the input of `smile bulk FILE|-`. A missing or unreadable file is exit 4. The format comes
  * from `--format`, else the extension, else the first byte (`{` → JSONL).
  */
-export async function openBulkInput(file: string, format: InputFormat | undefined, stdin: NodeJS.ReadableStream, cwd: string = process.cwd()): Promise<BulkInput> {
+export async function openBulkInput(
+  file: string,
+  format: InputFormat | undefined,
+  stdin: NodeJS.ReadableStream,
+  cwd: string = process.cwd(),
+): Promise<BulkInput> {
   if (file === '-') {
     const { head, rest } = await peekStream(stdin, STDIN_FINGERPRINT_BYTES);
     let opened = false;
@@ -127,12 +147,21 @@ export async function openBulkInput(file: string, format: InputFormat | undefine
     info = await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `No such file: ${printable(file)}.` : `Cannot read ${printable(file)}: ${fileErrorReason(error)}.`, {
-      code: 'input_unreadable',
-      hint: 'Pass the path of a CSV (with a header) or JSONL file, or - to read stdin.',
-    });
+    throw new InputError(
+      code === 'ENOENT'
+        ? `No such file: ${printable(file)}.`
+        : `Cannot read ${printable(file)}: ${fileErrorReason(error)}.`,
+      {
+        code: 'input_unreadable',
+        hint: 'Pass the path of a CSV (with a header) or JSONL file, or - to read stdin.',
+      },
+    );
   }
-  if (!info.isFile()) throw new InputError(`${printable(file)} is not a file.`, { code: 'input_unreadable', hint: 'Pass the path of a CSV or JSONL file, or - to read stdin.' });
+  if (!info.isFile())
+    throw new InputError(`${printable(file)} is not a file.`, {
+      code: 'input_unreadable',
+      hint: 'Pass the path of a CSV or JSONL file, or - to read stdin.',
+    });
   let detected = format ?? formatFromName(path);
   if (!detected) {
     const handle = await open(path, 'r');
@@ -154,7 +183,10 @@ export async function openBulkInput(file: string, format: InputFormat | undefine
 }
 
 /** Read up to `bytes` from a stream without losing them: `rest` yields them first, then the remainder. */
-async function peekStream(stream: NodeJS.ReadableStream, bytes: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+async function peekStream(
+  stream: NodeJS.ReadableStream,
+  bytes: number,
+): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
   const iterator = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   const taken: Buffer[] = [];
   let size = 0;
@@ -203,14 +235,23 @@ export function normaliseColumn(name: string): string {
 }
 
 function isKnownColumn(name: string): boolean {
-  return (KNOWN_COLUMNS as readonly string[]).includes(name) || OWN_COLUMNS.has(name) || name.startsWith('param.') || name === '' || name === 'params';
+  return (
+    (KNOWN_COLUMNS as readonly string[]).includes(name) ||
+    OWN_COLUMNS.has(name) ||
+    name.startsWith('param.') ||
+    name === '' ||
+    name === 'params'
+  );
 }
 
 /**
  * Stream the records of an input: CSV (the header is read and checked first: exit 4 without
  * one, without a user_id column, or with a column twice) or JSONL (one object per line).
  */
-export async function readInputRecords(input: BulkInput, bytes: AsyncIterable<Buffer> = input.open()): Promise<InputRecords> {
+export async function readInputRecords(
+  input: BulkInput,
+  bytes: AsyncIterable<Buffer> = input.open(),
+): Promise<InputRecords> {
   const text = decodeUtf8(bytes);
   return input.format === 'csv' ? readCsv(input, text) : readJsonl(text);
 }
@@ -220,16 +261,31 @@ async function readCsv(input: BulkInput, text: AsyncIterable<string>): Promise<I
   const first = await source.next();
   const hint = `The first line must name the columns, e.g. user_id,selfie (see \`smile bulk --help\`).`;
   const display = printable(input.display);
-  if (first.done) throw new InputError(`${display} is empty: a CSV needs a header line with at least user_id.`, { code: 'no_header', hint });
+  if (first.done)
+    throw new InputError(`${display} is empty: a CSV needs a header line with at least user_id.`, {
+      code: 'no_header',
+      hint,
+    });
   const header = first.value;
-  if (header.error) throw new InputError(`${display} line ${header.line}: the header cannot be read: ${header.error}.`, { code: 'no_header', hint });
+  if (header.error)
+    throw new InputError(`${display} line ${header.line}: the header cannot be read: ${header.error}.`, {
+      code: 'no_header',
+      hint,
+    });
   const columns = header.fields.map(normaliseColumn);
   if (!columns.includes('user_id')) {
-    throw new InputError(`${display} has no user_id column (header: ${printable(columns.join(', '))}).`, { code: 'no_user_id_column', hint });
+    throw new InputError(`${display} has no user_id column (header: ${printable(columns.join(', '))}).`, {
+      code: 'no_user_id_column',
+      hint,
+    });
   }
   const seen = new Set<string>();
   for (const column of columns) {
-    if (column !== '' && seen.has(column)) throw new InputError(`${display}: the column ${printable(column)} appears twice in the header.`, { code: 'duplicate_column', hint: 'Keep one column of each name.' });
+    if (column !== '' && seen.has(column))
+      throw new InputError(`${display}: the column ${printable(column)} appears twice in the header.`, {
+        code: 'duplicate_column',
+        hint: 'Keep one column of each name.',
+      });
     seen.add(column);
   }
   const unknownColumns = columns.filter((column) => !isKnownColumn(column));
@@ -242,7 +298,12 @@ async function readCsv(input: BulkInput, text: AsyncIterable<string>): Promise<I
       }
       const extra = raw.slice(columns.length);
       if (extra.some((field) => field.trim() !== '')) {
-        yield { line: record.line, values: {}, raw, error: `it has ${raw.length} fields but the header has ${columns.length} (a comma inside a value needs quotes)` };
+        yield {
+          line: record.line,
+          values: {},
+          raw,
+          error: `it has ${raw.length} fields but the header has ${columns.length} (a comma inside a value needs quotes)`,
+        };
         continue;
       }
       const values: Record<string, unknown> = {};
@@ -269,9 +330,11 @@ async function readJsonl(text: AsyncIterable<string>): Promise<InputRecords> {
       } catch (error) {
         return { line, values: {}, raw: trimmed, error: `not valid JSON (${printable((error as Error).message)})` };
       }
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { line, values: {}, raw: trimmed, error: 'not a JSON object' };
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        return { line, values: {}, raw: trimmed, error: 'not a JSON object' };
       const values: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) values[normaliseColumn(key)] = value;
+      for (const [key, value] of Object.entries(parsed as Record<string, unknown>))
+        values[normaliseColumn(key)] = value;
       return { line, values, raw: parsed as Record<string, unknown> };
     };
     // A line longer than 1 MiB is reported and skipped up to its end (memory stays bounded).
@@ -290,7 +353,8 @@ async function readJsonl(text: AsyncIterable<string>): Promise<InputRecords> {
         carry = carry.slice(index + 1);
       }
       if (carry.length > MAX_LINE_CHARS) {
-        if (!skipping) yield { line: line + 1, values: {}, raw: carry.slice(0, 200), error: 'the line is longer than 1 MiB' };
+        if (!skipping)
+          yield { line: line + 1, values: {}, raw: carry.slice(0, 200), error: 'the line is longer than 1 MiB' };
         skipping = true;
         carry = '';
       }
@@ -317,7 +381,10 @@ export interface ValidateContext {
 }
 
 class RowError extends Error {
-  constructor(message: string, readonly code = 'invalid_row') {
+  constructor(
+    message: string,
+    readonly code = 'invalid_row',
+  ) {
     super(message);
   }
 }
@@ -344,12 +411,17 @@ function listValue(values: Record<string, unknown>, key: string): string[] {
   const value = values[key];
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) {
-    return value.map((item) => {
-      if (typeof item !== 'string') throw new RowError(`${key} must list paths (text)`);
-      return item.trim();
-    }).filter((item) => item !== '');
+    return value
+      .map((item) => {
+        if (typeof item !== 'string') throw new RowError(`${key} must list paths (text)`);
+        return item.trim();
+      })
+      .filter((item) => item !== '');
   }
-  return textValue(values, key).split(';').map((item) => item.trim()).filter((item) => item !== '');
+  return textValue(values, key)
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function paramsOf(values: Record<string, unknown>): Record<string, string> {
@@ -364,7 +436,8 @@ function paramsOf(values: Record<string, unknown>): Record<string, string> {
   for (const [key, value] of Object.entries(values)) if (key.startsWith('param.')) add(key.slice(6), value);
   const nested = values['params'];
   if (nested !== undefined && nested !== null) {
-    if (typeof nested !== 'object' || Array.isArray(nested)) throw new RowError('params must be an object of key: text');
+    if (typeof nested !== 'object' || Array.isArray(nested))
+      throw new RowError('params must be an object of key: text');
     for (const [key, value] of Object.entries(nested as Record<string, unknown>)) add(key, value);
   }
   return parseParams(pairs, 'param');
@@ -385,7 +458,10 @@ function checkSwallowedLines(line: number, fields: readonly string[], values: Re
   if (column === undefined) return;
   const last = line + fields.reduce((sum, field) => sum + (field.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
   const swallowed = last === line + 1 ? `line ${last} was` : `lines ${line + 1}–${last} were`;
-  throw new RowError(`${column} spans lines ${line}–${last}: a stray " on line ${line} made this one row and ${swallowed} read as part of it; fix the quote and run those lines again`, 'stray_quote');
+  throw new RowError(
+    `${column} spans lines ${line}–${last}: a stray " on line ${line} made this one row and ${swallowed} read as part of it; fix the quote and run those lines again`,
+    'stray_quote',
+  );
 }
 
 async function checkFile(path: string, baseDir: string, label: string): Promise<string> {
@@ -410,7 +486,10 @@ const TEXT_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202
 
 function refuseControls(label: string, value: unknown, pattern: RegExp): void {
   if (typeof value === 'string' && pattern.test(value)) {
-    throw new RowError(`${label} "${printable(value, 80)}" contains control characters (shown here as escapes); remove them`, 'control_characters');
+    throw new RowError(
+      `${label} "${printable(value, 80)}" contains control characters (shown here as escapes); remove them`,
+      'control_characters',
+    );
   }
 }
 
@@ -422,9 +501,11 @@ function checkControls(values: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(values)) {
     if (key.startsWith('param.')) refuseControls(`param ${key.slice(6)}`, value, TEXT_CONTROLS);
     else if (key === 'params' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [param, text] of Object.entries(value as Record<string, unknown>)) refuseControls(`param ${param}`, text, TEXT_CONTROLS);
+      for (const [param, text] of Object.entries(value as Record<string, unknown>))
+        refuseControls(`param ${param}`, text, TEXT_CONTROLS);
     } else if (Array.isArray(value)) for (const item of value) refuseControls(key, item, LINE_CONTROLS);
-    else if ((KNOWN_COLUMNS as readonly string[]).includes(key)) refuseControls(key, typeof value === 'string' ? value.trim() : value, LINE_CONTROLS);
+    else if ((KNOWN_COLUMNS as readonly string[]).includes(key))
+      refuseControls(key, typeof value === 'string' ? value.trim() : value, LINE_CONTROLS);
   }
 }
 
@@ -434,13 +515,17 @@ function checkControls(values: Record<string, unknown>): void {
  */
 export async function validateRecord(record: InputRecord, context: ValidateContext): Promise<RowCheck> {
   // A reason is one line of our words; any piece of input quoted in it is shown with its escapes.
-  const problem = (reason: string, code = 'invalid_row', userId?: string): RowCheck => ({ ok: false, problem: { line: record.line, userId, reason: printable(reason, 2000), code, raw: record.raw } });
+  const problem = (reason: string, code = 'invalid_row', userId?: string): RowCheck => ({
+    ok: false,
+    problem: { line: record.line, userId, reason: printable(reason, 2000), code, raw: record.raw },
+  });
   if (record.error) return problem(record.error, 'unreadable_row');
   let userId: string | undefined;
   try {
     const values = record.values;
     for (const [key, value] of Object.entries(values)) {
-      if (typeof value === 'string' && value.includes('\uFFFD')) throw new RowError(`${key} is not valid UTF-8 text (save the file as UTF-8)`, 'not_utf8');
+      if (typeof value === 'string' && value.includes('\uFFFD'))
+        throw new RowError(`${key} is not valid UTF-8 text (save the file as UTF-8)`, 'not_utf8');
     }
     if (Array.isArray(record.raw)) checkSwallowedLines(record.line, record.raw, values);
     const rawUserId = textValue(values, 'user_id');
@@ -448,7 +533,11 @@ export async function validateRecord(record: InputRecord, context: ValidateConte
     refuseControls('user_id', rawUserId, LINE_CONTROLS);
     userId = checkId(rawUserId, 'user_id');
     const first = context.seen.firstLine(userId, record.line);
-    if (first !== undefined) throw new RowError(`user_id ${userId} is also on line ${first}: one registration per user per file`, 'duplicate_user_id');
+    if (first !== undefined)
+      throw new RowError(
+        `user_id ${userId} is also on line ${first}: one registration per user per file`,
+        'duplicate_user_id',
+      );
     checkControls(values);
 
     const jobIdText = textValue(values, 'job_id');
@@ -456,7 +545,8 @@ export async function validateRecord(record: InputRecord, context: ValidateConte
     const useEnrolledImage = boolValue(values, 'use_enrolled_image');
     const allowReEnroll = boolValue(values, 'allow_re_enroll');
     const selfie = textValue(values, 'selfie');
-    if (selfie === '' && !useEnrolledImage) throw new RowError('selfie is missing (a path to the image, relative to the input file)', 'missing_selfie');
+    if (selfie === '' && !useEnrolledImage)
+      throw new RowError('selfie is missing (a path to the image, relative to the input file)', 'missing_selfie');
     if (selfie !== '' && useEnrolledImage) throw new RowError('selfie and use_enrolled_image do not go together');
 
     const lat = textValue(values, 'latitude');
@@ -464,26 +554,49 @@ export async function validateRecord(record: InputRecord, context: ValidateConte
     const alt = textValue(values, 'altitude');
     let geo: GeoInfo | undefined;
     if (lat !== '' || lon !== '' || alt !== '') {
-      if (lat === '' || lon === '') throw new RowError('latitude and longitude go together (altitude is optional)', 'invalid_geo');
+      if (lat === '' || lon === '')
+        throw new RowError('latitude and longitude go together (altitude is optional)', 'invalid_geo');
       geo = parseGeo(alt === '' ? `${lat},${lon}` : `${lat},${lon},${alt}`, 'latitude,longitude,altitude');
     }
     const sandboxText = textValue(values, 'sandbox_result');
     const sandboxResult = sandboxText === '' ? undefined : parseSandboxResult(sandboxText, 'sandbox_result');
-    if (sandboxResult !== undefined && context.environment === 'production') throw new RowError('sandbox_result is refused in production: it only steers sandbox results', 'sandbox_result_in_production');
+    if (sandboxResult !== undefined && context.environment === 'production')
+      throw new RowError(
+        'sandbox_result is refused in production: it only steers sandbox results',
+        'sandbox_result_in_production',
+      );
     const callbackText = textValue(values, 'callback_url');
-    const callbackUrl = callbackText === '' ? undefined : assertCallbackUrl(callbackText, context.environment ?? 'sandbox', 'callback_url');
+    const callbackUrl =
+      callbackText === ''
+        ? undefined
+        : assertCallbackUrl(callbackText, context.environment ?? 'sandbox', 'callback_url');
     const params = paramsOf(values);
 
     const selfiePath = selfie === '' ? undefined : await checkFile(selfie, context.baseDir, 'selfie');
     const livenessPaths: string[] = [];
-    for (const path of listValue(values, 'liveness')) livenessPaths.push(await checkFile(path, context.baseDir, 'liveness'));
+    for (const path of listValue(values, 'liveness'))
+      livenessPaths.push(await checkFile(path, context.baseDir, 'liveness'));
     return {
       ok: true,
-      row: { line: record.line, userId, jobId, selfiePath, livenessPaths, params, callbackUrl, allowReEnroll, useEnrolledImage, geo, sandboxResult, raw: record.raw },
+      row: {
+        line: record.line,
+        userId,
+        jobId,
+        selfiePath,
+        livenessPaths,
+        params,
+        callbackUrl,
+        allowReEnroll,
+        useEnrolledImage,
+        geo,
+        sandboxResult,
+        raw: record.raw,
+      },
     };
   } catch (error) {
     if (error instanceof RowError) return problem(error.message, error.code, userId);
-    if (isSmileCliError(error) && error instanceof UsageError) return problem(error.message.replace(/^--/, ''), error.code === 'usage' ? 'invalid_row' : error.code, userId);
+    if (isSmileCliError(error) && error instanceof UsageError)
+      return problem(error.message.replace(/^--/, ''), error.code === 'usage' ? 'invalid_row' : error.code, userId);
     throw error;
   }
 }
@@ -511,7 +624,11 @@ export interface PrescanResult {
 export async function prescanInput(input: BulkInput, shard: Shard | undefined): Promise<PrescanResult> {
   if (!input.path) {
     const head = input.head ?? Buffer.alloc(0);
-    return { fingerprint: { kind: 'sha256-head', value: createHash('sha256').update(head).digest('hex'), bytes: null }, rows: Number.NaN, allRows: Number.NaN };
+    return {
+      fingerprint: { kind: 'sha256-head', value: createHash('sha256').update(head).digest('hex'), bytes: null },
+      rows: Number.NaN,
+      allRows: Number.NaN,
+    };
   }
   const hash = createHash('sha256');
   let bytes = 0;

@@ -63,16 +63,27 @@ export interface JournalState {
 
 /** Default journal path: next to the input; per shard, so shards on one machine never share one. */
 export function defaultJournalPath(inputPath: string, shard: string | undefined): string {
-  return shard === undefined ? `${inputPath}.smile-journal.jsonl` : `${inputPath}.shard-${shard.replace('/', 'of')}.smile-journal.jsonl`;
+  return shard === undefined
+    ? `${inputPath}.smile-journal.jsonl`
+    : `${inputPath}.shard-${shard.replace('/', 'of')}.smile-journal.jsonl`;
 }
 
 /**
  * Default journal of rows piped on stdin: in the user's state directory, named from the stdin
  * fingerprint (its first 64 KiB) and the shard, so the same piped input finds it on `--resume`.
  */
-export function stdinJournalPath(journalsDir: string, fingerprint: InputFingerprint, shard: string | undefined): string {
+export function stdinJournalPath(
+  journalsDir: string,
+  fingerprint: InputFingerprint,
+  shard: string | undefined,
+): string {
   const id = fingerprint.value.slice(0, 16);
-  return join(journalsDir, shard === undefined ? `stdin-${id}.smile-journal.jsonl` : `stdin-${id}.shard-${shard.replace('/', 'of')}.smile-journal.jsonl`);
+  return join(
+    journalsDir,
+    shard === undefined
+      ? `stdin-${id}.smile-journal.jsonl`
+      : `stdin-${id}.shard-${shard.replace('/', 'of')}.smile-journal.jsonl`,
+  );
 }
 
 export async function journalExists(path: string): Promise<boolean> {
@@ -98,7 +109,11 @@ export async function readJournal(path: string): Promise<JournalState> {
   let lineNumber = 0;
   let pending: Buffer | undefined;
   let damaged: number | undefined;
-  const damagedError = (line: number) => new InputError(`The journal ${path} is damaged at line ${line} (not JSON).`, { code: 'journal_damaged', hint: 'Move it aside and check its rows with `smile status`, or pass --journal NEW to start a separate run.' });
+  const damagedError = (line: number) =>
+    new InputError(`The journal ${path} is damaged at line ${line} (not JSON).`, {
+      code: 'journal_damaged',
+      hint: 'Move it aside and check its rows with `smile status`, or pass --journal NEW to start a separate run.',
+    });
   const take = (bytes: Buffer, start: number) => {
     lineNumber++;
     const text = bytes.toString('utf8').trim();
@@ -118,8 +133,16 @@ export async function readJournal(path: string): Promise<JournalState> {
       damaged = undefined;
     }
     if (!header) {
-      if (record.t !== 'run') throw new InputError(`${path} is not a smile bulk journal (its first line is not a run record).`, { code: 'journal_damaged', hint: 'Pass --journal PATH to use another journal file.' });
-      if (record.v !== JOURNAL_VERSION) throw new InputError(`${path} was written by a different version of smile (journal v${String(record.v)}).`, { code: 'journal_version', hint: 'Finish it with the smile version that started it, or pass --journal NEW.' });
+      if (record.t !== 'run')
+        throw new InputError(`${path} is not a smile bulk journal (its first line is not a run record).`, {
+          code: 'journal_damaged',
+          hint: 'Pass --journal PATH to use another journal file.',
+        });
+      if (record.v !== JOURNAL_VERSION)
+        throw new InputError(`${path} was written by a different version of smile (journal v${String(record.v)}).`, {
+          code: 'journal_version',
+          hint: 'Finish it with the smile version that started it, or pass --journal NEW.',
+        });
       header = record;
       return;
     }
@@ -151,7 +174,11 @@ export async function readJournal(path: string): Promise<JournalState> {
       // torn write
     }
   }
-  if (!header) throw new InputError(`${path} is not a smile bulk journal (it has no run record).`, { code: 'journal_damaged', hint: 'Pass --journal PATH to use another journal file.' });
+  if (!header)
+    throw new InputError(`${path} is not a smile bulk journal (it has no run record).`, {
+      code: 'journal_damaged',
+      hint: 'Pass --journal PATH to use another journal file.',
+    });
   return { header, entries, tornTail };
 }
 
@@ -203,11 +230,18 @@ export function readFinalDocument(path: string, entry: JournalEntry): BulkRowDoc
 }
 
 /** Does this journal belong to this input (and shard)? Returns the reason it does not, or undefined. */
-export function journalMismatch(header: JournalHeader, fingerprint: InputFingerprint, shard: string | null): string | undefined {
+export function journalMismatch(
+  header: JournalHeader,
+  fingerprint: InputFingerprint,
+  shard: string | null,
+): string | undefined {
   if (header.input.kind !== fingerprint.kind || header.input.value !== fingerprint.value) {
-    return fingerprint.kind === 'sha256' ? 'the input file is not the same (its SHA-256 differs): it was changed or it is another file' : 'stdin does not start with the same bytes';
+    return fingerprint.kind === 'sha256'
+      ? 'the input file is not the same (its SHA-256 differs): it was changed or it is another file'
+      : 'stdin does not start with the same bytes';
   }
-  if ((header.shard ?? null) !== shard) return `it is the journal of ${header.shard ? `shard ${header.shard}` : 'the whole file'}, not ${shard ? `shard ${shard}` : 'the whole file'}`;
+  if ((header.shard ?? null) !== shard)
+    return `it is the journal of ${header.shard ? `shard ${header.shard}` : 'the whole file'}, not ${shard ? `shard ${shard}` : 'the whole file'}`;
   return undefined;
 }
 
@@ -244,8 +278,23 @@ export class JournalWriter implements JournalSink {
       const code = (error as NodeJS.ErrnoException).code;
       // A 0-byte journal (a crash or full disk right after creating it) holds no pin, so nothing
       // can be sent twice by starting it afresh; reading treats it as absent too.
-      if (code === 'EEXIST' && (await stat(path).then((info) => info.size === 0, () => false))) return JournalWriter.#fresh(path, header, await open(path, 'a', 0o600).catch((reason: unknown) => Promise.reject(journalError(path, reason))));
-      if (code === 'EEXIST') throw new UsageError(`The journal ${path} already exists.`, { code: 'journal_exists', hint: 'Run again with --resume to finish that run, or pass --journal NEW to start a separate one.' });
+      if (
+        code === 'EEXIST' &&
+        (await stat(path).then(
+          (info) => info.size === 0,
+          () => false,
+        ))
+      )
+        return JournalWriter.#fresh(
+          path,
+          header,
+          await open(path, 'a', 0o600).catch((reason: unknown) => Promise.reject(journalError(path, reason))),
+        );
+      if (code === 'EEXIST')
+        throw new UsageError(`The journal ${path} already exists.`, {
+          code: 'journal_exists',
+          hint: 'Run again with --resume to finish that run, or pass --journal NEW to start a separate one.',
+        });
       throw journalError(path, error);
     }
     return JournalWriter.#fresh(path, header, handle);
@@ -327,9 +376,13 @@ export class JournalWriter implements JournalSink {
 
 function journalError(path: string, error: unknown): SmileCliError {
   if (error instanceof SmileCliError) return error;
-  return new SmileCliError(`The journal ${path} could not be written: ${writeFailureReason(error)}.`, ExitCode.api, 'journal_write', {
-    hint: 'Free disk space or fix the permissions, then finish the run with --resume (no row is sent twice).',
-    cause: error,
-  });
+  return new SmileCliError(
+    `The journal ${path} could not be written: ${writeFailureReason(error)}.`,
+    ExitCode.api,
+    'journal_write',
+    {
+      hint: 'Free disk space or fix the permissions, then finish the run with --resume (no row is sent twice).',
+      cause: error,
+    },
+  );
 }
-

@@ -49,7 +49,10 @@ export class RateMeter {
 }
 
 /** What a snapshot takes from the run itself; the counts come from the tally. */
-export type RunFigures = Omit<BulkSnapshot, 'done' | 'ok' | 'retryable' | 'failed' | 'outcomes' | 'fromJournal' | 'recentFailures' | 'etaSeconds'>;
+export type RunFigures = Omit<
+  BulkSnapshot,
+  'done' | 'ok' | 'retryable' | 'failed' | 'outcomes' | 'fromJournal' | 'recentFailures' | 'etaSeconds'
+>;
 
 export function snapshotOf(tally: BulkTally, figures: RunFigures): BulkSnapshot {
   const done = tally.done;

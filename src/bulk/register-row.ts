@@ -1,5 +1,13 @@
 import { relative } from 'node:path';
-import { ApiError, AuthError, CancelledError, InputError, RefusedError, SmileCliError, isSmileCliError } from '../errors.js';
+import {
+  ApiError,
+  AuthError,
+  CancelledError,
+  InputError,
+  RefusedError,
+  SmileCliError,
+  isSmileCliError,
+} from '../errors.js';
 import { runRegistration, waitForRegistration } from '../register/pipeline.js';
 import type { Environment } from '../config/validate.js';
 import type { RegistrationDeps, RegistrationEvent, RegistrationRequest } from '../register/pipeline.js';
@@ -75,7 +83,11 @@ type Lookup = { kind: 'absent' } | { kind: 'no-zip' } | { kind: 'found'; status:
 async function lookupJob(row: BulkRow, state: RowState, deps: RowDeps): Promise<Lookup> {
   try {
     const status = await deps.client.jobStatus({ userId: row.userId, jobId: state.jobId }, { signal: deps.signal });
-    if (status.job_complete !== true && (String(status.code) === '2314' || (typeof status.result === 'string' && /zip/i.test(status.result)))) return { kind: 'no-zip' };
+    if (
+      status.job_complete !== true &&
+      (String(status.code) === '2314' || (typeof status.result === 'string' && /zip/i.test(status.result)))
+    )
+      return { kind: 'no-zip' };
     return { kind: 'found', status };
   } catch (error) {
     if (isJobNotFound(error)) return { kind: 'absent' };
@@ -98,11 +110,18 @@ export interface SubmittedRow {
  * asks job_status first: unknown → submit; known without a zip (2314) → submit again with
  * `retry: true` (same job); zip received → wait; complete → take the result.
  */
-export async function submitRow(row: BulkRow, state: RowState, options: RowOptions, deps: RowDeps): Promise<SubmittedRow> {
+export async function submitRow(
+  row: BulkRow,
+  state: RowState,
+  options: RowOptions,
+  deps: RowDeps,
+): Promise<SubmittedRow> {
   const warnings: string[] = [];
   let resume = false;
   if (state.step === 'uploaded') {
-    return options.wait ? { wait: { immediate: true }, warnings } : { result: finishedRow(row, state, 'submitted', undefined, deps, warnings), warnings };
+    return options.wait
+      ? { wait: { immediate: true }, warnings }
+      : { result: finishedRow(row, state, 'submitted', undefined, deps, warnings), warnings };
   }
   if (state.step !== 'new') {
     const found = await lookupJob(row, state, deps);
@@ -142,7 +161,11 @@ export async function submitRow(row: BulkRow, state: RowState, options: RowOptio
     }
   };
   const request = requestForRow(row, state, options);
-  await runRegistration(request, { client: deps.client, environment: deps.environment, signal: deps.signal, loadSelfie: deps.loadSelfie, onEvent }, { resume });
+  await runRegistration(
+    request,
+    { client: deps.client, environment: deps.environment, signal: deps.signal, loadSelfie: deps.loadSelfie, onEvent },
+    { resume },
+  );
   if (!options.wait) return { result: finishedRow(row, state, 'submitted', undefined, deps, warnings), warnings };
   return { wait: { immediate: false }, warnings };
 }
@@ -152,7 +175,14 @@ export async function submitRow(row: BulkRow, state: RowState, options: RowOptio
  * (learned by the scheduler from jobs that finished before) is slept before the first look, so a
  * job is usually asked about once, when its result is due, instead of on the early schedule.
  */
-export async function waitRow(row: BulkRow, state: RowState, first: { immediate: boolean; delayMs: number }, options: RowOptions, deps: RowDeps, warnings: string[]): Promise<RowResult & { timedOut: boolean }> {
+export async function waitRow(
+  row: BulkRow,
+  state: RowState,
+  first: { immediate: boolean; delayMs: number },
+  options: RowOptions,
+  deps: RowDeps,
+  warnings: string[],
+): Promise<RowResult & { timedOut: boolean }> {
   const delayMs = first.immediate ? 0 : Math.max(0, Math.min(first.delayMs, options.timeoutMs));
   if (delayMs > 0) {
     try {
@@ -161,7 +191,12 @@ export async function waitRow(row: BulkRow, state: RowState, first: { immediate:
       throw new CancelledError();
     }
   }
-  const waited = await waitForRegistration({ userId: row.userId, jobId: state.jobId }, options.timeoutMs - delayMs, { client: deps.client, signal: deps.signal }, { immediate: first.immediate || delayMs > 0 });
+  const waited = await waitForRegistration(
+    { userId: row.userId, jobId: state.jobId },
+    options.timeoutMs - delayMs,
+    { client: deps.client, signal: deps.signal },
+    { immediate: first.immediate || delayMs > 0 },
+  );
   const result = finishedRow(row, state, waited.outcome, waited.status, deps, warnings);
   if (waited.timedOut) {
     result.reason = `not final after --timeout ${Math.round(options.timeoutMs / 1000)}s; run again with --resume to keep waiting`;
@@ -190,7 +225,9 @@ function statusOfOutcome(outcome: BulkOutcome): RowStatus {
 
 function reasonOfOutcome(outcome: BulkOutcome, status: JobStatusResponse | undefined): string | undefined {
   const object = resultObject(status);
-  const code = object?.ResultCode ? `${String(object.ResultCode)} ${String(object.ResultText ?? '')}`.trim() : undefined;
+  const code = object?.ResultCode
+    ? `${String(object.ResultCode)} ${String(object.ResultText ?? '')}`.trim()
+    : undefined;
   switch (outcome) {
     case 'rejected':
       return `rejected${code ? `: ${code}` : ''}`;
@@ -205,7 +242,14 @@ function reasonOfOutcome(outcome: BulkOutcome, status: JobStatusResponse | undef
   }
 }
 
-function finishedRow(row: BulkRow, state: RowState, outcome: Outcome, status: JobStatusResponse | undefined, deps: RowDeps, warnings: string[]): RowResult {
+function finishedRow(
+  row: BulkRow,
+  state: RowState,
+  outcome: Outcome,
+  status: JobStatusResponse | undefined,
+  deps: RowDeps,
+  warnings: string[],
+): RowResult {
   const rowStatus = statusOfOutcome(outcome);
   const reason = reasonOfOutcome(outcome, status);
   return {
@@ -215,7 +259,18 @@ function finishedRow(row: BulkRow, state: RowState, outcome: Outcome, status: Jo
     outcome,
     status: rowStatus,
     reason,
-    doc: rowDocument({ line: row.line, outcome, status: rowStatus, environment: deps.environment, userId: row.userId, jobId: state.jobId, smileJobId: state.smileJobId, jobStatus: status, reason, warnings }),
+    doc: rowDocument({
+      line: row.line,
+      outcome,
+      status: rowStatus,
+      environment: deps.environment,
+      userId: row.userId,
+      jobId: state.jobId,
+      smileJobId: state.smileJobId,
+      jobStatus: status,
+      reason,
+      warnings,
+    }),
     raw: row.raw,
     fromJournal: false,
   };
@@ -239,11 +294,21 @@ export function isFatalRowError(error: unknown): boolean {
   if (error instanceof CancelledError) return false;
   if (error instanceof AuthError) return true;
   if (!isSmileCliError(error)) return true;
-  return error.code === 'journal_write' || !(error instanceof InputError || error instanceof RefusedError || error instanceof ApiError);
+  return (
+    error.code === 'journal_write' ||
+    !(error instanceof InputError || error instanceof RefusedError || error instanceof ApiError)
+  );
 }
 
 /** A row that failed with a (non-fatal) error, as a value: invalid, refused, skipped (2209 + skip) or retryable. */
-export function failedRow(row: BulkRow, state: RowState, error: SmileCliError, options: RowOptions, environment: Environment, warnings: readonly string[] = []): RowResult {
+export function failedRow(
+  row: BulkRow,
+  state: RowState,
+  error: SmileCliError,
+  options: RowOptions,
+  environment: Environment,
+  warnings: readonly string[] = [],
+): RowResult {
   let outcome: BulkOutcome;
   let reason = error.message;
   if (error instanceof InputError) {
@@ -267,7 +332,19 @@ export function failedRow(row: BulkRow, state: RowState, error: SmileCliError, o
     outcome,
     status,
     reason,
-    doc: rowDocument({ line: row.line, outcome, status, environment, userId: row.userId, jobId, smileJobId: state.smileJobId, jobStatus: undefined, reason, errorCode: error.code, warnings }),
+    doc: rowDocument({
+      line: row.line,
+      outcome,
+      status,
+      environment,
+      userId: row.userId,
+      jobId,
+      smileJobId: state.smileJobId,
+      jobStatus: undefined,
+      reason,
+      errorCode: error.code,
+      warnings,
+    }),
     raw: row.raw,
     fromJournal: false,
   };

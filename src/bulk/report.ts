@@ -18,7 +18,20 @@ export function reportFormatOf(path: string, flag: string): ReportFormat {
 }
 
 /** Columns of a CSV report: one line per input row. */
-export const REPORT_COLUMNS = ['line', 'user_id', 'job_id', 'smile_job_id', 'outcome', 'ok', 'retryable', 'result_code', 'result_text', 'reason', 'error_code', 'warnings'] as const satisfies readonly (keyof BulkRowDocument)[];
+export const REPORT_COLUMNS = [
+  'line',
+  'user_id',
+  'job_id',
+  'smile_job_id',
+  'outcome',
+  'ok',
+  'retryable',
+  'result_code',
+  'result_text',
+  'reason',
+  'error_code',
+  'warnings',
+] as const satisfies readonly (keyof BulkRowDocument)[];
 type ReportColumn = (typeof REPORT_COLUMNS)[number];
 
 /** What to tell the user when a report or rejects file fails (the caller knows the command that rebuilds it). */
@@ -50,10 +63,15 @@ class OutputFile {
     try {
       this.#fd = openSync(path, 'w', 0o644);
     } catch (error) {
-      throw new SmileCliError(`The ${label} file ${path} cannot be opened for writing: ${writeFailureReason(error)}.`, ExitCode.api, `${label}_write`, {
-        hint: `Nothing was sent. Pick a --${label} path in a directory you can write to, then run again.`,
-        cause: error,
-      });
+      throw new SmileCliError(
+        `The ${label} file ${path} cannot be opened for writing: ${writeFailureReason(error)}.`,
+        ExitCode.api,
+        `${label}_write`,
+        {
+          hint: `Nothing was sent. Pick a --${label} path in a directory you can write to, then run again.`,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -103,10 +121,17 @@ class OutputFile {
   }
 
   #fail(error: unknown): SmileCliError {
-    this.#failed ??= new SmileCliError(`The ${this.#label} file ${this.#path} could not be written: ${writeFailureReason(error)}.`, ExitCode.api, `${this.#label}_write`, {
-      hint: this.#hint ?? 'Free disk space or fix the permissions, then run again with --resume: the journal rebuilds it, nothing is sent twice.',
-      cause: error,
-    });
+    this.#failed ??= new SmileCliError(
+      `The ${this.#label} file ${this.#path} could not be written: ${writeFailureReason(error)}.`,
+      ExitCode.api,
+      `${this.#label}_write`,
+      {
+        hint:
+          this.#hint ??
+          'Free disk space or fix the permissions, then run again with --resume: the journal rebuilds it, nothing is sent twice.',
+        cause: error,
+      },
+    );
     return this.#failed;
   }
 }
@@ -138,7 +163,11 @@ export class ReportWriter {
       // Typed, but read back from a journal or sent by a server: anything else is written as JSON.
       const value: unknown = doc[key];
       if (Array.isArray(value)) return value.join(';');
-      return value === undefined || value === null ? null : typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean);
+      return value === undefined || value === null
+        ? null
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : (value as string | number | boolean);
     };
     this.#file.write(csvLine(REPORT_COLUMNS.map(cell)));
   }
@@ -176,7 +205,10 @@ export class RejectsWriter {
   #toDir: string;
   #count = 0;
 
-  constructor(path: string, options: { format: InputFormat; columns: readonly string[] | undefined; inputDir: string } & OutputFileOptions) {
+  constructor(
+    path: string,
+    options: { format: InputFormat; columns: readonly string[] | undefined; inputDir: string } & OutputFileOptions,
+  ) {
     this.path = path;
     this.format = options.format;
     this.#fromDir = options.inputDir;
@@ -223,10 +255,14 @@ export class RejectsWriter {
       for (const key of Object.keys(object)) {
         const value = object[key];
         const name = key.trim().toLowerCase();
-        if (name === 'selfie' && typeof value === 'string') object[key] = rebasePath(value.trim(), this.#fromDir, this.#toDir);
+        if (name === 'selfie' && typeof value === 'string')
+          object[key] = rebasePath(value.trim(), this.#fromDir, this.#toDir);
         if (name === 'liveness') {
           if (typeof value === 'string') object[key] = rebaseList(value, this.#fromDir, this.#toDir);
-          else if (Array.isArray(value)) object[key] = value.map((item) => (typeof item === 'string' ? rebasePath(item.trim(), this.#fromDir, this.#toDir) : item));
+          else if (Array.isArray(value))
+            object[key] = value.map((item) =>
+              typeof item === 'string' ? rebasePath(item.trim(), this.#fromDir, this.#toDir) : item,
+            );
         }
       }
     }

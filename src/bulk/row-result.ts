@@ -66,7 +66,13 @@ export interface RowDocumentSource {
 /** The document of a row: registrationDocument (product.md) plus the bulk fields. */
 export function rowDocument(fields: RowDocumentSource): BulkRowDocument {
   const base = registrationDocument({
-    outcome: fields.outcome === 'skipped' || fields.outcome === 'refused' || fields.outcome === 'invalid' || fields.outcome === 'checked' ? 'error' : fields.outcome,
+    outcome:
+      fields.outcome === 'skipped' ||
+      fields.outcome === 'refused' ||
+      fields.outcome === 'invalid' ||
+      fields.outcome === 'checked'
+        ? 'error'
+        : fields.outcome,
     environment: fields.environment,
     userId: fields.userId ?? '',
     jobId: fields.jobId ?? '',

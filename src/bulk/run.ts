@@ -16,7 +16,16 @@ import { shellQuote } from '../output/shell.js';
 import { newJobId } from '../parse.js';
 import { openBulkInput, prescanInput, readInputRecords, recordUserId, validateRecord } from './input.js';
 import type { BulkInput, BulkRow, InputRecord, PrescanResult, RowProblem, ValidateContext } from './input.js';
-import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal, stdinJournalPath } from './journal.js';
+import {
+  JOURNAL_VERSION,
+  JournalWriter,
+  defaultJournalPath,
+  journalExists,
+  journalMismatch,
+  readFinalDocument,
+  readJournal,
+  stdinJournalPath,
+} from './journal.js';
 import type { JournalEntry, JournalState } from './journal.js';
 import { RequestGate } from './limiter.js';
 import { RateMeter, snapshotOf } from './progress.js';
@@ -73,7 +82,11 @@ async function openRunInput(values: BulkValues, ctx: RunContext): Promise<Opened
     ['--rejects', values.rejects],
     ['--journal', values.journal],
   ]);
-  if (prescan.allRows === 0) throw new InputError(`${input.display} has no rows${input.format === 'csv' ? ' under its header' : ''}.`, { code: 'no_rows', hint: 'Add one line per person to register (user_id, selfie, …).' });
+  if (prescan.allRows === 0)
+    throw new InputError(`${input.display} has no rows${input.format === 'csv' ? ' under its header' : ''}.`, {
+      code: 'no_rows',
+      hint: 'Add one line per person to register (user_id, selfie, …).',
+    });
   // The journal: --journal, else beside the input file, else (stdin) in the state directory under
   // a name made from the piped bytes, so the same pipe finds it again with --resume.
   const journalPath = values.journal
@@ -94,9 +107,14 @@ async function checkDistinctPaths(paths: [string, string | undefined][]): Promis
     if (path === undefined || path === '-') continue;
     const absolute = resolve(path);
     // realpath of the file, or of its directory for a file not written yet (symlinks, ../ tricks).
-    const real = await realpath(absolute).catch(async () => join(await realpath(dirname(absolute)).catch(() => dirname(absolute)), basename(absolute)));
+    const real = await realpath(absolute).catch(async () =>
+      join(await realpath(dirname(absolute)).catch(() => dirname(absolute)), basename(absolute)),
+    );
     const other = seen.get(real);
-    if (other) throw new UsageError(`${label} and ${other} are the same file (${path}).`, { hint: 'Write the report, rejects and journal to files of their own: the input is read while they are written.' });
+    if (other)
+      throw new UsageError(`${label} and ${other} are the same file (${path}).`, {
+        hint: 'Write the report, rejects and journal to files of their own: the input is read while they are written.',
+      });
     seen.set(real, label);
   }
 }
@@ -116,20 +134,33 @@ function resumeCommandOf(input: BulkInput, values: BulkValues, shardText: string
 }
 
 /** One run per journal: the lock is held from before the journal is read until the run is over. */
-async function withJournalLock(values: BulkValues, ctx: RunContext, opened: OpenedInput, work: () => Promise<number>): Promise<number> {
+async function withJournalLock(
+  values: BulkValues,
+  ctx: RunContext,
+  opened: OpenedInput,
+  work: () => Promise<number>,
+): Promise<number> {
   const { input, journalPath } = opened;
   if (!input.path && !values.journal) {
     try {
       await mkdir(dirname(journalPath), { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new SmileCliError(`The directory for the journal of rows from stdin, ${dirname(journalPath)}, cannot be created: ${writeFailureReason(error)}.`, ExitCode.api, 'journal_write', {
-        hint: 'Set SMILE_CONFIG_DIR to a writable directory, or pass --journal PATH.',
-        cause: error,
-      });
+      throw new SmileCliError(
+        `The directory for the journal of rows from stdin, ${dirname(journalPath)}, cannot be created: ${writeFailureReason(error)}.`,
+        ExitCode.api,
+        'journal_write',
+        {
+          hint: 'Set SMILE_CONFIG_DIR to a writable directory, or pass --journal PATH.',
+          cause: error,
+        },
+      );
     }
   }
   const lock = await acquireFileLock(journalPath, {
-    onStale: (owner, lockPath) => ctx.out.warn(`Taking over the stale lock ${lockPath}: its run (pid ${owner.pid} on ${owner.host}, started ${owner.started_at}) is no longer running.`),
+    onStale: (owner, lockPath) =>
+      ctx.out.warn(
+        `Taking over the stale lock ${lockPath}: its run (pid ${owner.pid} on ${owner.host}, started ${owner.started_at}) is no longer running.`,
+      ),
   });
   try {
     return await work();
@@ -150,16 +181,34 @@ async function executeBulk(values: BulkValues, ctx: RunContext, opened: OpenedIn
   const files = await openRunFiles(values, ctx, opened, journalState);
 
   const progress = new RunProgress(ctx, files);
-  const rowOptions: RowOptions = { wait: values.wait, timeoutMs: values.timeout.ms, ifEnrolled: values.ifEnrolled, callbackUrl: link.connection?.callbackUrl };
+  const rowOptions: RowOptions = {
+    wait: values.wait,
+    timeoutMs: values.timeout.ms,
+    ifEnrolled: values.ifEnrolled,
+    callbackUrl: link.connection?.callbackUrl,
+  };
   const { loadSelfieForUpload } = await import('../selfie/check.js');
   const loadSelfie = sharedSelfiePool(loadSelfieForUpload, runSignal);
-  const scheduler = link.connection && !values.dryRun
-    ? new BulkScheduler(
-        // --max-attempts 1 means no retries at all: no recovery rounds either.
-        { ...rowOptions, concurrency: values.concurrency, ...(values.maxAttempts === 1 ? { recoveryRounds: 0 } : {}) },
-        { client: link.connection.client, environment: link.connection.environment, signal: runSignal, loadSelfie, journal: files.journal!, newJobId, onResult: progress.emit },
-      )
-    : undefined;
+  const scheduler =
+    link.connection && !values.dryRun
+      ? new BulkScheduler(
+          // --max-attempts 1 means no retries at all: no recovery rounds either.
+          {
+            ...rowOptions,
+            concurrency: values.concurrency,
+            ...(values.maxAttempts === 1 ? { recoveryRounds: 0 } : {}),
+          },
+          {
+            client: link.connection.client,
+            environment: link.connection.environment,
+            signal: runSignal,
+            loadSelfie,
+            journal: files.journal!,
+            newJobId,
+            onResult: progress.emit,
+          },
+        )
+      : undefined;
   if (ctx.animate) {
     await progress.showDashboard(started, () => ({
       total: Number.isNaN(opened.prescan.rows) ? undefined : opened.prescan.rows,
@@ -200,11 +249,26 @@ async function executeBulk(values: BulkValues, ctx: RunContext, opened: OpenedIn
   const interrupted = end.interrupted || (ctx.signal.aborted && fatal === undefined);
   if (fatal !== undefined && !isSmileCliError(fatal)) {
     // A bug: the boundary says how to report it; the journal still lets the run finish.
-    if (!ctx.globals.json) ctx.out.stderr(`${progress.tally.done} row(s) finished before the run stopped${files.journal ? `; the journal ${files.journal.path} knows every step: finish with ${opened.resumeCommand}` : ''}.\n`);
+    if (!ctx.globals.json)
+      ctx.out.stderr(
+        `${progress.tally.done} row(s) finished before the run stopped${files.journal ? `; the journal ${files.journal.path} knows every step: finish with ${opened.resumeCommand}` : ''}.\n`,
+      );
     throw fatal;
   }
-  const finished = finishedRunOf(progress.tally, { values, opened, files, link, started, stopped: isSmileCliError(fatal) ? fatal : undefined, interrupted, inFlight: scheduler?.interrupted ?? 0 });
-  printSummary(ctx, progress.tally, finished, values, { environmentLabel: link.environmentLabel, journalPath: opened.journalPath });
+  const finished = finishedRunOf(progress.tally, {
+    values,
+    opened,
+    files,
+    link,
+    started,
+    stopped: isSmileCliError(fatal) ? fatal : undefined,
+    interrupted,
+    inFlight: scheduler?.interrupted ?? 0,
+  });
+  printSummary(ctx, progress.tally, finished, values, {
+    environmentLabel: link.environmentLabel,
+    journalPath: opened.journalPath,
+  });
   return finished.exitCode;
 }
 
@@ -236,7 +300,11 @@ class RunProgress {
   async showDashboard(started: number, live: () => Omit<RunFigures, 'elapsedMs' | 'rate'>): Promise<void> {
     const snapshot = () => {
       const elapsedMs = performance.now() - started;
-      return snapshotOf(this.tally, { ...live(), elapsedMs, rate: this.#meter.rate(Date.now(), Date.now() - elapsedMs) });
+      return snapshotOf(this.tally, {
+        ...live(),
+        elapsedMs,
+        rate: this.#meter.rate(Date.now(), Date.now() - elapsedMs),
+      });
     };
     this.#dashboard = (await import('../ui/bulk-dashboard.js')).mountBulkDashboard(snapshot, this.#ctx.io.stderr);
   }
@@ -247,11 +315,29 @@ class RunProgress {
 }
 
 /** The run as the summary tells it, with product.md's exit code. */
-function finishedRunOf(tally: BulkTally, run: { values: BulkValues; opened: OpenedInput; files: RunFiles; link: RunLink; started: number; stopped: SmileCliError | undefined; interrupted: boolean; inFlight: number }): FinishedRun {
+function finishedRunOf(
+  tally: BulkTally,
+  run: {
+    values: BulkValues;
+    opened: OpenedInput;
+    files: RunFiles;
+    link: RunLink;
+    started: number;
+    stopped: SmileCliError | undefined;
+    interrupted: boolean;
+    inFlight: number;
+  },
+): FinishedRun {
   const { values, opened, files, link, stopped, interrupted } = run;
   const rowsInInput = Number.isNaN(opened.prescan.rows) ? null : opened.prescan.rows;
   return {
-    exitCode: exitCodeOf(tally, { stopped, interrupted, dryRun: values.dryRun, sharded: values.shard !== undefined, rowsInInput: rowsInInput ?? tally.done }),
+    exitCode: exitCodeOf(tally, {
+      stopped,
+      interrupted,
+      dryRun: values.dryRun,
+      sharded: values.shard !== undefined,
+      rowsInInput: rowsInInput ?? tally.done,
+    }),
     interrupted: interrupted && !stopped,
     stopped: stopped ? { code: stopped.code, message: stopped.message, hint: stopped.hint } : undefined,
     resumeCommand: files.journal ? opened.resumeCommand : null,
@@ -281,24 +367,41 @@ async function existingJournal(values: BulkValues, opened: OpenedInput): Promise
   const { input, prescan, shardText, journalPath, resumeCommand } = opened;
   if (!(await journalExists(journalPath))) {
     if (values.resume && !values.dryRun) {
-      throw new UsageError(`--resume: there is no journal at ${journalPath}.`, { code: 'journal_missing', hint: input.path || values.journal ? 'Run without --resume to start, or pass --journal PATH where the earlier run kept it.' : 'Rows from stdin find their journal by their first 64 KiB: pipe exactly the same rows, or pass --journal PATH.' });
+      throw new UsageError(`--resume: there is no journal at ${journalPath}.`, {
+        code: 'journal_missing',
+        hint:
+          input.path || values.journal
+            ? 'Run without --resume to start, or pass --journal PATH where the earlier run kept it.'
+            : 'Rows from stdin find their journal by their first 64 KiB: pipe exactly the same rows, or pass --journal PATH.',
+      });
     }
     return undefined;
   }
   if (!values.resume && !values.dryRun) {
     const state = await readJournal(journalPath).catch(() => undefined);
     const mismatch = state ? journalMismatch(state.header, prescan.fingerprint, shardText) : 'it cannot be read';
-    if (mismatch) throw new UsageError(`The journal ${journalPath} exists and is not this input's (${mismatch}).`, { code: 'journal_exists', hint: 'Pass --journal PATH to keep this run\'s journal elsewhere, or move the old journal aside.' });
+    if (mismatch)
+      throw new UsageError(`The journal ${journalPath} exists and is not this input's (${mismatch}).`, {
+        code: 'journal_exists',
+        hint: "Pass --journal PATH to keep this run's journal elsewhere, or move the old journal aside.",
+      });
     const done = [...state!.entries.values()].filter((entry) => entry.final?.done).length;
-    throw new UsageError(`A journal of this input already exists: ${journalPath} (${done} row${done === 1 ? '' : 's'} finished).`, {
-      code: 'journal_exists',
-      hint: `Finish that run (every row exactly once) with: ${resumeCommand}${input.path ? '' : ' (the same rows on stdin)'}. Or pass --journal NEW to start a separate run.`,
-    });
+    throw new UsageError(
+      `A journal of this input already exists: ${journalPath} (${done} row${done === 1 ? '' : 's'} finished).`,
+      {
+        code: 'journal_exists',
+        hint: `Finish that run (every row exactly once) with: ${resumeCommand}${input.path ? '' : ' (the same rows on stdin)'}. Or pass --journal NEW to start a separate run.`,
+      },
+    );
   }
   if (!values.resume) return undefined;
   const state = await readJournal(journalPath);
   const mismatch = journalMismatch(state.header, prescan.fingerprint, shardText);
-  if (mismatch) throw new UsageError(`--resume: the journal ${journalPath} does not belong to this input: ${mismatch}.`, { code: 'journal_mismatch', hint: 'Resume needs the same file (and --shard) the run started with; to re-run failed rows use the --rejects file as a new input.' });
+  if (mismatch)
+    throw new UsageError(`--resume: the journal ${journalPath} does not belong to this input: ${mismatch}.`, {
+      code: 'journal_mismatch',
+      hint: 'Resume needs the same file (and --shard) the run started with; to re-run failed rows use the --rejects file as a new input.',
+    });
   return state;
 }
 
@@ -350,21 +453,43 @@ async function connectForRun(values: BulkValues, ctx: RunContext): Promise<RunLi
 /** Production needs a yes (a TTY prompt, or --yes); --no-wait without a callback URL gets a note. */
 async function confirmRun(values: BulkValues, ctx: RunContext, opened: OpenedInput, link: RunLink): Promise<void> {
   const { input, prescan } = opened;
-  if (link.environment === 'production' && !values.dryRun && !ctx.globals.yes) await confirmProduction(ctx, input.path ? prescan.rows : undefined, link.connection!.partnerId, input.path === undefined);
-  if (!values.wait && !values.dryRun && !link.connection?.callbackUrl) ctx.out.info(ctx.out.paint('dim', 'Note: --no-wait without a default callback URL: rows without callback_url get their results only through `smile status` or --resume.'));
+  if (link.environment === 'production' && !values.dryRun && !ctx.globals.yes)
+    await confirmProduction(
+      ctx,
+      input.path ? prescan.rows : undefined,
+      link.connection!.partnerId,
+      input.path === undefined,
+    );
+  if (!values.wait && !values.dryRun && !link.connection?.callbackUrl)
+    ctx.out.info(
+      ctx.out.paint(
+        'dim',
+        'Note: --no-wait without a default callback URL: rows without callback_url get their results only through `smile status` or --resume.',
+      ),
+    );
 }
 
-async function confirmProduction(ctx: RunContext, rows: number | undefined, partnerId: string, stdinIsInput: boolean): Promise<void> {
+async function confirmProduction(
+  ctx: RunContext,
+  rows: number | undefined,
+  partnerId: string,
+  stdinIsInput: boolean,
+): Promise<void> {
   const what = rows === undefined ? 'the rows on stdin' : `${rows} row${rows === 1 ? '' : 's'}`;
   if (!ctx.interactive || ctx.globals.json || stdinIsInput) {
-    throw new UsageError(`smile bulk in production needs --yes without an interactive terminal (it would register ${what} for partner ${partnerId}).`, {
-      code: 'confirmation_required',
-      hint: 'Add --yes to confirm, e.g. smile bulk users.csv --env production --yes',
-    });
+    throw new UsageError(
+      `smile bulk in production needs --yes without an interactive terminal (it would register ${what} for partner ${partnerId}).`,
+      {
+        code: 'confirmation_required',
+        hint: 'Add --yes to confirm, e.g. smile bulk users.csv --env production --yes',
+      },
+    );
   }
   const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr, terminal: false });
   try {
-    const answer = await rl.question(`Register ${what} in PRODUCTION for partner ${partnerId}? [y/N] `, { signal: ctx.signal });
+    const answer = await rl.question(`Register ${what} in PRODUCTION for partner ${partnerId}? [y/N] `, {
+      signal: ctx.signal,
+    });
     if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError('Cancelled: nothing was sent.');
   } catch (error) {
     if (error instanceof CancelledError) throw error;
@@ -384,27 +509,49 @@ interface RunFiles {
 }
 
 /** Opened only now that the run will happen, and before anything is sent. */
-async function openRunFiles(values: BulkValues, ctx: RunContext, opened: OpenedInput, journalState: JournalState | undefined): Promise<RunFiles> {
+async function openRunFiles(
+  values: BulkValues,
+  ctx: RunContext,
+  opened: OpenedInput,
+  journalState: JournalState | undefined,
+): Promise<RunFiles> {
   const { input, prescan, shardText, journalPath, resumeCommand } = opened;
   const { records, columns, unknownColumns } = await readInputRecords(input);
   if (unknownColumns.length > 0) ctx.out.warn(`Ignored columns (not bulk columns): ${unknownColumns.join(', ')}.`);
-  const rebuild = (flag: string) => `Free disk space or fix the permissions (or pick another ${flag} path), then run: ${resumeCommand} — the journal rebuilds it; nothing is sent twice.`;
-  const report = values.report ? new ReportWriter(resolve(values.report), { writeHint: rebuild('--report') }) : undefined;
+  const rebuild = (flag: string) =>
+    `Free disk space or fix the permissions (or pick another ${flag} path), then run: ${resumeCommand} — the journal rebuilds it; nothing is sent twice.`;
+  const report = values.report
+    ? new ReportWriter(resolve(values.report), { writeHint: rebuild('--report') })
+    : undefined;
   let rejects: RejectsWriter | undefined;
   let journal: JournalWriter | undefined;
   try {
-    rejects = values.rejects ? new RejectsWriter(resolve(values.rejects), { format: input.format, columns, inputDir: input.baseDir, writeHint: rebuild('--rejects') }) : undefined;
+    rejects = values.rejects
+      ? new RejectsWriter(resolve(values.rejects), {
+          format: input.format,
+          columns,
+          inputDir: input.baseDir,
+          writeHint: rebuild('--rejects'),
+        })
+      : undefined;
     if (!values.dryRun) {
       journal = journalState
         ? await JournalWriter.append(journalPath, { tornTail: journalState.tornTail })
-        : await JournalWriter.create(journalPath, { t: 'run', v: JOURNAL_VERSION, input: { name: input.display, format: input.format, ...prescan.fingerprint }, shard: shardText, started_at: new Date().toISOString() });
+        : await JournalWriter.create(journalPath, {
+            t: 'run',
+            v: JOURNAL_VERSION,
+            input: { name: input.display, format: input.format, ...prescan.fingerprint },
+            shard: shardText,
+            started_at: new Date().toISOString(),
+          });
     }
   } catch (error) {
     closeQuietly(report);
     closeQuietly(rejects);
     throw error;
   }
-  if (journal && !input.path && !values.journal) ctx.out.info(`Journal: ${journal.path} (if the run stops, finish it with: ${resumeCommand})`);
+  if (journal && !input.path && !values.journal)
+    ctx.out.info(`Journal: ${journal.path} (if the run stops, finish it with: ${resumeCommand})`);
   return { records, unknownColumns, journal, report, rejects };
 }
 
@@ -471,7 +618,10 @@ interface RowsEnd {
 }
 
 /** One input record before anything is sent for it. */
-type Triage = { kind: 'other-shard' } | { kind: 'finished'; result: RowResult } | { kind: 'to-do'; row: BulkRow; entry: JournalEntry | undefined };
+type Triage =
+  | { kind: 'other-shard' }
+  | { kind: 'finished'; result: RowResult }
+  | { kind: 'to-do'; row: BulkRow; entry: JournalEntry | undefined };
 
 /**
  * Check one record and hold it against the journal: a row of another shard is skipped, a row the
@@ -485,7 +635,16 @@ async function triageRecord(record: InputRecord, run: RowsRun): Promise<Triage> 
   const entry = run.journalState?.entries.get(record.line);
   if (entry?.final?.done) {
     if (check.ok && entry.userId !== check.row.userId) throw journalRowMismatch(run.journalPath, record.line, entry);
-    return { kind: 'finished', result: journalResult(run.journalPath, entry, record.line, check.ok ? check.row.raw : check.problem.raw, run.environment) };
+    return {
+      kind: 'finished',
+      result: journalResult(
+        run.journalPath,
+        entry,
+        record.line,
+        check.ok ? check.row.raw : check.problem.raw,
+        run.environment,
+      ),
+    };
   }
   if (!check.ok) return { kind: 'finished', result: invalidResult(check.problem, entry, run.environment) };
   if (entry && entry.userId !== check.row.userId) throw journalRowMismatch(run.journalPath, record.line, entry);
@@ -497,7 +656,12 @@ async function triageRecord(record: InputRecord, run: RowsRun): Promise<Triage> 
  * shards are skipped, finished and invalid rows emitted on the way. Ends early on Ctrl-C (noted in
  * `end`) or once `stopped()` says so.
  */
-async function* rowsToDo(records: AsyncIterable<InputRecord>, run: RowsRun, end: RowsEnd, stopped: () => boolean = () => false): AsyncGenerator<Extract<Triage, { kind: 'to-do' }>> {
+async function* rowsToDo(
+  records: AsyncIterable<InputRecord>,
+  run: RowsRun,
+  end: RowsEnd,
+  stopped: () => boolean = () => false,
+): AsyncGenerator<Extract<Triage, { kind: 'to-do' }>> {
   for await (const record of records) {
     if (run.ctx.signal.aborted) {
       end.interrupted = true;
@@ -514,7 +678,8 @@ async function* rowsToDo(records: AsyncIterable<InputRecord>, run: RowsRun, end:
 async function sendRows(records: AsyncIterable<InputRecord>, run: RowsRun, scheduler: BulkScheduler): Promise<RowsEnd> {
   const end: RowsEnd = { interrupted: false, fatal: undefined };
   try {
-    for await (const { row, entry } of rowsToDo(records, run, end, () => scheduler.fatal !== undefined)) await scheduler.add(row, entry);
+    for await (const { row, entry } of rowsToDo(records, run, end, () => scheduler.fatal !== undefined))
+      await scheduler.add(row, entry);
     await scheduler.drain();
     return end;
   } catch (error) {
@@ -565,13 +730,39 @@ async function checkRows(records: AsyncIterable<InputRecord>, run: RowsRun): Pro
 }
 
 /** `--dry-run`: the row's selfie and liveness frames go through the real checks; nothing is sent. */
-async function dryCheckRow(row: BulkRow, options: RowOptions, loadSelfie: RegistrationDeps['loadSelfie'], environment: Environment | undefined): Promise<RowResult> {
+async function dryCheckRow(
+  row: BulkRow,
+  options: RowOptions,
+  loadSelfie: RegistrationDeps['loadSelfie'],
+  environment: Environment | undefined,
+): Promise<RowResult> {
   const state = { jobId: row.jobId ?? '', step: 'new' as const, smileJobId: undefined };
   const env = environment ?? 'sandbox';
   try {
     const images = await loadImages(requestForRow(row, state, options), { loadSelfie });
     const warnings = images.reports.flatMap((report) => report.findings.map((finding) => finding.code));
-    return { line: row.line, userId: row.userId, jobId: row.jobId, outcome: 'checked', status: 'ok', reason: undefined, doc: rowDocument({ line: row.line, outcome: 'checked', status: 'ok', environment: env, userId: row.userId, jobId: row.jobId, smileJobId: undefined, jobStatus: undefined, reason: undefined, warnings }), raw: row.raw, fromJournal: false };
+    return {
+      line: row.line,
+      userId: row.userId,
+      jobId: row.jobId,
+      outcome: 'checked',
+      status: 'ok',
+      reason: undefined,
+      doc: rowDocument({
+        line: row.line,
+        outcome: 'checked',
+        status: 'ok',
+        environment: env,
+        userId: row.userId,
+        jobId: row.jobId,
+        smileJobId: undefined,
+        jobStatus: undefined,
+        reason: undefined,
+        warnings,
+      }),
+      raw: row.raw,
+      fromJournal: false,
+    };
   } catch (error) {
     if (error instanceof InputError) return failedRow(row, state, error, options, env);
     throw error;
@@ -579,17 +770,52 @@ async function dryCheckRow(row: BulkRow, options: RowOptions, loadSelfie: Regist
 }
 
 function journalRowMismatch(path: string, line: number, entry: JournalEntry): InputError {
-  return new InputError(`The journal ${path} has user ${entry.userId} on line ${line}, but the input has someone else there.`, { code: 'journal_mismatch', hint: 'The input changed since the run started; resume with the original file.' });
+  return new InputError(
+    `The journal ${path} has user ${entry.userId} on line ${line}, but the input has someone else there.`,
+    { code: 'journal_mismatch', hint: 'The input changed since the run started; resume with the original file.' },
+  );
 }
 
 /** A row finished in an earlier run: its report line comes back from the journal. */
-function journalResult(path: string, entry: JournalEntry, line: number, raw: BulkRow['raw'], environment: Environment | undefined): RowResult {
+function journalResult(
+  path: string,
+  entry: JournalEntry,
+  line: number,
+  raw: BulkRow['raw'],
+  environment: Environment | undefined,
+): RowResult {
   const outcome = entry.final!.outcome;
-  const doc = readFinalDocument(path, entry) ?? rowDocument({ line, outcome, status: 'ok', environment: environment ?? 'sandbox', userId: entry.userId, jobId: entry.jobId, smileJobId: entry.smileJobId, jobStatus: undefined, reason: undefined });
-  return { line, userId: entry.userId, jobId: entry.jobId, outcome, status: doc.ok === true ? 'ok' : 'failed', reason: typeof doc.reason === 'string' ? doc.reason : undefined, doc, raw, fromJournal: true };
+  const doc =
+    readFinalDocument(path, entry) ??
+    rowDocument({
+      line,
+      outcome,
+      status: 'ok',
+      environment: environment ?? 'sandbox',
+      userId: entry.userId,
+      jobId: entry.jobId,
+      smileJobId: entry.smileJobId,
+      jobStatus: undefined,
+      reason: undefined,
+    });
+  return {
+    line,
+    userId: entry.userId,
+    jobId: entry.jobId,
+    outcome,
+    status: doc.ok === true ? 'ok' : 'failed',
+    reason: typeof doc.reason === 'string' ? doc.reason : undefined,
+    doc,
+    raw,
+    fromJournal: true,
+  };
 }
 
-function invalidResult(problem: RowProblem, entry: JournalEntry | undefined, environment: Environment | undefined): RowResult {
+function invalidResult(
+  problem: RowProblem,
+  entry: JournalEntry | undefined,
+  environment: Environment | undefined,
+): RowResult {
   const reason = problem.reason;
   const jobId = entry?.jobId;
   return {
@@ -599,7 +825,18 @@ function invalidResult(problem: RowProblem, entry: JournalEntry | undefined, env
     outcome: 'invalid',
     status: 'failed',
     reason,
-    doc: rowDocument({ line: problem.line, outcome: 'invalid', status: 'failed', environment: environment ?? 'sandbox', userId: problem.userId, jobId, smileJobId: entry?.smileJobId, jobStatus: undefined, reason, errorCode: problem.code }),
+    doc: rowDocument({
+      line: problem.line,
+      outcome: 'invalid',
+      status: 'failed',
+      environment: environment ?? 'sandbox',
+      userId: problem.userId,
+      jobId,
+      smileJobId: entry?.smileJobId,
+      jobStatus: undefined,
+      reason,
+      errorCode: problem.code,
+    }),
     raw: problem.raw,
     fromJournal: false,
   };
@@ -609,18 +846,39 @@ function invalidResult(problem: RowProblem, entry: JournalEntry | undefined, env
  * product.md's exit code of a run: the stopping error's own; for --dry-run 130, 4 when a row is
  * invalid, else 0; otherwise bulkExitCode (a shard can legitimately get no rows of a non-empty file).
  */
-function exitCodeOf(tally: BulkTally, run: { stopped: SmileCliError | undefined; interrupted: boolean; dryRun: boolean; sharded: boolean; rowsInInput: number }): number {
+function exitCodeOf(
+  tally: BulkTally,
+  run: {
+    stopped: SmileCliError | undefined;
+    interrupted: boolean;
+    dryRun: boolean;
+    sharded: boolean;
+    rowsInInput: number;
+  },
+): number {
   if (run.stopped) return run.stopped.exitCode;
   if (run.dryRun) return run.interrupted ? ExitCode.interrupted : tally.failed > 0 ? ExitCode.input : ExitCode.ok;
-  return bulkExitCode(tally, { interrupted: run.interrupted, rowsInInput: run.sharded && run.rowsInInput === 0 ? -1 : run.rowsInInput });
+  return bulkExitCode(tally, {
+    interrupted: run.interrupted,
+    rowsInInput: run.sharded && run.rowsInInput === 0 ? -1 : run.rowsInInput,
+  });
 }
 
 /** The summary: one JSON document with --json; else (--dry-run: the plan, then) the human summary on stderr. */
-function printSummary(ctx: RunContext, tally: BulkTally, run: FinishedRun, values: BulkValues, where: { environmentLabel: string; journalPath: string }): void {
+function printSummary(
+  ctx: RunContext,
+  tally: BulkTally,
+  run: FinishedRun,
+  values: BulkValues,
+  where: { environmentLabel: string; journalPath: string },
+): void {
   if (ctx.globals.json) {
-    ctx.out.writeJson(summaryDocument(tally, run, values.dryRun ? planDocument(tally, values, where.journalPath) : undefined));
+    ctx.out.writeJson(
+      summaryDocument(tally, run, values.dryRun ? planDocument(tally, values, where.journalPath) : undefined),
+    );
     return;
   }
-  if (values.dryRun && !run.stopped) ctx.out.stderr(planText(tally, values, { environmentLabel: where.environmentLabel, journal: where.journalPath }));
+  if (values.dryRun && !run.stopped)
+    ctx.out.stderr(planText(tally, values, { environmentLabel: where.environmentLabel, journal: where.journalPath }));
   ctx.out.stderr(renderSummary(tally, run, (color, text) => ctx.out.paint(color, text)));
 }

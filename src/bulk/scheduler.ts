@@ -12,7 +12,12 @@ import type { BulkRow } from './input.js';
 /** A FIFO counting semaphore whose waits end (CancelledError) when the run is aborted. */
 export class Semaphore {
   #free: number;
-  #waiters: { resolve: () => void; reject: (error: unknown) => void; signal: AbortSignal | undefined; onAbort: () => void }[] = [];
+  #waiters: {
+    resolve: () => void;
+    reject: (error: unknown) => void;
+    signal: AbortSignal | undefined;
+    onAbort: () => void;
+  }[] = [];
 
   constructor(size: number) {
     this.#free = size;
@@ -110,7 +115,8 @@ export const DEFAULT_RECOVERY_DELAY_MS = 2000;
  * in flight see the stop as an abort); Ctrl-C aborts it with every journal write flushed.
  */
 export class BulkScheduler {
-  readonly #options: Required<Pick<SchedulerOptions, 'maxInProgress' | 'recoveryRounds' | 'recoveryDelayMs'>> & SchedulerOptions;
+  readonly #options: Required<Pick<SchedulerOptions, 'maxInProgress' | 'recoveryRounds' | 'recoveryDelayMs'>> &
+    SchedulerOptions;
   readonly #deps: SchedulerDeps;
   readonly #workers: Semaphore;
   readonly #inProgress: Semaphore;
@@ -233,7 +239,14 @@ export class BulkScheduler {
             const uploadedAt = performance.now();
             try {
               const immediate = submitted.wait?.immediate ?? false;
-              const waited = await waitRow(row, state, { immediate, delayMs: this.#pacer.firstDelayMs() }, options, deps, warnings);
+              const waited = await waitRow(
+                row,
+                state,
+                { immediate, delayMs: this.#pacer.firstDelayMs() },
+                options,
+                deps,
+                warnings,
+              );
               if (!immediate && !waited.timedOut) this.#pacer.observe(performance.now() - uploadedAt);
               const { timedOut: _timedOut, ...rest } = waited;
               result = rest;
@@ -255,7 +268,12 @@ export class BulkScheduler {
           }
           const failed = failedRow(row, state, error as SmileCliError, options, deps.environment, warnings);
           if (failed.status === 'retryable' && round < options.recoveryRounds) {
-            const delay = backoffDelayMs({ maxAttempts: options.recoveryRounds + 1, baseDelayMs: options.recoveryDelayMs, maxDelayMs: 30_000 }, round + 1, undefined, this.#deps.random);
+            const delay = backoffDelayMs(
+              { maxAttempts: options.recoveryRounds + 1, baseDelayMs: options.recoveryDelayMs, maxDelayMs: 30_000 },
+              round + 1,
+              undefined,
+              this.#deps.random,
+            );
             try {
               await sleep(delay, this.#signal);
             } catch {
@@ -280,7 +298,13 @@ export class BulkScheduler {
   /** Journal the row's final result (if it was ever pinned), then report it. */
   async #finish(result: RowResult, state: RowState): Promise<void> {
     if (state.step !== 'new') {
-      await this.#deps.journal.append({ t: 'final', line: result.line, done: result.status !== 'retryable', outcome: result.outcome, doc: result.doc });
+      await this.#deps.journal.append({
+        t: 'final',
+        line: result.line,
+        done: result.status !== 'retryable',
+        outcome: result.outcome,
+        doc: result.doc,
+      });
     }
     this.#deps.onResult(result);
   }

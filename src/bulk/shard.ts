@@ -13,7 +13,8 @@ export function parseShard(value: string): Shard {
   if (!match) throw new UsageError(`--shard takes K/N, e.g. 2/4 for the second of four machines, not "${value}".`);
   const index = Number(match[1]);
   const count = Number(match[2]);
-  if (count < 1 || index < 1 || index > count) throw new UsageError(`--shard ${value}: K must be between 1 and N (1-based), e.g. 1/4 … 4/4.`);
+  if (count < 1 || index < 1 || index > count)
+    throw new UsageError(`--shard ${value}: K must be between 1 and N (1-based), e.g. 1/4 … 4/4.`);
   return { index, count };
 }
 

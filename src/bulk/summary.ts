@@ -2,7 +2,18 @@ import { ExitCode } from '../errors.js';
 import type { BulkOutcome, RowResult } from './row-result.js';
 import type { BulkValues } from './values.js';
 
-export const BULK_OUTCOMES: readonly BulkOutcome[] = ['approved', 'submitted', 'skipped', 'checked', 'rejected', 'refused', 'invalid', 'provisional', 'pending', 'error'];
+export const BULK_OUTCOMES: readonly BulkOutcome[] = [
+  'approved',
+  'submitted',
+  'skipped',
+  'checked',
+  'rejected',
+  'refused',
+  'invalid',
+  'provisional',
+  'pending',
+  'error',
+];
 
 export interface FailureNote {
   line: number;
@@ -16,7 +27,9 @@ export interface FailureNote {
  * and the first and the most recent failures (bounded, so memory stays flat).
  */
 export class BulkTally {
-  readonly outcomes: Record<BulkOutcome, number> = Object.fromEntries(BULK_OUTCOMES.map((outcome) => [outcome, 0])) as Record<BulkOutcome, number>;
+  readonly outcomes: Record<BulkOutcome, number> = Object.fromEntries(
+    BULK_OUTCOMES.map((outcome) => [outcome, 0]),
+  ) as Record<BulkOutcome, number>;
   ok = 0;
   retryable = 0;
   failed = 0;
@@ -41,7 +54,12 @@ export class BulkTally {
     if (result.fromJournal) this.fromJournal++;
     else this.finishedNow++;
     if (result.status !== 'ok') {
-      const note: FailureNote = { line: result.line, user_id: result.userId ?? null, outcome: result.outcome, reason: result.reason ?? result.outcome };
+      const note: FailureNote = {
+        line: result.line,
+        user_id: result.userId ?? null,
+        outcome: result.outcome,
+        reason: result.reason ?? result.outcome,
+      };
       if (this.firstFailures.length < BulkTally.KEEP_FIRST) this.firstFailures.push(note);
       this.recentFailures.push(note);
       if (this.recentFailures.length > BulkTally.KEEP_RECENT) this.recentFailures.shift();
@@ -156,7 +174,9 @@ export function summaryDocument(tally: BulkTally, run: FinishedRun, plan?: BulkP
     dry_run: run.dryRun,
     interrupted: run.interrupted,
     stopped: run.stopped !== undefined,
-    ...(run.stopped ? { error: { code: run.stopped.code, message: run.stopped.message, hint: run.stopped.hint ?? null } } : {}),
+    ...(run.stopped
+      ? { error: { code: run.stopped.code, message: run.stopped.message, hint: run.stopped.hint ?? null } }
+      : {}),
     environment: run.environment ?? null,
     input: run.input,
     shard: run.shard,
@@ -201,7 +221,11 @@ export function planDocument(tally: BulkTally, settings: PlanSettings, journal: 
 }
 
 /** `--dry-run`'s plan for humans (stderr, before the summary). */
-export function planText(tally: BulkTally, settings: PlanSettings, where: { environmentLabel: string; journal: string | undefined }): string {
+export function planText(
+  tally: BulkTally,
+  settings: PlanSettings,
+  where: { environmentLabel: string; journal: string | undefined },
+): string {
   const parts = [
     `${tally.outcomes.checked} registration${tally.outcomes.checked === 1 ? '' : 's'} would be sent`,
     `${tally.outcomes.invalid} invalid row${tally.outcomes.invalid === 1 ? '' : 's'}`,
@@ -221,31 +245,67 @@ export function planText(tally: BulkTally, settings: PlanSettings, where: { envi
 
 function nextStep(tally: BulkTally, run: FinishedRun): string | null {
   const resume = run.resumeCommand ?? `smile bulk ${run.input} --resume${run.shard ? ` --shard ${run.shard}` : ''}`;
-  if (run.stopped) return run.journal ? `Fix the problem above, then finish with: ${resume}` : 'Fix the problem above, then run again.';
+  if (run.stopped)
+    return run.journal
+      ? `Fix the problem above, then finish with: ${resume}`
+      : 'Fix the problem above, then run again.';
   if (run.interrupted) return `Finish with: ${resume}`;
-  if (run.dryRun) return tally.failed > 0 ? 'Fix the invalid rows (see above), then run without --dry-run.' : 'Run again without --dry-run to send.';
+  if (run.dryRun)
+    return tally.failed > 0
+      ? 'Fix the invalid rows (see above), then run without --dry-run.'
+      : 'Run again without --dry-run to send.';
   if (tally.retryable > 0) return `Some rows need a re-run: ${resume}`;
-  if (tally.failed > 0) return run.rejects ? `Fix the rows in ${run.rejects} and run it as a new input.` : 'Pass --rejects PATH to get the failed rows as a file ready to fix and re-run.';
+  if (tally.failed > 0)
+    return run.rejects
+      ? `Fix the rows in ${run.rejects} and run it as a new input.`
+      : 'Pass --rejects PATH to get the failed rows as a file ready to fix and re-run.';
   return null;
 }
 
 /** The human summary (stderr). */
-export function renderSummary(tally: BulkTally, run: FinishedRun, paint: (color: 'red' | 'green' | 'yellow' | 'dim' | 'bold', text: string) => string): string {
+export function renderSummary(
+  tally: BulkTally,
+  run: FinishedRun,
+  paint: (color: 'red' | 'green' | 'yellow' | 'dim' | 'bold', text: string) => string,
+): string {
   const lines: string[] = [];
   const seconds = run.elapsedMs / 1000;
-  const counts = BULK_OUTCOMES.filter((outcome) => tally.outcomes[outcome] > 0).map((outcome) => `${outcome} ${tally.outcomes[outcome]}`);
+  const counts = BULK_OUTCOMES.filter((outcome) => tally.outcomes[outcome] > 0).map(
+    (outcome) => `${outcome} ${tally.outcomes[outcome]}`,
+  );
   const head = run.stopped ? 'Stopped' : run.dryRun ? 'Dry run' : run.interrupted ? 'Interrupted' : 'Done';
   const rate = seconds > 0 && tally.finishedNow > 0 ? ` · ${(tally.finishedNow / seconds).toFixed(1)} rows/s` : '';
-  lines.push(`${paint('bold', head)}: ${tally.done} row${tally.done === 1 ? '' : 's'}${run.shard ? ` (shard ${run.shard})` : ''} in ${seconds.toFixed(1)}s${rate}${counts.length > 0 ? ` · ${counts.join(' · ')}` : ''}`);
-  if (tally.fromJournal > 0) lines.push(paint('dim', `  ${tally.fromJournal} finished in an earlier run (from the journal)`));
-  if (run.requests.retries > 0 || run.requests.rateLimitPauses > 0) lines.push(paint('dim', `  ${run.requests.retries} request retries · ${run.requests.rateLimitPauses} rate-limit pauses (429)`));
+  lines.push(
+    `${paint('bold', head)}: ${tally.done} row${tally.done === 1 ? '' : 's'}${run.shard ? ` (shard ${run.shard})` : ''} in ${seconds.toFixed(1)}s${rate}${counts.length > 0 ? ` · ${counts.join(' · ')}` : ''}`,
+  );
+  if (tally.fromJournal > 0)
+    lines.push(paint('dim', `  ${tally.fromJournal} finished in an earlier run (from the journal)`));
+  if (run.requests.retries > 0 || run.requests.rateLimitPauses > 0)
+    lines.push(
+      paint(
+        'dim',
+        `  ${run.requests.retries} request retries · ${run.requests.rateLimitPauses} rate-limit pauses (429)`,
+      ),
+    );
   if (run.unknownColumns.length > 0) lines.push(paint('yellow', `  ignored columns: ${run.unknownColumns.join(', ')}`));
-  for (const failure of tally.firstFailures) lines.push(`  ${paint(failure.outcome === 'invalid' || failure.outcome === 'rejected' || failure.outcome === 'refused' ? 'red' : 'yellow', '✗')} line ${failure.line}${failure.user_id ? ` ${failure.user_id}` : ''}: ${failure.reason}`);
+  for (const failure of tally.firstFailures)
+    lines.push(
+      `  ${paint(failure.outcome === 'invalid' || failure.outcome === 'rejected' || failure.outcome === 'refused' ? 'red' : 'yellow', '✗')} line ${failure.line}${failure.user_id ? ` ${failure.user_id}` : ''}: ${failure.reason}`,
+    );
   const hidden = tally.retryable + tally.failed - tally.firstFailures.length;
   if (hidden > 0) lines.push(`  … and ${hidden} more${run.report ? ` (see ${run.report})` : ''}`);
-  if ((run.interrupted || run.stopped) && run.inFlightAtInterrupt > 0) lines.push(paint('yellow', `  ${run.inFlightAtInterrupt} row(s) were in flight: their jobs may still be processing at Smile ID; the journal knows each one.`));
+  if ((run.interrupted || run.stopped) && run.inFlightAtInterrupt > 0)
+    lines.push(
+      paint(
+        'yellow',
+        `  ${run.inFlightAtInterrupt} row(s) were in flight: their jobs may still be processing at Smile ID; the journal knows each one.`,
+      ),
+    );
   if (run.report) lines.push(paint('dim', `  report: ${run.report}`));
-  if (run.rejects) lines.push(paint('dim', `  rejects: ${run.rejects} (${run.rejectsWritten} row${run.rejectsWritten === 1 ? '' : 's'})`));
+  if (run.rejects)
+    lines.push(
+      paint('dim', `  rejects: ${run.rejects} (${run.rejectsWritten} row${run.rejectsWritten === 1 ? '' : 's'})`),
+    );
   if (run.journal) lines.push(paint('dim', `  journal: ${run.journal}`));
   if (run.stopped) {
     lines.push(`${paint('red', '✗')} ${run.stopped.message}`);
@@ -259,7 +319,9 @@ export function renderSummary(tally: BulkTally, run: FinishedRun, paint: (color:
 /** One plain progress line per finished row (stderr without a TTY). */
 export function rowLine(result: RowResult): string {
   const symbol = result.status === 'ok' ? '✓' : result.status === 'retryable' ? '…' : '✗';
-  const ids = [result.jobId, typeof result.doc.smile_job_id === 'string' ? result.doc.smile_job_id : undefined].filter(Boolean).join(' · ');
+  const ids = [result.jobId, typeof result.doc.smile_job_id === 'string' ? result.doc.smile_job_id : undefined]
+    .filter(Boolean)
+    .join(' · ');
   const code = typeof result.doc.result_code === 'string' ? ` ${result.doc.result_code}` : '';
   return `${symbol} line ${result.line}${result.userId ? ` ${result.userId}` : ''}: ${result.outcome}${code}${ids ? ` (${ids})` : ''}${result.reason && result.status !== 'ok' ? ` — ${result.reason}` : ''}${result.fromJournal ? ' [journal]' : ''}`;
 }

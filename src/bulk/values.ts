@@ -19,7 +19,10 @@ export type IfEnrolled = (typeof IF_ENROLLED_ACTIONS)[number];
 /** `--concurrency`: 1 to 256 registrations in flight (more only adds load: --rate goes faster politely). */
 export function checkConcurrency(value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new UsageError('--concurrency takes a whole number of at least 1.');
-  if (value > 256) throw new UsageError(`--concurrency ${value} is more than 256.`, { hint: 'Use --rate to go faster politely; a few dozen workers saturate any account.' });
+  if (value > 256)
+    throw new UsageError(`--concurrency ${value} is more than 256.`, {
+      hint: 'Use --rate to go faster politely; a few dozen workers saturate any account.',
+    });
   return value;
 }
 

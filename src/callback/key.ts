@@ -26,9 +26,19 @@ export async function callbackKey(host: CallbackKeyHost): Promise<CallbackKey> {
     const conflict = emulatorConflict(globals);
     if (conflict) throw conflict;
     const { DEFAULT_EMULATOR_API_KEY, DEFAULT_PARTNER_ID } = await import('../emulator/index.js');
-    return { apiKey: DEFAULT_EMULATOR_API_KEY, partnerId: DEFAULT_PARTNER_ID, environment: 'sandbox', label: 'emulator' };
+    return {
+      apiKey: DEFAULT_EMULATOR_API_KEY,
+      partnerId: DEFAULT_PARTNER_ID,
+      environment: 'sandbox',
+      label: 'emulator',
+    };
   }
   const { resolveSettings, settingsFlags } = await import('../config/resolve.js');
   const settings = await resolveSettings({ flags: settingsFlags(globals), env: host.env });
-  return { apiKey: settings.apiKey, partnerId: settings.partnerId, environment: settings.environment, label: settings.environment };
+  return {
+    apiKey: settings.apiKey,
+    partnerId: settings.partnerId,
+    environment: settings.environment,
+    label: settings.environment,
+  };
 }

@@ -13,7 +13,14 @@ import { jsonText } from '../output/output.js';
 import type { Output } from '../output/output.js';
 import { OUTCOME_STYLE, resultLine } from '../output/result-text.js';
 import { statusCommandFor } from '../output/shell.js';
-import { MAX_CALLBACK_BYTES, callbackWindow, describeCallbackStage, describeSpan, printableCallbackText as printable, verifyCallbackBody } from '../smile/callback.js';
+import {
+  MAX_CALLBACK_BYTES,
+  callbackWindow,
+  describeCallbackStage,
+  describeSpan,
+  printableCallbackText as printable,
+  verifyCallbackBody,
+} from '../smile/callback.js';
 import type { VerifiedCallback } from '../smile/callback.js';
 import { RedirectRefusedError, fetchWithTimeout } from '../smile/client.js';
 import { sleep } from '../smile/retry.js';
@@ -86,7 +93,8 @@ export async function listenForCallbacks(opts: CallbackListenOptions, ctx: Liste
   const memory = new DeliveryMemory(window.maxAgeMs + window.futureMs);
   const counts = { saved: 0, refused: 0, duplicates: 0, unsaved: 0 };
   /** Set when --out can never be written again: the listener stops and exits 5. */
-  let failure: { error: StoreWriteError; who: string; userId: string | undefined; jobId: string | undefined } | undefined;
+  let failure:
+    { error: StoreWriteError; who: string; userId: string | undefined; jobId: string | undefined } | undefined;
   let stopListening!: () => void;
   const stopped = new Promise<void>((resolve) => {
     stopListening = resolve;
@@ -98,16 +106,23 @@ export async function listenForCallbacks(opts: CallbackListenOptions, ctx: Liste
   const forwards = new Set<Promise<void>>();
   const forward = (body: string, label: string) => {
     if (!forwardUrl) return;
-    const task = forwardBody(forwardUrl, body, stopForwards.signal).then(
-      (failed) => {
-        if (failed) ctx.out.warn(`forward of ${label} to ${forwardUrl} failed ${failed}${store ? ` (it is in ${store.path})` : ''}`);
-      },
-    );
+    const task = forwardBody(forwardUrl, body, stopForwards.signal).then((failed) => {
+      if (failed)
+        ctx.out.warn(
+          `forward of ${label} to ${forwardUrl} failed ${failed}${store ? ` (it is in ${store.path})` : ''}`,
+        );
+    });
     forwards.add(task);
     void task.finally(() => forwards.delete(task));
   };
 
-  const unavailable = (res: ServerResponse) => reply(res, 503, { ok: false, error: 'cannot store results now; send it again later' }, { 'retry-after': String(STORE_RETRY_AFTER_S), ...(failure ? { connection: 'close' } : {}) });
+  const unavailable = (res: ServerResponse) =>
+    reply(
+      res,
+      503,
+      { ok: false, error: 'cannot store results now; send it again later' },
+      { 'retry-after': String(STORE_RETRY_AFTER_S), ...(failure ? { connection: 'close' } : {}) },
+    );
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const where = `${req.method ?? '?'} ${(req.url ?? '/').split('?')[0]}`;
@@ -120,7 +135,10 @@ export async function listenForCallbacks(opts: CallbackListenOptions, ctx: Liste
       return;
     }
     // Past the limit the answer goes at once (and the connection is closed); the rest is read and dropped.
-    const received = await readLimited(req, MAX_CALLBACK_BYTES, { overflow: 'drain', declaredLength: req.headers['content-length'] });
+    const received = await readLimited(req, MAX_CALLBACK_BYTES, {
+      overflow: 'drain',
+      declaredLength: req.headers['content-length'],
+    });
     if (received.tooLarge) {
       counts.refused += 1;
       ctx.out.warn(`refused ${where}: the body is over ${MAX_CALLBACK_BYTES / 1024 / 1024} MB (413)`);
@@ -152,7 +170,9 @@ export async function listenForCallbacks(opts: CallbackListenOptions, ctx: Liste
     for (let earlier = memory.get(fingerprint); earlier !== undefined; earlier = memory.get(fingerprint)) {
       if (await earlier) {
         counts.duplicates += 1;
-        ctx.out.info(`duplicate delivery of ${who}, signed ${printable(verdict.timestamp, 40)}: answered 200, not stored again`);
+        ctx.out.info(
+          `duplicate delivery of ${who}, signed ${printable(verdict.timestamp, 40)}: answered 200, not stored again`,
+        );
         reply(res, 200, { ok: true, duplicate: true });
         return;
       }
@@ -162,17 +182,21 @@ export async function listenForCallbacks(opts: CallbackListenOptions, ctx: Liste
       return;
     }
     let settle!: (stored: boolean) => void;
-    memory.add(
-      fingerprint,
-      new Promise<boolean>((resolve) => (settle = resolve)),
-    );
-    const record: CallbackRecord = { received_at: new Date().toISOString(), path: (req.url ?? '/').split('?')[0] ?? '/', ...callbackDocument(verdict, key) };
+    memory.add(fingerprint, new Promise<boolean>((resolve) => (settle = resolve)));
+    const record: CallbackRecord = {
+      received_at: new Date().toISOString(),
+      path: (req.url ?? '/').split('?')[0] ?? '/',
+      ...callbackDocument(verdict, key),
+    };
     try {
       await store?.append(`${jsonText(record)}\n`);
     } catch (error) {
       memory.forget(fingerprint);
       settle(false);
-      const problem = error instanceof StoreWriteError ? error : new StoreWriteError(store?.path ?? '--out', errnoOf(error), false, writeFailureReason(error));
+      const problem =
+        error instanceof StoreWriteError
+          ? error
+          : new StoreWriteError(store?.path ?? '--out', errnoOf(error), false, writeFailureReason(error));
       counts.unsaved += 1;
       if (problem.transient) {
         ctx.out.warn(
@@ -181,7 +205,9 @@ export async function listenForCallbacks(opts: CallbackListenOptions, ctx: Liste
         );
       } else {
         failure ??= { error: problem, who, userId, jobId };
-        ctx.out.warn(`could not save the result of ${who} to ${problem.file}: ${problem.reason}; answered 503 so that Smile ID sends it again. Stopping: the file cannot be written any more.`);
+        ctx.out.warn(
+          `could not save the result of ${who} to ${problem.file}: ${problem.reason}; answered 503 so that Smile ID sends it again. Stopping: the file cannot be written any more.`,
+        );
         stopListening();
       }
       unavailable(res);
@@ -215,8 +241,14 @@ export async function listenForCallbacks(opts: CallbackListenOptions, ctx: Liste
   } catch (error) {
     await store?.close();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`Port ${opts.port} on ${host} is already in use.`, { hint: 'Pass another --port (or --port 0 for any free port).' });
-    if (code === 'EACCES') throw new UsageError(`Not allowed to listen on ${host}:${opts.port}.`, { hint: 'Use a port above 1023, or run behind your ingress on a high port.' });
+    if (code === 'EADDRINUSE')
+      throw new UsageError(`Port ${opts.port} on ${host} is already in use.`, {
+        hint: 'Pass another --port (or --port 0 for any free port).',
+      });
+    if (code === 'EACCES')
+      throw new UsageError(`Not allowed to listen on ${host}:${opts.port}.`, {
+        hint: 'Use a port above 1023, or run behind your ingress on a high port.',
+      });
     throw error;
   }
   const address = server.address();
@@ -248,7 +280,9 @@ export async function listenForCallbacks(opts: CallbackListenOptions, ctx: Liste
       `Stopped: cannot write to ${failure.error.file}: ${failure.error.reason}. ${plural(counts.saved, 'verified result was', 'verified results were')} saved before; the result of ${failure.who} was answered 503 so that Smile ID sends it again.`,
       ExitCode.api,
       'store_failed',
-      { hint: `Fix ${failure.error.file} (or pass another --out) and start smile callback listen again. A result Smile ID does not send again can be read with ${statusCommand(failure.userId, failure.jobId)}.` },
+      {
+        hint: `Fix ${failure.error.file} (or pass another --out) and start smile callback listen again. A result Smile ID does not send again can be read with ${statusCommand(failure.userId, failure.jobId)}.`,
+      },
     );
   }
   return { ...counts, store: store?.path };
@@ -276,7 +310,9 @@ function printResult(out: Output, record: CallbackRecord, verdict: VerifiedCallb
   }
   const style = OUTCOME_STYLE[verdict.outcome];
   const result = resultLine(record);
-  stdout.write(`${out.paint(style.color, style.symbol)} ${verdict.outcome} · user ${printable(String(record.user_id))} · job ${printable(String(record.job_id))}${result ? ` · ${printable(result)}` : ''} · ${describeCallbackStage(verdict.result)}\n`);
+  stdout.write(
+    `${out.paint(style.color, style.symbol)} ${verdict.outcome} · user ${printable(String(record.user_id))} · job ${printable(String(record.job_id))}${result ? ` · ${printable(result)}` : ''} · ${describeCallbackStage(verdict.result)}\n`,
+  );
 }
 
 function checkForwardUrl(value: string): string {
@@ -284,9 +320,12 @@ function checkForwardUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`--forward is not a URL: ${JSON.stringify(value.slice(0, 200))}.`, { hint: 'Give an absolute http(s) URL, e.g. http://127.0.0.1:3000/smile-callback.' });
+    throw new UsageError(`--forward is not a URL: ${JSON.stringify(value.slice(0, 200))}.`, {
+      hint: 'Give an absolute http(s) URL, e.g. http://127.0.0.1:3000/smile-callback.',
+    });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--forward must be an http(s) URL, not ${url.protocol}.`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--forward must be an http(s) URL, not ${url.protocol}.`);
   return url.href;
 }
 
@@ -296,26 +335,46 @@ async function forwardBody(url: string, body: string, stop: AbortSignal): Promis
   return reason && `after ${reason.attempts} attempt${reason.attempts === 1 ? '' : 's'}: ${reason.failure}`;
 }
 
-async function forwardAttempts(url: string, body: string, stop: AbortSignal): Promise<{ attempts: number; failure: string } | undefined> {
+async function forwardAttempts(
+  url: string,
+  body: string,
+  stop: AbortSignal,
+): Promise<{ attempts: number; failure: string } | undefined> {
   let failure = 'not attempted';
   let attempts = 0;
   for (const delay of FORWARD_DELAYS_MS) {
     if (delay > 0) {
       // The shared sleep removes its abort listener when it ends (a long-running listener must not leak them).
-      const stopped = await sleep(delay, stop).then(() => false, () => true);
+      const stopped = await sleep(delay, stop).then(
+        () => false,
+        () => true,
+      );
       if (stopped) return { attempts, failure: `${failure}; stopped before the next attempt` };
     }
     attempts++;
     try {
       // A signed body never follows a redirect: a 3xx is a failure that names where it pointed.
-      const { response } = await fetchWithTimeout(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'smile-callback-listen' }, body, redirect: 'manual' }, stop, FORWARD_TIMEOUT_MS, { redirectsAsErrors: true });
+      const { response } = await fetchWithTimeout(
+        url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'smile-callback-listen' },
+          body,
+          redirect: 'manual',
+        },
+        stop,
+        FORWARD_TIMEOUT_MS,
+        { redirectsAsErrors: true },
+      );
       if (response.ok) return undefined;
       failure = `HTTP ${response.status}`;
       // 4xx other than 408/429 will not change on a retry.
       if (response.status < 500 && response.status !== 408 && response.status !== 429) return { attempts, failure };
     } catch (error) {
-      if (error instanceof RedirectRefusedError) return { attempts, failure: `${error.message}: not followed (the body is signed)` };
-      failure = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      if (error instanceof RedirectRefusedError)
+        return { attempts, failure: `${error.message}: not followed (the body is signed)` };
+      failure =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
     }
   }
   return { attempts, failure };
@@ -367,13 +426,19 @@ class CallbackStore {
     // Opening a FIFO for writing blocks until someone reads it, and a pipe cannot be flushed to disk
     // (every result would then be answered 503): results go to a file of their own.
     if (info && (info.isFIFO() || info.isDirectory() || info.isSocket())) {
-      throw new InputError(`--out ${printable(path)} is not a regular file (${info.isFIFO() ? 'a named pipe' : info.isDirectory() ? 'a directory' : 'a socket'}).`, { code: 'unwritable', hint: 'Pass an --out path for a JSONL file; to follow results live, tail -f that file.' });
+      throw new InputError(
+        `--out ${printable(path)} is not a regular file (${info.isFIFO() ? 'a named pipe' : info.isDirectory() ? 'a directory' : 'a socket'}).`,
+        { code: 'unwritable', hint: 'Pass an --out path for a JSONL file; to follow results live, tail -f that file.' },
+      );
     }
     let handle: FileHandle;
     try {
       handle = await fs.open(path, 'a', 0o600);
     } catch (error) {
-      throw new InputError(`Cannot open ${path} for appending: ${writeFailureReason(error)}.`, { code: 'unwritable', hint: 'Pass an --out path in a directory you can write to.' });
+      throw new InputError(`Cannot open ${path} for appending: ${writeFailureReason(error)}.`, {
+        code: 'unwritable',
+        hint: 'Pass an --out path in a directory you can write to.',
+      });
     }
     let needsNewline = false;
     try {
@@ -390,7 +455,10 @@ class CallbackStore {
     } catch {
       // A tail that cannot be read (a write-only file) is appended to as it is.
     }
-    if (needsNewline) warn(`${path} ends with an incomplete line (an earlier crash or full disk?): it is left as it is, and new results start on a new line.`);
+    if (needsNewline)
+      warn(
+        `${path} ends with an incomplete line (an earlier crash or full disk?): it is left as it is, and new results start on a new line.`,
+      );
     // A new file's directory entry must reach the disk too, or a power cut can lose the whole file.
     if (!existed) syncDirectory(dirname(path));
     return new CallbackStore(path, handle, needsNewline);
@@ -425,7 +493,12 @@ class CallbackStore {
           await this.handle.truncate(before);
           await this.handle.datasync();
         } catch (cutError) {
-          this.broken = new StoreWriteError(this.path, code, false, `${failure.reason}, and the part of the line already written could not be cut off again (${errnoOf(cutError)})`);
+          this.broken = new StoreWriteError(
+            this.path,
+            code,
+            false,
+            `${failure.reason}, and the part of the line already written could not be cut off again (${errnoOf(cutError)})`,
+          );
           throw this.broken;
         }
       }
@@ -508,8 +581,17 @@ function statusCommand(userId: string | undefined, jobId: string | undefined): s
   return userId && jobId ? statusCommandFor(userId, jobId, {}, { wait: false }) : 'smile status --user-id U --job-id J';
 }
 
-function reply(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
   const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }

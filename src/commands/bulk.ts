@@ -2,7 +2,18 @@ import { IF_ENROLLED_ACTIONS, INPUT_FORMATS, checkConcurrency, checkMaxAttempts,
 import type { BulkValues } from '../bulk/values.js';
 import { parseShard } from '../bulk/shard.js';
 import { DEFAULT_TIMEOUT } from '../parse.js';
-import { arg, choice, decimal, defineCommand, duration, flag, negatedFlag, parsed, text, wholeNumber } from './define.js';
+import {
+  arg,
+  choice,
+  decimal,
+  defineCommand,
+  duration,
+  flag,
+  negatedFlag,
+  parsed,
+  text,
+  wholeNumber,
+} from './define.js';
 
 export default defineCommand({
   name: 'bulk',
@@ -15,7 +26,12 @@ export default defineCommand({
     maxAttempts: wholeNumber('--max-attempts <n>', 'attempts per request for retryable failures', 5, checkMaxAttempts),
     journal: text('--journal <path>', 'journal file (default FILE.smile-journal.jsonl)'),
     resume: flag('--resume', 'finish a run from its journal: every row exactly once'),
-    ifEnrolled: choice('--if-enrolled <action>', 'when a user is already registered (2209)', IF_ENROLLED_ACTIONS, 'fail'),
+    ifEnrolled: choice(
+      '--if-enrolled <action>',
+      'when a user is already registered (2209)',
+      IF_ENROLLED_ACTIONS,
+      'fail',
+    ),
     wait: negatedFlag('--no-wait', 'only submit; results arrive at the callback URL'),
     timeout: duration('--timeout <duration>', 'how long to wait for each result', DEFAULT_TIMEOUT),
     report: text('--report <path>', 'one line per input row with its outcome (.csv or .jsonl)'),

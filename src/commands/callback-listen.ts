@@ -5,13 +5,20 @@ export default defineCommand({
   name: 'listen',
   summary: 'a ready callback endpoint: verify each POST, append results to JSONL, print, forward',
   options: {
-    port: requiredParsed('--port <n>', 'port to listen on (0 = any free port, printed)', (value) => parseWholeNumber(value, '--port')),
+    port: requiredParsed('--port <n>', 'port to listen on (0 = any free port, printed)', (value) =>
+      parseWholeNumber(value, '--port'),
+    ),
     host: text('--host <host>', 'address to listen on', '127.0.0.1'),
     out: text('--out <path>', 'append verified results here, one JSON line each (flushed before answering)'),
     forward: text('--forward <url>', 'POST each verified body on to this URL (best effort, retried)'),
-    maxAge: parsed('--max-age <duration>', 'refuse callbacks signed longer ago than this (default 1h)', (value) => parseMaxAge(value, '1h')),
+    maxAge: parsed('--max-age <duration>', 'refuse callbacks signed longer ago than this (default 1h)', (value) =>
+      parseMaxAge(value, '1h'),
+    ),
   },
-  examples: ['smile callback listen --port 8080 --out results.jsonl', 'smile callback listen --port 8080 --host 0.0.0.0 --forward http://app.internal/smile --json'],
+  examples: [
+    'smile callback listen --port 8080 --out results.jsonl',
+    'smile callback listen --port 8080 --host 0.0.0.0 --forward http://app.internal/smile --json',
+  ],
   after: `
 Run it behind your HTTPS ingress or tunnel: Smile ID needs an https URL in production. Answers 200 once a verified
 result is whole on disk (flushed), 401 for a bad signature or one signed more than --max-age ago (default 1h) or more

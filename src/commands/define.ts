@@ -29,14 +29,19 @@ export interface ArgSpec<T> {
 }
 
 type Spec = OptionSpec<unknown> | ArgSpec<unknown>;
-export type ValuesOf<S> = { [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : S[K] extends ArgSpec<infer T> ? T : never };
+export type ValuesOf<S> = {
+  [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : S[K] extends ArgSpec<infer T> ? T : never;
+};
 
 /** What `run` is given besides the values: the program itself (for help and completion). */
 export interface CommandMeta {
   program: Command;
 }
 
-export interface CommandDefinition<O extends Record<string, OptionSpec<unknown>> = Record<string, OptionSpec<unknown>>, A extends Record<string, ArgSpec<unknown>> = Record<string, ArgSpec<unknown>>> {
+export interface CommandDefinition<
+  O extends Record<string, OptionSpec<unknown>> = Record<string, OptionSpec<unknown>>,
+  A extends Record<string, ArgSpec<unknown>> = Record<string, ArgSpec<unknown>>,
+> {
   readonly kind: 'command';
   name: string;
   summary: string;
@@ -59,9 +64,10 @@ export interface GroupDefinition {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCommand = CommandDefinition<any, any> | GroupDefinition;
 
-export function defineCommand<O extends Record<string, OptionSpec<unknown>> = Record<never, never>, A extends Record<string, ArgSpec<unknown>> = Record<never, never>>(
-  definition: Omit<CommandDefinition<O, A>, 'kind'>,
-): CommandDefinition<O, A> {
+export function defineCommand<
+  O extends Record<string, OptionSpec<unknown>> = Record<never, never>,
+  A extends Record<string, ArgSpec<unknown>> = Record<never, never>,
+>(definition: Omit<CommandDefinition<O, A>, 'kind'>): CommandDefinition<O, A> {
   return { kind: 'command', ...definition };
 }
 
@@ -76,12 +82,18 @@ export function readValues<S extends Record<string, Spec>>(specs: S, raw: (key: 
   return values as ValuesOf<S>;
 }
 
-function option<T>(flags: string, description: string, read: (value: unknown) => T, configure: (option: Option) => Option = (made) => made): OptionSpec<T> {
+function option<T>(
+  flags: string,
+  description: string,
+  read: (value: unknown) => T,
+  configure: (option: Option) => Option = (made) => made,
+): OptionSpec<T> {
   return { kind: 'option', create: ({ Option }) => configure(new Option(flags, description)), read };
 }
 
 const asText = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const asTexts = (value: unknown): string[] | undefined => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined);
+const asTexts = (value: unknown): string[] | undefined =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined;
 
 /** `--wait`: true when given. */
 export function flag(flags: string, description: string): OptionSpec<boolean> {
@@ -97,12 +109,22 @@ export function negatedFlag(flags: `--no-${string}`, description: string): Optio
 export function text(flags: string, description: string): OptionSpec<string | undefined>;
 export function text(flags: string, description: string, fallback: string): OptionSpec<string>;
 export function text(flags: string, description: string, fallback?: string): OptionSpec<string | undefined> {
-  return option(flags, description, (value) => asText(value) ?? fallback, (made) => (fallback === undefined ? made : made.default(fallback)));
+  return option(
+    flags,
+    description,
+    (value) => asText(value) ?? fallback,
+    (made) => (fallback === undefined ? made : made.default(fallback)),
+  );
 }
 
 /** `--user-id <id>` that commander itself requires. */
 export function requiredText(flags: string, description: string): OptionSpec<string> {
-  return option(flags, description, (value) => asText(value) ?? '', (made) => made.makeOptionMandatory());
+  return option(
+    flags,
+    description,
+    (value) => asText(value) ?? '',
+    (made) => made.makeOptionMandatory(),
+  );
 }
 
 /** `--liveness <files...>`: every value given, or undefined. */
@@ -112,18 +134,42 @@ export function texts(flags: string, description: string): OptionSpec<string[] |
 
 /** `--param <key=value>` given any number of times, in order. */
 export function repeated(flags: string, description: string): OptionSpec<string[]> {
-  return option(flags, description, (value) => asTexts(value) ?? [], (made) => made.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]));
+  return option(
+    flags,
+    description,
+    (value) => asTexts(value) ?? [],
+    (made) => made.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+  );
 }
 
 /** `--format <format>` from a fixed list (commander refuses anything else). */
-export function choice<const C extends readonly string[]>(flags: string, description: string, choices: C): OptionSpec<C[number] | undefined>;
-export function choice<const C extends readonly string[]>(flags: string, description: string, choices: C, fallback: C[number]): OptionSpec<C[number]>;
-export function choice<const C extends readonly string[]>(flags: string, description: string, choices: C, fallback?: C[number]): OptionSpec<C[number] | undefined> {
+export function choice<const C extends readonly string[]>(
+  flags: string,
+  description: string,
+  choices: C,
+): OptionSpec<C[number] | undefined>;
+export function choice<const C extends readonly string[]>(
+  flags: string,
+  description: string,
+  choices: C,
+  fallback: C[number],
+): OptionSpec<C[number]>;
+export function choice<const C extends readonly string[]>(
+  flags: string,
+  description: string,
+  choices: C,
+  fallback?: C[number],
+): OptionSpec<C[number] | undefined> {
   const pick = (value: unknown) => choices.find((item) => item === value);
-  return option(flags, description, (value) => pick(value) ?? fallback, (made) => {
-    const chosen = made.choices(choices);
-    return fallback === undefined ? chosen : chosen.default(fallback);
-  });
+  return option(
+    flags,
+    description,
+    (value) => pick(value) ?? fallback,
+    (made) => {
+      const chosen = made.choices(choices);
+      return fallback === undefined ? chosen : chosen.default(fallback);
+    },
+  );
 }
 
 /**
@@ -131,8 +177,18 @@ export function choice<const C extends readonly string[]>(flags: string, descrip
  * command starts. A default is given as typed (and shown so in --help), then parsed like a flag.
  */
 export function parsed<T>(flags: string, description: string, parse: (value: string) => T): OptionSpec<T | undefined>;
-export function parsed<T>(flags: string, description: string, parse: (value: string) => T, fallback: string): OptionSpec<T>;
-export function parsed<T>(flags: string, description: string, parse: (value: string) => T, fallback?: string): OptionSpec<T | undefined> {
+export function parsed<T>(
+  flags: string,
+  description: string,
+  parse: (value: string) => T,
+  fallback: string,
+): OptionSpec<T>;
+export function parsed<T>(
+  flags: string,
+  description: string,
+  parse: (value: string) => T,
+  fallback?: string,
+): OptionSpec<T | undefined> {
   const fallbackValue = fallback === undefined ? undefined : parse(fallback);
   return option(
     flags,
@@ -173,19 +229,43 @@ export function duration(flags: string, description: string, fallback?: string):
  * in its own words) runs on every value given, after the number itself is read.
  */
 export function wholeNumber(flags: string, description: string): OptionSpec<number | undefined>;
-export function wholeNumber(flags: string, description: string, fallback: number, check?: (value: number) => number): OptionSpec<number>;
-export function wholeNumber(flags: string, description: string, fallback?: number, check: (value: number) => number = (value) => value): OptionSpec<number | undefined> {
+export function wholeNumber(
+  flags: string,
+  description: string,
+  fallback: number,
+  check?: (value: number) => number,
+): OptionSpec<number>;
+export function wholeNumber(
+  flags: string,
+  description: string,
+  fallback?: number,
+  check: (value: number) => number = (value) => value,
+): OptionSpec<number | undefined> {
   const parse = (value: string) => check(parseWholeNumber(value, flagName(flags)));
-  return option(flags, description, (value) => (typeof value === 'number' ? value : fallback), (made) => {
-    const withParser = made.argParser(parse);
-    return fallback === undefined ? withParser : withParser.default(fallback);
-  });
+  return option(
+    flags,
+    description,
+    (value) => (typeof value === 'number' ? value : fallback),
+    (made) => {
+      const withParser = made.argParser(parse);
+      return fallback === undefined ? withParser : withParser.default(fallback);
+    },
+  );
 }
 
 /** A finite number; `check` as for wholeNumber. */
-export function decimal(flags: string, description: string, check: (value: number) => number = (value) => value): OptionSpec<number | undefined> {
+export function decimal(
+  flags: string,
+  description: string,
+  check: (value: number) => number = (value) => value,
+): OptionSpec<number | undefined> {
   const parse = (value: string) => check(parseNumber(value, flagName(flags)));
-  return option(flags, description, (value) => (typeof value === 'number' ? value : undefined), (made) => made.argParser(parse));
+  return option(
+    flags,
+    description,
+    (value) => (typeof value === 'number' ? value : undefined),
+    (made) => made.argParser(parse),
+  );
 }
 
 function argument<T>(name: string, description: string | undefined, read: (value: unknown) => T): ArgSpec<T> {

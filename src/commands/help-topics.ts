@@ -29,4 +29,5 @@ export const HELP_TOPICS: Record<string, string> = {
 };
 
 /** Shown under `register --help` and `status --help`. */
-export const ANSWER_CHECKS_HELP = "Answers are checked before they are believed: job_status must be signed with your key within ±15 min of this machine's clock; no request follows a redirect; bodies are capped (job_status 4 MiB, prep upload and the zip PUT's answer 64 KiB); fields must have their documented types (exit 3 for a signature, 5 otherwise).\n";
+export const ANSWER_CHECKS_HELP =
+  "Answers are checked before they are believed: job_status must be signed with your key within ±15 min of this machine's clock; no request follows a redirect; bodies are capped (job_status 4 MiB, prep upload and the zip PUT's answer 64 KiB); fields must have their documented types (exit 3 for a signature, 5 otherwise).\n";

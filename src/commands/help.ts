@@ -15,7 +15,10 @@ export default defineCommand({
     }
     let target: Command | undefined = program;
     for (const word of words) target = target?.commands.find((sub) => sub.name() === word);
-    if (!target) throw new UsageError(`No help for "${words.join(' ')}".`, { hint: `Topics: ${Object.keys(HELP_TOPICS).join(', ')}; or a command name (smile --help lists them).` });
+    if (!target)
+      throw new UsageError(`No help for "${words.join(' ')}".`, {
+        hint: `Topics: ${Object.keys(HELP_TOPICS).join(', ')}; or a command name (smile --help lists them).`,
+      });
     // outputHelp (not helpInformation): the examples added with addHelpText belong to the help too.
     target.outputHelp();
     return 0;

@@ -23,12 +23,24 @@ export const COMMANDS: readonly AnyCommand[] = [
   register,
   status,
   bulk,
-  defineGroup({ name: 'selfie', summary: 'check or prepare selfie files (nothing is sent)', commands: [selfieCheck, selfiePrepare] }),
-  defineGroup({ name: 'profile', summary: 'config profiles: partner id, environment, base URL, default callback', commands: [profileAdd, profileList, profileUse, profileShow, profileRemove] }),
+  defineGroup({
+    name: 'selfie',
+    summary: 'check or prepare selfie files (nothing is sent)',
+    commands: [selfieCheck, selfiePrepare],
+  }),
+  defineGroup({
+    name: 'profile',
+    summary: 'config profiles: partner id, environment, base URL, default callback',
+    commands: [profileAdd, profileList, profileUse, profileShow, profileRemove],
+  }),
   emulator,
   explain,
   doctor,
-  defineGroup({ name: 'callback', summary: "Smile ID's result callbacks: verify a body, or run a ready endpoint", commands: [callbackVerify, callbackListen] }),
+  defineGroup({
+    name: 'callback',
+    summary: "Smile ID's result callbacks: verify a body, or run a ready endpoint",
+    commands: [callbackVerify, callbackListen],
+  }),
   completion,
   help,
 ];

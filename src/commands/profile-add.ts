@@ -13,14 +13,25 @@ export default defineCommand({
     force: flag('--force', 'replace an existing profile'),
     use: negatedFlag('--no-use', 'do not make it the current profile'),
   },
-  examples: ['smile profile add sandbox --partner-id 085 --env sandbox', 'smile profile add prod --partner-id 085 --env production --api-key-file ~/smile-prod.key', 'pass show smile/sandbox | smile profile add ci --partner-id 085 --env sandbox --api-key-file -'],
+  examples: [
+    'smile profile add sandbox --partner-id 085 --env sandbox',
+    'smile profile add prod --partner-id 085 --env production --api-key-file ~/smile-prod.key',
+    'pass show smile/sandbox | smile profile add ci --partner-id 085 --env sandbox --api-key-file -',
+  ],
   after: '\nThere is no flag that takes the key itself: it would land in shell history and `ps`.\n',
   async run({ name, partnerId, callbackUrl, apiKeyFile, force, use }, ctx) {
     const environment = ctx.globals.env;
-    if (environment === undefined) throw new UsageError('--env sandbox|production is required: keys differ per environment.', { hint: `smile profile add ${name} --partner-id ${partnerId} --env sandbox` });
+    if (environment === undefined)
+      throw new UsageError('--env sandbox|production is required: keys differ per environment.', {
+        hint: `smile profile add ${name} --partner-id ${partnerId} --env sandbox`,
+      });
     const { addProfileWithKey, readApiKeyFile } = await import('../config/profile-ops.js');
-    const apiKey = apiKeyFile === undefined ? await promptForApiKey(ctx) : await readApiKeyFile(apiKeyFile, ctx.io.stdin);
-    const added = await addProfileWithKey({ name, partnerId, environment, baseUrl: ctx.globals.baseUrl, callbackUrl, apiKey, use, overwrite: force }, ctx.env);
+    const apiKey =
+      apiKeyFile === undefined ? await promptForApiKey(ctx) : await readApiKeyFile(apiKeyFile, ctx.io.stdin);
+    const added = await addProfileWithKey(
+      { name, partnerId, environment, baseUrl: ctx.globals.baseUrl, callbackUrl, apiKey, use, overwrite: force },
+      ctx.env,
+    );
     ctx.out.result(added, () =>
       [
         `✓ profile ${added.name} ${added.replaced ? 'replaced' : 'added'}${added.current ? ' (current)' : ''}`,
@@ -41,7 +52,10 @@ async function promptForApiKey(ctx: RunContext): Promise<string> {
     });
   }
   const { promptHidden } = await import('../ui/key-prompt.js');
-  const key = await promptHidden('API key (from the Smile ID portal):', { stdin: ctx.io.stdin as NodeJS.ReadStream, stderr: ctx.io.stderr as NodeJS.WriteStream });
+  const key = await promptHidden('API key (from the Smile ID portal):', {
+    stdin: ctx.io.stdin as NodeJS.ReadStream,
+    stderr: ctx.io.stderr as NodeJS.WriteStream,
+  });
   if (key === undefined) throw new CancelledError('Cancelled: no profile was written.');
   if (key.trim() === '') throw new UsageError('The API key was empty; no profile was written.');
   return key;

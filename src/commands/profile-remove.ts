@@ -8,7 +8,11 @@ export default defineCommand({
   async run({ name }, ctx) {
     const { removeProfileAndKey } = await import('../config/profile-ops.js');
     const removed = await removeProfileAndKey(name, ctx.env);
-    ctx.out.result(removed, () => `✓ removed profile ${removed.removed}${removed.key_removed ? ' and its key' : ''}${removed.current_profile ? ` · current: ${removed.current_profile}` : ''}`);
+    ctx.out.result(
+      removed,
+      () =>
+        `✓ removed profile ${removed.removed}${removed.key_removed ? ' and its key' : ''}${removed.current_profile ? ` · current: ${removed.current_profile}` : ''}`,
+    );
     return 0;
   },
 });

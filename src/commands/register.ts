@@ -15,14 +15,28 @@ const options = {
   userId: text('--user-id <id>', 'the user to register (required)'),
   selfie: text('--selfie <file>', 'selfie image (required unless --use-enrolled-image)'),
   liveness: texts('--liveness <files...>', 'liveness frames (optional)'),
-  jobId: parsed('--job-id <id>', 'job id (default: a fresh job-<uuid>); an existing one is refused (2215): `smile status` shows its result', (value) => checkId(value, '--job-id')),
+  jobId: parsed(
+    '--job-id <id>',
+    'job id (default: a fresh job-<uuid>); an existing one is refused (2215): `smile status` shows its result',
+    (value) => checkId(value, '--job-id'),
+  ),
   param: repeated('--param <key=value>', 'extra partner param, repeatable (string values)'),
   callbackUrl: text('--callback-url <url>', 'where Smile ID POSTs the result (https in production)'),
   allowReEnroll: flag('--allow-re-enroll', 'replace the selfie of an already registered user (allow_new_enroll)'),
   useEnrolledImage: flag('--use-enrolled-image', 'use the selfie already on file instead of --selfie'),
-  geo: parsed('--geo <lat,lon[,alt]>', 'capture location, decimal degrees (altitude in metres)', (value) => parseGeo(value)),
-  sandboxResult: choice('--sandbox-result <result>', 'force the sandbox outcome (sandbox/emulator only)', SANDBOX_RESULT_CHOICES),
-  timeout: duration('--timeout <duration>', 'one deadline for the whole command: submit, upload and wait together (from the first request, after the selfie checks); every attempt and retry fits inside it', DEFAULT_TIMEOUT),
+  geo: parsed('--geo <lat,lon[,alt]>', 'capture location, decimal degrees (altitude in metres)', (value) =>
+    parseGeo(value),
+  ),
+  sandboxResult: choice(
+    '--sandbox-result <result>',
+    'force the sandbox outcome (sandbox/emulator only)',
+    SANDBOX_RESULT_CHOICES,
+  ),
+  timeout: duration(
+    '--timeout <duration>',
+    'one deadline for the whole command: submit, upload and wait together (from the first request, after the selfie checks); every attempt and retry fits inside it',
+    DEFAULT_TIMEOUT,
+  ),
   wait: negatedFlag('--no-wait', 'submit and exit without waiting (outcome "submitted")'),
   expect: choice('--expect <outcome>', 'exit 7 unless the outcome is this (CI smoke tests)', OUTCOMES),
 };
@@ -47,9 +61,17 @@ ${ANSWER_CHECKS_HELP}`,
 
 /** Flags → a RegistrationRequest, every value checked before anything is sent. */
 function requestFromValues(values: RegisterValues & { userId: string }): RegistrationRequest {
-  if (!values.selfie && !values.useEnrolledImage) throw new UsageError('--selfie FILE is required (or --use-enrolled-image).');
-  if (values.selfie && values.useEnrolledImage) throw new UsageError('--selfie and --use-enrolled-image do not go together.', { hint: 'Send a new selfie, or reuse the one on file, not both.' });
-  if (values.timeout.ms === 0) throw new UsageError('--timeout 0 leaves no time to submit the job: --timeout bounds submit, upload and wait together.', { hint: 'To submit without waiting for the result, use --no-wait.' });
+  if (!values.selfie && !values.useEnrolledImage)
+    throw new UsageError('--selfie FILE is required (or --use-enrolled-image).');
+  if (values.selfie && values.useEnrolledImage)
+    throw new UsageError('--selfie and --use-enrolled-image do not go together.', {
+      hint: 'Send a new selfie, or reuse the one on file, not both.',
+    });
+  if (values.timeout.ms === 0)
+    throw new UsageError(
+      '--timeout 0 leaves no time to submit the job: --timeout bounds submit, upload and wait together.',
+      { hint: 'To submit without waiting for the result, use --no-wait.' },
+    );
   return {
     userId: checkId(values.userId, '--user-id'),
     jobId: values.jobId ?? newJobId(),
@@ -69,13 +91,21 @@ function requestFromValues(values: RegisterValues & { userId: string }): Registr
 async function runRegister(values: RegisterValues, ctx: RunContext): Promise<number> {
   let options = values;
   let profile: string | undefined;
-  const missing = [!values.userId && '--user-id ID', !values.selfie && !values.useEnrolledImage && '--selfie FILE'].filter(Boolean) as string[];
+  const missing = [
+    !values.userId && '--user-id ID',
+    !values.selfie && !values.useEnrolledImage && '--selfie FILE',
+  ].filter(Boolean) as string[];
   if (missing.length > 0) {
     if (!ctx.interactive || ctx.globals.json) {
-      throw new UsageError(`Missing ${missing.join(' and ')}.`, { hint: `Example: smile register --user-id u-1 --selfie face.jpg${ctx.interactive ? '' : ' (no prompts without a terminal or with --no-input)'}` });
+      throw new UsageError(`Missing ${missing.join(' and ')}.`, {
+        hint: `Example: smile register --user-id u-1 --selfie face.jpg${ctx.interactive ? '' : ' (no prompts without a terminal or with --no-input)'}`,
+      });
     }
     const { runGuidedRegister } = await import('../ui/guided-register.js');
-    const guided = await runGuidedRegister({ userId: values.userId, selfie: values.selfie, allowReEnroll: values.allowReEnroll }, ctx);
+    const guided = await runGuidedRegister(
+      { userId: values.userId, selfie: values.selfie, allowReEnroll: values.allowReEnroll },
+      ctx,
+    );
     if (!guided) throw new CancelledError('Cancelled: nothing was sent.');
     options = { ...values, userId: guided.userId, selfie: guided.selfie, allowReEnroll: guided.allowReEnroll };
     profile = guided.profile;
@@ -83,17 +113,25 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   const expect = options.expect;
   const request = requestFromValues({ ...options, userId: options.userId ?? '' });
   if (expect === 'submitted' && request.wait) throw new UsageError('--expect submitted needs --no-wait.');
-  const connection = await ctx.connect({ ...(request.callbackUrl === undefined ? {} : { callbackUrl: request.callbackUrl }), ...(profile === undefined ? {} : { profile }) });
+  const connection = await ctx.connect({
+    ...(request.callbackUrl === undefined ? {} : { callbackUrl: request.callbackUrl }),
+    ...(profile === undefined ? {} : { profile }),
+  });
   request.callbackUrl = connection.callbackUrl;
   await checkEnvironmentRules(request, connection.environment);
 
   const spinner = await startProgress(ctx);
-  const [{ loadSelfieForUpload }, { runRegistration, isDeadlineError }, { statusCommandFor }] = await Promise.all([import('../selfie/check.js'), import('../register/pipeline.js'), import('../output/shell.js')]);
+  const [{ loadSelfieForUpload }, { runRegistration, isDeadlineError }, { statusCommandFor }] = await Promise.all([
+    import('../selfie/check.js'),
+    import('../register/pipeline.js'),
+    import('../output/shell.js'),
+  ]);
   const onEvent = (event: RegistrationEvent) => {
     switch (event.type) {
       case 'checked':
         for (const report of event.reports) {
-          for (const finding of report.findings) if (finding.severity === 'warning') spinner.warn(`${report.path}: ${finding.message}`);
+          for (const finding of report.findings)
+            if (finding.severity === 'warning') spinner.warn(`${report.path}: ${finding.message}`);
         }
         return;
       case 'prep-upload':
@@ -115,15 +153,24 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   // --timeout is one deadline for prep upload, zip PUT and the wait together.
   request.wholeTimeout = true;
   try {
-    result = await runRegistration(request, { client: connection.client, environment: connection.environment, signal: ctx.signal, onEvent, loadSelfie: loadSelfieForUpload });
+    result = await runRegistration(request, {
+      client: connection.client,
+      environment: connection.environment,
+      signal: ctx.signal,
+      onEvent,
+      loadSelfie: loadSelfieForUpload,
+    });
   } catch (error) {
     spinner.stop();
     if (error instanceof CancelledError || ctx.signal.aborted) {
       throw new CancelledError(`Interrupted: job ${request.jobId} may still be processing at Smile ID.`, {
-        hint: connection.emulator ? 'The in-process emulator stopped with it; nothing is left running.' : `Check it with: ${statusCommandFor(request.userId, request.jobId, ctx.globals)}`,
+        hint: connection.emulator
+          ? 'The in-process emulator stopped with it; nothing is left running.'
+          : `Check it with: ${statusCommandFor(request.userId, request.jobId, ctx.globals)}`,
       });
     }
-    if (isDeadlineError(error)) throw await deadlineBeforeUpload(error, request, { timeout: options.timeout, globals: ctx.globals });
+    if (isDeadlineError(error))
+      throw await deadlineBeforeUpload(error, request, { timeout: options.timeout, globals: ctx.globals });
     if (isSmileCliError(error) && error.details === undefined) {
       Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
     }
@@ -131,23 +178,40 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   }
   spinner.stop();
   const { finishRegistration } = await import('../output/registration.js');
-  return finishRegistration(result, expect, ctx, { environmentLabel: connection.emulator ? 'emulator' : connection.environment, selfiePath: request.selfiePath });
+  return finishRegistration(result, expect, ctx, {
+    environmentLabel: connection.emulator ? 'emulator' : connection.environment,
+    selfiePath: request.selfiePath,
+  });
 }
 
 /**
  * --timeout ran out before the zip was known to have landed (after it, a wait that runs out is
  * `pending`, exit 8). Exit 5 with the job id and how to find out whether the job exists.
  */
-async function deadlineBeforeUpload(error: ApiError, request: RegistrationRequest, given: { timeout: Duration; globals: RunContext['globals'] }): Promise<ApiError> {
+async function deadlineBeforeUpload(
+  error: ApiError,
+  request: RegistrationRequest,
+  given: { timeout: Duration; globals: RunContext['globals'] },
+): Promise<ApiError> {
   const { statusCommandFor } = await import('../output/shell.js');
   const step = typeof error.details?.['step'] === 'string' ? error.details['step'] : 'registration';
   // Only a prep upload that never got an attempt started is known not to have been sent.
   const sent = !(step === 'prep upload' && error.details?.['attempts'] === 0);
   const last = typeof error.details?.['last_failure'] === 'string' ? `; last: ${error.details['last_failure']}` : '';
-  const details = { user_id: request.userId, job_id: request.jobId, step, ...(error.details?.['last_failure'] ? { last_failure: error.details['last_failure'] } : {}) };
+  const details = {
+    user_id: request.userId,
+    job_id: request.jobId,
+    step,
+    ...(error.details?.['last_failure'] ? { last_failure: error.details['last_failure'] } : {}),
+  };
   const timeout = `--timeout ${given.timeout.text}`;
   if (!sent) {
-    return new ApiError(`${timeout} ran out before anything was sent (${step}${last}).`, { code: 'deadline', details, cause: error, hint: `Nothing was sent for job ${request.jobId}. Run again with a longer --timeout.` });
+    return new ApiError(`${timeout} ran out before anything was sent (${step}${last}).`, {
+      code: 'deadline',
+      details,
+      cause: error,
+      hint: `Nothing was sent for job ${request.jobId}. Run again with a longer --timeout.`,
+    });
   }
   const check = statusCommandFor(request.userId, request.jobId, given.globals, { wait: false });
   return new ApiError(`${timeout} ran out before the upload was known to have landed (${step}${last}).`, {
@@ -161,7 +225,9 @@ async function deadlineBeforeUpload(error: ApiError, request: RegistrationReques
 /** Production refuses --sandbox-result and non-https callbacks (product.md Security). */
 async function checkEnvironmentRules(request: RegistrationRequest, environment: Environment): Promise<void> {
   if (environment === 'production' && request.sandboxResult !== undefined) {
-    throw new UsageError('--sandbox-result is refused in production: it only steers sandbox results.', { hint: 'Drop --sandbox-result, or use --env sandbox.' });
+    throw new UsageError('--sandbox-result is refused in production: it only steers sandbox results.', {
+      hint: 'Drop --sandbox-result, or use --env sandbox.',
+    });
   }
   if (request.callbackUrl !== undefined) {
     const { assertCallbackUrl } = await import('../config/validate.js');

@@ -11,8 +11,14 @@ export default defineCommand({
   after: `\n${SELFIE_THRESHOLDS_HELP}`,
   /** The report (human, or one JSON document) on stdout; exit 0, or 4 when any file has an error. */
   async run({ files, liveness }, ctx) {
-    if (files.length === 0) throw new UsageError('No files to check.', { hint: 'Pass one or more image files: smile selfie check selfie.jpg' });
-    const [{ checkSelfieFiles }, { renderSelfieReports, selfieReportsJson }] = await Promise.all([import('../selfie/check.js'), import('../selfie/report.js')]);
+    if (files.length === 0)
+      throw new UsageError('No files to check.', {
+        hint: 'Pass one or more image files: smile selfie check selfie.jpg',
+      });
+    const [{ checkSelfieFiles }, { renderSelfieReports, selfieReportsJson }] = await Promise.all([
+      import('../selfie/check.js'),
+      import('../selfie/report.js'),
+    ]);
     const reports = await checkSelfieFiles(files, { kind: liveness ? 'liveness' : 'selfie' });
     ctx.out.result(selfieReportsJson(reports), () => renderSelfieReports(reports, { color: ctx.out.color }));
     return reports.every((report) => report.ok) ? ExitCode.ok : ExitCode.input;

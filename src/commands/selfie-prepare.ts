@@ -13,17 +13,18 @@ export default defineCommand({
    */
   async run({ input, output, liveness }, ctx) {
     const toStdout = output === '-';
-    if (toStdout && ctx.globals.json) throw new UsageError('--json and OUT "-" both need stdout.', { hint: 'Write the JPEG to a file, or leave out --json.' });
-    const [{ loadSelfieForUpload }, { writePreparedSelfie }, { preparedSelfieDocument, renderSelfieReports }] = await Promise.all([
-      import('../selfie/check.js'),
-      import('../selfie/prepare.js'),
-      import('../selfie/report.js'),
-    ]);
+    if (toStdout && ctx.globals.json)
+      throw new UsageError('--json and OUT "-" both need stdout.', {
+        hint: 'Write the JPEG to a file, or leave out --json.',
+      });
+    const [{ loadSelfieForUpload }, { writePreparedSelfie }, { preparedSelfieDocument, renderSelfieReports }] =
+      await Promise.all([import('../selfie/check.js'), import('../selfie/prepare.js'), import('../selfie/report.js')]);
     const loaded = await loadSelfieForUpload(input, { kind: liveness ? 'liveness' : 'selfie' });
     const { report, jpeg, prepared } = loaded;
     if (jpeg === undefined || prepared === undefined) {
       if (ctx.globals.json) ctx.out.writeJson(preparedSelfieDocument(input, output, loaded));
-      else ctx.out.stderr(`${renderSelfieReports([report], { color: false })}Nothing written to ${printable(output)}.\n`);
+      else
+        ctx.out.stderr(`${renderSelfieReports([report], { color: false })}Nothing written to ${printable(output)}.\n`);
       return ExitCode.input;
     }
     if (toStdout) ctx.io.stdout.write(jpeg);
@@ -33,7 +34,9 @@ export default defineCommand({
     } else {
       const what = `JPEG ${prepared.width}×${prepared.height}, ${prepared.bytes} bytes`;
       const how = prepared.changed ? `: ${prepared.changes.join('; ')}` : ' (the input, byte for byte)';
-      const findings = report.findings.map((finding) => `  ${finding.severity} ${finding.code}: ${finding.message}\n`).join('');
+      const findings = report.findings
+        .map((finding) => `  ${finding.severity} ${finding.code}: ${finding.message}\n`)
+        .join('');
       ctx.out.stderr(`Wrote ${toStdout ? 'stdout' : printable(output)}: ${what}${how}.\n${findings}`);
     }
     return ExitCode.ok;

@@ -42,7 +42,11 @@ export function maskKey(key: string): string {
  * Trims an API key and checks it is one line of printable characters. Errors never include the key.
  * `origin` names the source in the message (`the API key`, `SMILE_API_KEY` …).
  */
-export function normalizeApiKey(key: string, origin = 'The API key', ErrorClass: typeof UsageError | typeof AuthError = UsageError): string {
+export function normalizeApiKey(
+  key: string,
+  origin = 'The API key',
+  ErrorClass: typeof UsageError | typeof AuthError = UsageError,
+): string {
   const trimmed = key.trim();
   if (trimmed === '') {
     throw new ErrorClass(`${origin} is empty.`, { code: 'empty_api_key' });
@@ -175,7 +179,11 @@ export function formatMode(mode: number): string {
  * Reads a file holding one API key (SMILE_API_KEY_FILE, `--api-key-file`): trimmed; empty, missing or
  * oversized files are errors of `ErrorClass`. The message names the path, never the content.
  */
-export async function readKeyFile(file: string, origin: string, ErrorClass: typeof UsageError | typeof AuthError): Promise<string> {
+export async function readKeyFile(
+  file: string,
+  origin: string,
+  ErrorClass: typeof UsageError | typeof AuthError,
+): Promise<string> {
   let content: Buffer;
   const shown = printable(file);
   try {
@@ -183,14 +191,19 @@ export async function readKeyFile(file: string, origin: string, ErrorClass: type
     try {
       const stat = await handle.stat();
       if (stat.isDirectory()) {
-        throw new ErrorClass(`${origin} ${shown} is a directory, not a file holding the API key.`, { code: 'bad_api_key_file' });
+        throw new ErrorClass(`${origin} ${shown} is a directory, not a file holding the API key.`, {
+          code: 'bad_api_key_file',
+        });
       }
       if (!stat.isFile()) {
         // A FIFO with no writer would block the read for ever, a device would be read without end.
-        throw new ErrorClass(`${origin} ${shown} is ${fileKind(stat)}, not a regular file: the API key is read only from a regular file.`, {
-          code: 'bad_api_key_file',
-          hint: 'Point it at a file that holds only the API key (mode 0600).',
-        });
+        throw new ErrorClass(
+          `${origin} ${shown} is ${fileKind(stat)}, not a regular file: the API key is read only from a regular file.`,
+          {
+            code: 'bad_api_key_file',
+            hint: 'Point it at a file that holds only the API key (mode 0600).',
+          },
+        );
       }
       content = await readLimited(handle);
     } finally {
@@ -245,4 +258,3 @@ async function readLimited(handle: fs.FileHandle): Promise<Buffer> {
   }
   return buffer.subarray(0, length);
 }
-

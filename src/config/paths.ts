@@ -45,7 +45,10 @@ export function resolveConfigPaths(env: NodeJS.ProcessEnv): ConfigPaths {
   const fromEnv = nonEmpty(env.SMILE_CONFIG_DIR)?.trim();
   let dir: string;
   if (fromEnv !== undefined) {
-    const expanded = fromEnv === '~' || fromEnv.startsWith('~/') ? path.join(homeDir(env, process.platform), fromEnv.slice(1)) : fromEnv;
+    const expanded =
+      fromEnv === '~' || fromEnv.startsWith('~/')
+        ? path.join(homeDir(env, process.platform), fromEnv.slice(1))
+        : fromEnv;
     dir = path.resolve(expanded);
   } else {
     dir = platformConfigDir(env);
@@ -71,7 +74,8 @@ export function stateDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = pro
   const p = platform === 'win32' ? path.win32 : path.posix;
   const home = homeDir(env, platform);
   if (platform === 'darwin') return p.join(home, 'Library', 'Application Support', 'smile');
-  if (platform === 'win32') return p.join(nonEmpty(env.LOCALAPPDATA) ?? p.join(home, 'AppData', 'Local'), 'smile', 'State');
+  if (platform === 'win32')
+    return p.join(nonEmpty(env.LOCALAPPDATA) ?? p.join(home, 'AppData', 'Local'), 'smile', 'State');
   const xdg = nonEmpty(env.XDG_STATE_HOME);
   return p.join(xdg !== undefined && p.isAbsolute(xdg) ? xdg : p.join(home, '.local', 'state'), 'smile');
 }

@@ -4,9 +4,27 @@
  * JSON document its command prints (snake_case keys; the key only ever masked).
  */
 import { UsageError } from '../errors.js';
-import { MAX_KEY_FILE_BYTES, credentialsFileMode, formatMode, maskKey, normalizeApiKey, readCredentials, readKeyFile, setApiKey } from './credentials.js';
+import {
+  MAX_KEY_FILE_BYTES,
+  credentialsFileMode,
+  formatMode,
+  maskKey,
+  normalizeApiKey,
+  readCredentials,
+  readKeyFile,
+  setApiKey,
+} from './credentials.js';
 import { resolveConfigPaths } from './paths.js';
-import { addProfile, currentProfileName, getProfile, listProfiles, profileNames, removeProfile, useProfile, validateProfile } from './profiles.js';
+import {
+  addProfile,
+  currentProfileName,
+  getProfile,
+  listProfiles,
+  profileNames,
+  removeProfile,
+  useProfile,
+  validateProfile,
+} from './profiles.js';
 import { resolveSettings } from './resolve.js';
 import type { MissingSetting, SettingsFlags, Source } from './resolve.js';
 import { assertProfileName, defaultBaseUrl } from './validate.js';
@@ -199,7 +217,10 @@ export async function switchProfile(name: string, env: NodeJS.ProcessEnv): Promi
  * profile) with the source of each, the masked key, and the files. Never fails on a missing key or
  * partner id: it lists them in `missing`.
  */
-export async function showEffectiveSettings(name: string | undefined, given: { env: NodeJS.ProcessEnv; flags: SettingsFlags }): Promise<ProfileShownDocument> {
+export async function showEffectiveSettings(
+  name: string | undefined,
+  given: { env: NodeJS.ProcessEnv; flags: SettingsFlags },
+): Promise<ProfileShownDocument> {
   const paths = resolveConfigPaths(given.env);
   const flags: SettingsFlags = { ...given.flags, ...(name === undefined ? {} : { profile: name }) };
   if (name !== undefined) await getProfile(paths.dir, name);
@@ -254,10 +275,13 @@ export async function removeProfileAndKey(name: string, env: NodeJS.ProcessEnv):
 export async function readApiKeyFile(path: string, stdin: NodeJS.ReadableStream): Promise<string> {
   if (path !== '-') return readKeyFile(path, '--api-key-file', UsageError);
   if ((stdin as { isTTY?: boolean }).isTTY === true) {
-    throw new UsageError('--api-key-file - reads the key from stdin, but stdin is a terminal (the key would be echoed).', {
-      code: 'usage',
-      hint: 'Pipe the key in (`… | smile profile add …`), or leave out --api-key-file to be asked for it without echo.',
-    });
+    throw new UsageError(
+      '--api-key-file - reads the key from stdin, but stdin is a terminal (the key would be echoed).',
+      {
+        code: 'usage',
+        hint: 'Pipe the key in (`… | smile profile add …`), or leave out --api-key-file to be asked for it without echo.',
+      },
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;

@@ -102,7 +102,7 @@ async function readRawConfig(dir: string): Promise<RawConfig> {
     if (code === 'ENOENT' || code === 'ENOTDIR') return parseRawConfig(undefined, file);
     throw new AuthError(`Cannot read the config file ${file} (${code ?? 'error'}).`, {
       code: 'config_unreadable',
-      hint: 'Check the file\'s owner and permissions, or point SMILE_CONFIG_DIR at another directory.',
+      hint: "Check the file's owner and permissions, or point SMILE_CONFIG_DIR at another directory.",
     });
   }
   if (text.trim() === '') return parseRawConfig(undefined, file);
@@ -260,7 +260,12 @@ async function updateConfig<T>(dir: string, update: (raw: RawConfig) => T): Prom
  * `overwrite`. The first profile, or any profile added while no valid current profile is set,
  * becomes current.
  */
-export async function addProfile(dir: string, name: string, profile: Profile, options: AddProfileOptions = {}): Promise<AddProfileResult> {
+export async function addProfile(
+  dir: string,
+  name: string,
+  profile: Profile,
+  options: AddProfileOptions = {},
+): Promise<AddProfileResult> {
   assertProfileName(name);
   const valid = validateProfile(profile);
   return updateConfig(dir, (raw) => {

@@ -11,7 +11,6 @@ import {
   parseEnvironment,
 } from './validate.js';
 
-
 /**
  * Where a setting came from. `profile`: the profile's entry in config.json; `credentials`: the
  * profile's key in credentials.json; `file`: SMILE_API_KEY_FILE; `default`: built in — for
@@ -27,7 +26,12 @@ export interface SettingsFlags {
 }
 
 /** The settings flags of a run (--profile, --env, --base-url, a command's --callback-url), only those given. */
-export function settingsFlags(given: { profile?: string | undefined; env?: string | undefined; baseUrl?: string | undefined; callbackUrl?: string | undefined }): SettingsFlags {
+export function settingsFlags(given: {
+  profile?: string | undefined;
+  env?: string | undefined;
+  baseUrl?: string | undefined;
+  callbackUrl?: string | undefined;
+}): SettingsFlags {
   const flags: SettingsFlags = {};
   if (given.profile !== undefined) flags.profile = given.profile;
   if (given.env !== undefined) flags.env = given.env;
@@ -102,14 +106,21 @@ function pick<T>(...candidates: Array<Picked<T | undefined>>): Picked<T> | undef
   return undefined;
 }
 
-function missingCredentialsError(missing: MissingSetting[], profileName: string | undefined, profile: Profile | undefined): AuthError {
+function missingCredentialsError(
+  missing: MissingSetting[],
+  profileName: string | undefined,
+  profile: Profile | undefined,
+): AuthError {
   const details = { missing, ...(profileName === undefined ? {} : { profile: profileName }) };
   if (missing.length === 2) {
-    return new AuthError('No Smile ID credentials: no profile is configured and SMILE_PARTNER_ID / SMILE_API_KEY are not set.', {
-      code: 'no_credentials',
-      hint: `Run \`${ADD_PROFILE}\` (it asks for the API key), or set SMILE_PARTNER_ID and SMILE_API_KEY (or SMILE_API_KEY_FILE), or pass --emulator to try without an account.`,
-      details,
-    });
+    return new AuthError(
+      'No Smile ID credentials: no profile is configured and SMILE_PARTNER_ID / SMILE_API_KEY are not set.',
+      {
+        code: 'no_credentials',
+        hint: `Run \`${ADD_PROFILE}\` (it asks for the API key), or set SMILE_PARTNER_ID and SMILE_API_KEY (or SMILE_API_KEY_FILE), or pass --emulator to try without an account.`,
+        details,
+      },
+    );
   }
   if (missing.includes('apiKey')) {
     if (profileName === undefined) {
@@ -119,11 +130,14 @@ function missingCredentialsError(missing: MissingSetting[], profileName: string 
         details,
       });
     }
-    return new AuthError(`No API key for profile "${profileName}": it is not in the credentials file and SMILE_API_KEY / SMILE_API_KEY_FILE are not set.`, {
-      code: 'no_api_key',
-      hint: `Store it with \`smile profile add ${profileName} --partner-id ${profile?.partnerId ?? 'ID'} --env ${profile?.environment ?? 'sandbox'} --force\`, or set SMILE_API_KEY or SMILE_API_KEY_FILE, or pass --emulator to try without an account.`,
-      details,
-    });
+    return new AuthError(
+      `No API key for profile "${profileName}": it is not in the credentials file and SMILE_API_KEY / SMILE_API_KEY_FILE are not set.`,
+      {
+        code: 'no_api_key',
+        hint: `Store it with \`smile profile add ${profileName} --partner-id ${profile?.partnerId ?? 'ID'} --env ${profile?.environment ?? 'sandbox'} --force\`, or set SMILE_API_KEY or SMILE_API_KEY_FILE, or pass --emulator to try without an account.`,
+        details,
+      },
+    );
   }
   return new AuthError('No partner id: SMILE_API_KEY is set but SMILE_PARTNER_ID is not, and no profile is in use.', {
     code: 'no_partner_id',
@@ -148,11 +162,12 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Reso
   // Validate flag/variable values first: a typo is reported before anything is looked up.
   const flagEnv = flagValue(flags.env, '--env');
   const envEnv = envValue(env, 'SMILE_ENV');
-  const explicitEnvironment = flagEnv !== undefined
-    ? { value: parseEnvironment(flagEnv, '--env'), source: 'flag' as const }
-    : envEnv !== undefined
-      ? { value: parseEnvironment(envEnv, 'SMILE_ENV'), source: 'env' as const }
-      : undefined;
+  const explicitEnvironment =
+    flagEnv !== undefined
+      ? { value: parseEnvironment(flagEnv, '--env'), source: 'flag' as const }
+      : envEnv !== undefined
+        ? { value: parseEnvironment(envEnv, 'SMILE_ENV'), source: 'env' as const }
+        : undefined;
 
   // Which profile, if any.
   const namedProfile = pick<string>(
@@ -176,39 +191,50 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Reso
   }
   const fromProfile = profileName === undefined ? '' : `profile "${profileName}"`;
 
-  const environment: Picked<Environment> = explicitEnvironment !== undefined
-    ? { ...explicitEnvironment, origin: explicitEnvironment.source === 'flag' ? '--env' : 'SMILE_ENV' }
-    : profile !== undefined
-      ? { value: profile.environment, source: 'profile', origin: fromProfile }
-      : { value: 'sandbox', source: 'default', origin: 'default' };
+  const environment: Picked<Environment> =
+    explicitEnvironment !== undefined
+      ? { ...explicitEnvironment, origin: explicitEnvironment.source === 'flag' ? '--env' : 'SMILE_ENV' }
+      : profile !== undefined
+        ? { value: profile.environment, source: 'profile', origin: fromProfile }
+        : { value: 'sandbox', source: 'default', origin: 'default' };
 
   // A profile's base URL belongs to its environment: when --env/SMILE_ENV switches to the other
   // environment, that environment's default applies instead.
-  const profileBaseUrl = profile !== undefined && profile.environment === environment.value ? profile.baseUrl : undefined;
+  const profileBaseUrl =
+    profile !== undefined && profile.environment === environment.value ? profile.baseUrl : undefined;
   const baseUrlPick = pick<string>(
     { value: flagValue(flags.baseUrl, '--base-url'), source: 'flag', origin: '--base-url' },
     { value: envValue(env, 'SMILE_BASE_URL'), source: 'env', origin: 'SMILE_BASE_URL' },
     { value: profileBaseUrl, source: 'profile', origin: `the base URL of ${fromProfile}` },
   );
-  const baseUrl = baseUrlPick === undefined
-    ? { value: defaultBaseUrl(environment.value), source: 'default' as const }
-    : { value: normalizeBaseUrl(baseUrlPick.value, environment.value, baseUrlPick.origin), source: baseUrlPick.source };
+  const baseUrl =
+    baseUrlPick === undefined
+      ? { value: defaultBaseUrl(environment.value), source: 'default' as const }
+      : {
+          value: normalizeBaseUrl(baseUrlPick.value, environment.value, baseUrlPick.origin),
+          source: baseUrlPick.source,
+        };
 
   const callbackPick = pick<string>(
     { value: flagValue(flags.callbackUrl, '--callback-url'), source: 'flag', origin: '--callback-url' },
     { value: envValue(env, 'SMILE_CALLBACK_URL'), source: 'env', origin: 'SMILE_CALLBACK_URL' },
     { value: profile?.callbackUrl, source: 'profile', origin: `the callback URL of ${fromProfile}` },
   );
-  const callbackUrl = callbackPick === undefined
-    ? undefined
-    : { value: assertCallbackUrl(callbackPick.value, environment.value, callbackPick.origin), source: callbackPick.source };
+  const callbackUrl =
+    callbackPick === undefined
+      ? undefined
+      : {
+          value: assertCallbackUrl(callbackPick.value, environment.value, callbackPick.origin),
+          source: callbackPick.source,
+        };
 
   const envPartnerId = envValue(env, 'SMILE_PARTNER_ID');
-  const partnerId: { value: string; source: Source } | undefined = envPartnerId !== undefined
-    ? { value: normalizePartnerId(envPartnerId, 'SMILE_PARTNER_ID'), source: 'env' }
-    : profile !== undefined
-      ? { value: profile.partnerId, source: 'profile' }
-      : undefined;
+  const partnerId: { value: string; source: Source } | undefined =
+    envPartnerId !== undefined
+      ? { value: normalizePartnerId(envPartnerId, 'SMILE_PARTNER_ID'), source: 'env' }
+      : profile !== undefined
+        ? { value: profile.partnerId, source: 'profile' }
+        : undefined;
 
   let apiKey: { value: string; source: Source } | undefined;
   const envKey = envValue(env, 'SMILE_API_KEY');

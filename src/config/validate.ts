@@ -4,7 +4,9 @@ export type Environment = 'sandbox' | 'production';
 
 /** --emulator is sandbox by nature: with --env production it is refused (undefined when they fit). */
 export function emulatorConflict(flags: { emulator: boolean; env?: string | undefined }): UsageError | undefined {
-  return flags.emulator && flags.env === 'production' ? new UsageError('--emulator and --env production do not go together.', { hint: 'Drop one of them.' }) : undefined;
+  return flags.emulator && flags.env === 'production'
+    ? new UsageError('--emulator and --env production do not go together.', { hint: 'Drop one of them.' })
+    : undefined;
 }
 export const ENVIRONMENTS: readonly Environment[] = ['sandbox', 'production'];
 

@@ -34,13 +34,27 @@ export async function runDoctor(ctx: DoctorHost): Promise<DoctorReport> {
 export function doctorReport(checks: readonly DoctorCheck[]): DoctorReport {
   return {
     ok: !checks.some((item) => item.status === 'fail'),
-    checks: checks.map((item) => ({ name: item.name, ok: item.status === 'pass', status: item.status, detail: item.detail, ...(item.fix === undefined ? {} : { fix: item.fix }) })),
+    checks: checks.map((item) => ({
+      name: item.name,
+      ok: item.status === 'pass',
+      status: item.status,
+      detail: item.detail,
+      ...(item.fix === undefined ? {} : { fix: item.fix }),
+    })),
   };
 }
 
 /** One line per check (✓ ! ✗ –) with its fix, then the verdict. */
-export function renderDoctorReport({ checks }: DoctorReport, paint: (color: 'green' | 'yellow' | 'red' | 'dim', text: string) => string): string {
-  const symbols = { pass: paint('green', '✓'), warn: paint('yellow', '!'), fail: paint('red', '✗'), skip: paint('dim', '–') };
+export function renderDoctorReport(
+  { checks }: DoctorReport,
+  paint: (color: 'green' | 'yellow' | 'red' | 'dim', text: string) => string,
+): string {
+  const symbols = {
+    pass: paint('green', '✓'),
+    warn: paint('yellow', '!'),
+    fail: paint('red', '✗'),
+    skip: paint('dim', '–'),
+  };
   const width = Math.max(...checks.map((item) => item.name.length));
   const lines: string[] = [];
   for (const item of checks) {
@@ -49,8 +63,12 @@ export function renderDoctorReport({ checks }: DoctorReport, paint: (color: 'gre
   }
   const failed = checks.filter((item) => item.status === 'fail').length;
   const warned = checks.filter((item) => item.status === 'warn').length;
-  if (failed > 0) lines.push(`${failed} problem${failed === 1 ? '' : 's'} block${failed === 1 ? 's' : ''} use: fix the ✗ lines above, then run \`smile doctor\` again.`);
-  else if (warned > 0) lines.push(`Ready to use; ${warned} warning${warned === 1 ? '' : 's'} worth fixing (! lines above).`);
+  if (failed > 0)
+    lines.push(
+      `${failed} problem${failed === 1 ? '' : 's'} block${failed === 1 ? 's' : ''} use: fix the ✗ lines above, then run \`smile doctor\` again.`,
+    );
+  else if (warned > 0)
+    lines.push(`Ready to use; ${warned} warning${warned === 1 ? '' : 's'} worth fixing (! lines above).`);
   else lines.push('Ready: every check passed.');
   return lines.join('\n');
 }
@@ -73,13 +91,24 @@ async function networkChecks(ctx: DoctorHost, target: DoctorTarget): Promise<Doc
   try {
     addresses = await lookupAddresses(host);
   } catch (error) {
-    checks.push(check('dns', 'fail', `cannot resolve ${host}: ${describeNetworkError(error)}`, 'Check the host in the base URL, and your network, DNS, VPN or proxy settings.'));
+    checks.push(
+      check(
+        'dns',
+        'fail',
+        `cannot resolve ${host}: ${describeNetworkError(error)}`,
+        'Check the host in the base URL, and your network, DNS, VPN or proxy settings.',
+      ),
+    );
     return skipAll('the host did not resolve');
   }
   checks.push(
     isIP(host) !== 0
       ? check('dns', 'pass', `${host} is an IP address: no lookup needed`)
-      : check('dns', 'pass', `${host} → ${addresses.slice(0, 3).join(', ')}${addresses.length > 3 ? ` (+${addresses.length - 3})` : ''}`),
+      : check(
+          'dns',
+          'pass',
+          `${host} → ${addresses.slice(0, 3).join(', ')}${addresses.length > 3 ? ` (+${addresses.length - 3})` : ''}`,
+        ),
   );
 
   let connected: string | undefined;
@@ -88,7 +117,9 @@ async function networkChecks(ctx: DoctorHost, target: DoctorTarget): Promise<Doc
     try {
       const ms = await tcpConnect(address, port, ctx.signal);
       connected = address;
-      checks.push(check('tcp', 'pass', `connected to ${isIPv6(address) ? `[${address}]` : address}:${port} in ${ms} ms`));
+      checks.push(
+        check('tcp', 'pass', `connected to ${isIPv6(address) ? `[${address}]` : address}:${port} in ${ms} ms`),
+      );
       break;
     } catch (error) {
       lastError = error;
@@ -96,7 +127,14 @@ async function networkChecks(ctx: DoctorHost, target: DoctorTarget): Promise<Doc
     }
   }
   if (connected === undefined) {
-    checks.push(check('tcp', 'fail', `cannot connect to ${host}:${port}: ${describeNetworkError(lastError)}`, `Check that a firewall or proxy lets this machine reach ${host} on port ${port}${url.hostname === '127.0.0.1' || host === 'localhost' ? ' (is the emulator running?)' : ''}.`));
+    checks.push(
+      check(
+        'tcp',
+        'fail',
+        `cannot connect to ${host}:${port}: ${describeNetworkError(lastError)}`,
+        `Check that a firewall or proxy lets this machine reach ${host} on port ${port}${url.hostname === '127.0.0.1' || host === 'localhost' ? ' (is the emulator running?)' : ''}.`,
+      ),
+    );
     return skipAll(`no connection to ${host}:${port}`);
   }
 
@@ -106,13 +144,22 @@ async function networkChecks(ctx: DoctorHost, target: DoctorTarget): Promise<Doc
     try {
       checks.push(check('tls', 'pass', await tlsHandshake(connected, host, port, ctx.signal)));
     } catch (error) {
-      checks.push(check('tls', 'fail', `TLS handshake with ${host} failed: ${describeNetworkError(error)}`, "If a TLS-inspecting proxy sits in between, point NODE_EXTRA_CA_CERTS at its CA certificate (for `smile emulator --tls`, at the printed ca_cert); check the system clock too (certificates have validity dates)."));
+      checks.push(
+        check(
+          'tls',
+          'fail',
+          `TLS handshake with ${host} failed: ${describeNetworkError(error)}`,
+          'If a TLS-inspecting proxy sits in between, point NODE_EXTRA_CA_CERTS at its CA certificate (for `smile emulator --tls`, at the printed ca_cert); check the system clock too (certificates have validity dates).',
+        ),
+      );
       return skipAll('no TLS connection');
     }
   }
 
   if (target.apiKey === undefined || target.partnerId === undefined) {
-    checks.push(check('clock', 'skip', 'skipped: the clock is compared on the signed round trip, which needs credentials'));
+    checks.push(
+      check('clock', 'skip', 'skipped: the clock is compared on the signed round trip, which needs credentials'),
+    );
     checks.push(check('round_trip', 'skip', 'skipped: no credentials to sign with'));
     return checks;
   }

@@ -18,7 +18,10 @@ export interface DoctorSettingsHost {
 }
 
 /** --emulator: an in-process emulator with its own throwaway credentials is the target. */
-export async function emulatorTarget(ctx: DoctorSettingsHost, checks: DoctorCheck[]): Promise<DoctorTarget | undefined> {
+export async function emulatorTarget(
+  ctx: DoctorSettingsHost,
+  checks: DoctorCheck[],
+): Promise<DoctorTarget | undefined> {
   const conflict = emulatorConflict({ emulator: true, env: ctx.globals.env });
   if (conflict) {
     checks.push(check('settings', 'fail', conflict.message, conflict.hint));
@@ -27,7 +30,9 @@ export async function emulatorTarget(ctx: DoctorSettingsHost, checks: DoctorChec
   const { startEmulator } = await import('../emulator/index.js');
   const emulator = await startEmulator({ port: 0 });
   ctx.onCleanup(() => emulator.close());
-  checks.push(check('profile', 'pass', 'none: --emulator runs an in-process emulator with its own throwaway credentials'));
+  checks.push(
+    check('profile', 'pass', 'none: --emulator runs an in-process emulator with its own throwaway credentials'),
+  );
   checks.push(check('environment', 'pass', 'sandbox (emulator)'));
   checks.push(check('partner_id', 'pass', `${emulator.partnerId} (the emulator's)`));
   checks.push(check('credentials', 'pass', "the emulator's throwaway API key (not a Smile ID key)"));
@@ -47,7 +52,10 @@ function from(setting: keyof typeof SOURCE_LABELS, source: Source | undefined): 
 }
 
 /** The target the run's settings give (flag > env > profile), one check per setting. */
-export async function settingsTarget(ctx: DoctorSettingsHost, checks: DoctorCheck[]): Promise<DoctorTarget | undefined> {
+export async function settingsTarget(
+  ctx: DoctorSettingsHost,
+  checks: DoctorCheck[],
+): Promise<DoctorTarget | undefined> {
   const { resolveSettings, settingsFlags } = await import('../config/resolve.js');
   let settings: PartialSettings;
   try {
@@ -63,21 +71,46 @@ export async function settingsTarget(ctx: DoctorSettingsHost, checks: DoctorChec
       ? check('profile', 'pass', 'none: settings come from flags and environment variables')
       : check('profile', 'pass', `"${settings.profileName}"${from('profile', settings.sources.profile)}`),
   );
-  checks.push(check('environment', 'pass', `${settings.environment}${from('environment', settings.sources.environment)}${settings.environment === 'production' ? ': real registrations' : ''}`));
+  checks.push(
+    check(
+      'environment',
+      'pass',
+      `${settings.environment}${from('environment', settings.sources.environment)}${settings.environment === 'production' ? ': real registrations' : ''}`,
+    ),
+  );
   const addProfile = `smile profile add ${settings.profileName ?? 'NAME'} --partner-id ID --env ${settings.environment}${settings.profileName === undefined ? '' : ' --force'}`;
   checks.push(
     settings.partnerId === undefined
-      ? check('partner_id', 'fail', 'no partner id: no profile gives one and SMILE_PARTNER_ID is not set', `Run \`${addProfile}\`, or set SMILE_PARTNER_ID.`)
+      ? check(
+          'partner_id',
+          'fail',
+          'no partner id: no profile gives one and SMILE_PARTNER_ID is not set',
+          `Run \`${addProfile}\`, or set SMILE_PARTNER_ID.`,
+        )
       : check('partner_id', 'pass', `${settings.partnerId}${from('partnerId', settings.sources.partnerId)}`),
   );
   checks.push(await credentialsCheck(settings, addProfile, ctx.env));
   checks.push(baseUrlCheck(settings));
-  return { baseUrl: settings.baseUrl, environment: settings.environment, partnerId: settings.partnerId, apiKey: settings.apiKey };
+  return {
+    baseUrl: settings.baseUrl,
+    environment: settings.environment,
+    partnerId: settings.partnerId,
+    apiKey: settings.apiKey,
+  };
 }
 
-async function credentialsCheck(settings: PartialSettings, addProfile: string, env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
+async function credentialsCheck(
+  settings: PartialSettings,
+  addProfile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<DoctorCheck> {
   if (settings.apiKey === undefined) {
-    return check('credentials', 'fail', 'no API key: none stored for the profile, and SMILE_API_KEY / SMILE_API_KEY_FILE are not set', `Run \`${addProfile}\` (it asks for the key without echo), or set SMILE_API_KEY_FILE to a file holding it.`);
+    return check(
+      'credentials',
+      'fail',
+      'no API key: none stored for the profile, and SMILE_API_KEY / SMILE_API_KEY_FILE are not set',
+      `Run \`${addProfile}\` (it asks for the key without echo), or set SMILE_API_KEY_FILE to a file holding it.`,
+    );
   }
   const { credentialsFileMode, formatMode } = await import('../config/credentials.js');
   switch (settings.sources.apiKey) {
@@ -88,20 +121,43 @@ async function credentialsCheck(settings: PartialSettings, addProfile: string, e
       const { fileMode } = await import('../config/paths.js');
       const mode = process.platform === 'win32' ? undefined : await fileMode(file).catch(() => undefined);
       if (mode !== undefined && (mode & 0o077) !== 0) {
-        return check('credentials', 'warn', `API key from SMILE_API_KEY_FILE ${file}, whose mode ${formatMode(mode)} lets others read it`, `chmod 600 ${shellQuote(file)}`);
+        return check(
+          'credentials',
+          'warn',
+          `API key from SMILE_API_KEY_FILE ${file}, whose mode ${formatMode(mode)} lets others read it`,
+          `chmod 600 ${shellQuote(file)}`,
+        );
       }
-      return check('credentials', 'pass', `API key from SMILE_API_KEY_FILE ${file}${mode === undefined ? '' : ` (mode ${formatMode(mode)})`}`);
+      return check(
+        'credentials',
+        'pass',
+        `API key from SMILE_API_KEY_FILE ${file}${mode === undefined ? '' : ` (mode ${formatMode(mode)})`}`,
+      );
     }
     default: {
       const status = await credentialsFileMode(settings.configDir);
       const where = `API key of profile "${settings.profileName ?? '?'}" from ${status.path}`;
       if (status.tooOpen && status.mode !== undefined) {
-        return check('credentials', 'warn', `${where}, whose mode ${formatMode(status.mode)} lets others read it (should be 0600)`, `chmod 600 ${shellQuote(status.path)}`);
+        return check(
+          'credentials',
+          'warn',
+          `${where}, whose mode ${formatMode(status.mode)} lets others read it (should be 0600)`,
+          `chmod 600 ${shellQuote(status.path)}`,
+        );
       }
       if (status.dirTooOpen && status.dirMode !== undefined) {
-        return check('credentials', 'warn', `${where}; its directory has mode ${formatMode(status.dirMode)} (should be 0700)`, `chmod 700 ${shellQuote(settings.configDir)}`);
+        return check(
+          'credentials',
+          'warn',
+          `${where}; its directory has mode ${formatMode(status.dirMode)} (should be 0700)`,
+          `chmod 700 ${shellQuote(settings.configDir)}`,
+        );
       }
-      return check('credentials', 'pass', `${where}${status.mode === undefined ? '' : ` (mode ${formatMode(status.mode)})`}`);
+      return check(
+        'credentials',
+        'pass',
+        `${where}${status.mode === undefined ? '' : ` (mode ${formatMode(status.mode)})`}`,
+      );
     }
   }
 }
@@ -111,5 +167,9 @@ function baseUrlCheck(settings: PartialSettings): DoctorCheck {
   const origin = from('baseUrl', settings.sources.baseUrl);
   if (url.protocol === 'https:') return check('base_url', 'pass', `${settings.baseUrl}${origin}`);
   // resolveSettings refuses plain http except for loopback hosts outside production.
-  return check('base_url', 'pass', `${settings.baseUrl}${origin}: plain http, allowed only because the host is loopback (a local emulator)`);
+  return check(
+    'base_url',
+    'pass',
+    `${settings.baseUrl}${origin}: plain http, allowed only because the host is loopback (a local emulator)`,
+  );
 }

@@ -20,7 +20,16 @@ export class CallbackSender {
   /** Queues a POST of `result` + fresh `timestamp`/`signature` to `url`; returns at once. */
   send(url: string, jobId: string, result: ResultObject): void {
     const payload: Record<string, unknown> = { ...result, ...this.sign() };
-    const delivery: CallbackDelivery = { url, jobId, resultCode: String(result.ResultCode ?? ''), attempts: 0, status: 0, ok: false, done: false, payload };
+    const delivery: CallbackDelivery = {
+      url,
+      jobId,
+      resultCode: String(result.ResultCode ?? ''),
+      attempts: 0,
+      status: 0,
+      ok: false,
+      done: false,
+      payload,
+    };
     this.state.logCallback(delivery);
     this.schedule(delivery, 0);
   }

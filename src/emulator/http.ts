@@ -20,7 +20,8 @@ export function smileError(status: number, code: string, error: string, headers?
 
 /** S3-style XML error, as a pre-signed URL answers. */
 export function s3Error(status: number, code: string, message: string): Reply {
-  const escape = (text: string): string => text.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
+  const escape = (text: string): string =>
+    text.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
   return {
     status,
     headers: { 'content-type': 'application/xml' },

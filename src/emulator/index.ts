@@ -19,7 +19,15 @@ import { stateWriteError } from './state-log.js';
 import { TimerRegistry } from './timers.js';
 
 export type { FaultOptions } from './faults.js';
-export type { CallbackDelivery, EmulatorJob, EmulatorStateView, EmulatorUser, JobStatus, RequestLogEntry, ZipReceipt } from './state.js';
+export type {
+  CallbackDelivery,
+  EmulatorJob,
+  EmulatorStateView,
+  EmulatorUser,
+  JobStatus,
+  RequestLogEntry,
+  ZipReceipt,
+} from './state.js';
 /** The read-only state view `RunningEmulator.state` exposes (the mutable class stays internal). */
 export type { EmulatorStateView as EmulatorState } from './state.js';
 export { JOB_NOT_FOUND } from './routes.js';
@@ -31,7 +39,13 @@ export const DEFAULT_PROCESSING_MS = 500;
 export const DEFAULT_TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
 
 /** The lock that keeps a second emulator off a state file in use. */
-const STATE_FILE_LOCK = { noun: 'state file', holder: 'smile emulator', code: 'state_file_locked', then: 'start the emulator again', why: 'Two emulators on one state file would interleave their changes.' };
+const STATE_FILE_LOCK = {
+  noun: 'state file',
+  holder: 'smile emulator',
+  code: 'state_file_locked',
+  then: 'start the emulator again',
+  why: 'Two emulators on one state file would interleave their changes.',
+};
 
 export interface EmulatorOptions {
   /** 0 (default) = any free port. */
@@ -96,7 +110,10 @@ async function lockStateFile(file: string, warn: (line: string) => void): Promis
   try {
     return await acquireFileLock(file, {
       subject: STATE_FILE_LOCK,
-      onStale: (owner, lockPath) => warn(`Taking over the stale lock ${lockPath}: its emulator (pid ${owner.pid} on ${owner.host}) is no longer running.`),
+      onStale: (owner, lockPath) =>
+        warn(
+          `Taking over the stale lock ${lockPath}: its emulator (pid ${owner.pid} on ${owner.host}) is no longer running.`,
+        ),
     });
   } catch (error) {
     if (isSmileCliError(error) && error.code === STATE_FILE_LOCK.code) throw error;
@@ -106,7 +123,8 @@ async function lockStateFile(file: string, warn: (line: string) => void): Promis
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new UsageError(`Emulator option ${name} must be a number >= 0, got ${value}.`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new UsageError(`Emulator option ${name} must be a number >= 0, got ${value}.`);
   return value;
 }
 
@@ -119,7 +137,8 @@ function urlHost(host: string): string {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Emulator port must be 0-65535, got ${port}.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`Emulator port must be 0-65535, got ${port}.`);
   const partnerId = options.partnerId ?? DEFAULT_PARTNER_ID;
   const apiKey = options.apiKey ?? DEFAULT_EMULATOR_API_KEY;
   const processingMs = nonNegative('processingMs', options.processingMs, DEFAULT_PROCESSING_MS);
@@ -129,8 +148,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   if (!Number.isFinite(clockSkewMs)) throw new UsageError(`Emulator clockSkewMs must be a number, got ${clockSkewMs}.`);
 
   // One emulator per state file: two would interleave their logs. Held until close().
-  const lock = options.stateFile ? await lockStateFile(options.stateFile, options.warn ?? ((line) => process.stderr.write(`${line}\n`))) : undefined;
-  const state = new EmulatorState(options.stateFile, { ...(options.warn ? { warn: options.warn } : {}), ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}) });
+  const lock = options.stateFile
+    ? await lockStateFile(options.stateFile, options.warn ?? ((line) => process.stderr.write(`${line}\n`)))
+    : undefined;
+  const state = new EmulatorState(options.stateFile, {
+    ...(options.warn ? { warn: options.warn } : {}),
+    ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+  });
   try {
     state.load();
   } catch (error) {
@@ -179,7 +203,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     await lock?.release();
     if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`Port ${port} on ${host} is already in use.`, { hint: 'Pass another --port, or --port 0 for any free port.', cause: error });
+    if (code === 'EADDRINUSE')
+      throw new UsageError(`Port ${port} on ${host} is already in use.`, {
+        hint: 'Pass another --port, or --port 0 for any free port.',
+        cause: error,
+      });
     throw error;
   }
   const address = server.address() as AddressInfo;
@@ -194,13 +222,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       callbacks.close();
       server.close(() => resolve());
       server.closeAllConnections();
-    }).then(() => {
-      try {
-        state.close();
-      } finally {
-        if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
-      }
-    }).finally(() => lock?.release());
+    })
+      .then(() => {
+        try {
+          state.close();
+        } finally {
+          if (tls?.temporary) rmSync(tls.dir, { recursive: true, force: true });
+        }
+      })
+      .finally(() => lock?.release());
     return closing;
   };
 
@@ -217,7 +247,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 }
 
 /** The faults asked for (only the rates and delays given), or undefined when none is. */
-export function faultOptions(given: { [K in keyof FaultOptions]?: FaultOptions[K] | undefined }): FaultOptions | undefined {
+export function faultOptions(given: { [K in keyof FaultOptions]?: FaultOptions[K] | undefined }):
+  FaultOptions | undefined {
   const faults = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as FaultOptions;
   return Object.keys(faults).length > 0 ? faults : undefined;
 }
@@ -226,7 +257,11 @@ export function faultOptions(given: { [K in keyof FaultOptions]?: FaultOptions[K
  * Serves an emulator in the foreground: starts it, tells `onListening` where it is, and once
  * `signal` aborts closes it (saving what is unsaved) before resolving.
  */
-export async function serveEmulator(options: EmulatorOptions, signal: AbortSignal, onListening: (emulator: RunningEmulator) => void): Promise<void> {
+export async function serveEmulator(
+  options: EmulatorOptions,
+  signal: AbortSignal,
+  onListening: (emulator: RunningEmulator) => void,
+): Promise<void> {
   const emulator = await startEmulator(options);
   try {
     onListening(emulator);
@@ -249,13 +284,23 @@ export interface EmulatorDocument {
 }
 
 export function emulatorDocument(emulator: RunningEmulator): EmulatorDocument {
-  return { base_url: emulator.baseUrl, partner_id: emulator.partnerId, api_key: emulator.apiKey, ...(emulator.caCertPath ? { ca_cert: emulator.caCertPath } : {}) };
+  return {
+    base_url: emulator.baseUrl,
+    partner_id: emulator.partnerId,
+    api_key: emulator.apiKey,
+    ...(emulator.caCertPath ? { ca_cert: emulator.caCertPath } : {}),
+  };
 }
 
 /** The lines for people beside the start line: what this is, the faults injected, the CA to trust, how to stop. */
 export function emulatorNotes(emulator: RunningEmulator, faults: FaultOptions | undefined): string[] {
   const notes = ['Smile ID emulator running: local and fake, not Smile ID; its API key is a throwaway.'];
-  if (faults) notes.push(`Fault injection on: ${Object.entries(faults).map(([name, value]) => `${name}=${String(value)}`).join(' ')}.`);
+  if (faults)
+    notes.push(
+      `Fault injection on: ${Object.entries(faults)
+        .map(([name, value]) => `${name}=${String(value)}`)
+        .join(' ')}.`,
+    );
   if (emulator.caCertPath) notes.push(`Clients must trust ${emulator.caCertPath} (e.g. NODE_EXTRA_CA_CERTS).`);
   notes.push('Stop it with Ctrl-C.');
   return notes;

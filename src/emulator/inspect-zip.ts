@@ -36,7 +36,12 @@ function decodeBase64Image(value: string): Uint8Array {
   return Buffer.from(comma >= 0 ? value.slice(comma + 1) : value, 'base64');
 }
 
-function empty(problem: ZipReceipt['problem'], entries: string[] = [], entrySizes: Record<string, number> = {}, info: unknown = null): ZipInspection {
+function empty(
+  problem: ZipReceipt['problem'],
+  entries: string[] = [],
+  entrySizes: Record<string, number> = {},
+  info: unknown = null,
+): ZipInspection {
   return { entries, entrySizes, info, selfie: null, livenessFrames: 0, problem, selfieBytes: null };
 }
 
@@ -53,7 +58,10 @@ export function inspectUploadedZip(bytes: Uint8Array): ZipInspection {
       },
     });
   } catch (error) {
-    return empty({ ...ZIP_CORRUPT, detail: `the upload is not a readable zip (${error instanceof Error ? error.message : String(error)})` });
+    return empty({
+      ...ZIP_CORRUPT,
+      detail: `the upload is not a readable zip (${error instanceof Error ? error.message : String(error)})`,
+    });
   }
   const entries = Object.keys(files);
   const entrySizes = Object.fromEntries(entries.map((name) => [name, files[name]?.length ?? 0]));
@@ -88,7 +96,10 @@ export function inspectUploadedZip(bytes: Uint8Array): ZipInspection {
     const base64 = typeof rawImage === 'string' ? rawImage : '';
     if (type === 0) {
       const entry = fileName === '' ? undefined : findEntry(fileName);
-      if (entry === undefined) complaints.push(fileName === '' ? 'a type 0 selfie has no file_name' : `selfie file ${fileName} is not in the zip`);
+      if (entry === undefined)
+        complaints.push(
+          fileName === '' ? 'a type 0 selfie has no file_name' : `selfie file ${fileName} is not in the zip`,
+        );
       else if (!isJpeg(files[entry])) complaints.push(`selfie file ${entry} is not a JPEG`);
       else if (!selfie) {
         selfie = { source: 'file', entry };
@@ -110,6 +121,9 @@ export function inspectUploadedZip(bytes: Uint8Array): ZipInspection {
   }
   const problem = selfie
     ? null
-    : { ...SELFIE_UNUSABLE, detail: complaints.length > 0 ? complaints.join('; ') : 'info.json lists no selfie (image_type_id 0 or 2)' };
+    : {
+        ...SELFIE_UNUSABLE,
+        detail: complaints.length > 0 ? complaints.join('; ') : 'info.json lists no selfie (image_type_id 0 or 2)',
+      };
   return { entries, entrySizes, info, selfie, livenessFrames, problem, selfieBytes };
 }

@@ -16,7 +16,12 @@ export function acceptZip(ctx: EmulatorContext, job: EmulatorJob, bytes: Uint8Ar
   // With use_enrolled_image the zip may carry no selfie: the one on file is used (checked at prep upload).
   if (job.useEnrolledImage && !inspection.selfie && inspection.problem?.code === '0001') inspection.problem = null;
   // The selfie is kept once (a file beside the state file); base64 images in info.json are not kept again per job.
-  job.zip = { receivedAt: new Date(ctx.now()).toISOString(), bytes: bytes.length, ...inspection, info: withoutInlineImages(inspection.info) };
+  job.zip = {
+    receivedAt: new Date(ctx.now()).toISOString(),
+    bytes: bytes.length,
+    ...inspection,
+    info: withoutInlineImages(inspection.info),
+  };
   if (selfieBytes) ctx.state.setSelfie(job.jobId, selfieBytes);
   job.status = 'processing';
   job.readyAt = Date.now() + ctx.processingMs;
@@ -26,8 +31,10 @@ export function acceptZip(ctx: EmulatorContext, job: EmulatorJob, bytes: Uint8Ar
 
 /** Arms the timer for the job's next step (also used after loading a state file). */
 export function scheduleJob(ctx: EmulatorContext, job: EmulatorJob): void {
-  if (job.status === 'processing' && job.readyAt !== null) ctx.timers.after(job.readyAt - Date.now(), () => settleJob(ctx, job));
-  else if (job.status === 'under_review' && job.reviewAt !== null) ctx.timers.after(job.reviewAt - Date.now(), () => settleJob(ctx, job));
+  if (job.status === 'processing' && job.readyAt !== null)
+    ctx.timers.after(job.readyAt - Date.now(), () => settleJob(ctx, job));
+  else if (job.status === 'under_review' && job.reviewAt !== null)
+    ctx.timers.after(job.reviewAt - Date.now(), () => settleJob(ctx, job));
 }
 
 /** Brings a job up to date with the clock; idempotent, called by timers and by job_status. */

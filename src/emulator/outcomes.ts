@@ -25,7 +25,11 @@ export function verdictOf(sandboxResult: string): Verdict {
   return 'approved';
 }
 
-function baseResult(job: EmulatorJob, actions: Record<string, string>, fields: { code: string; text: string; confidence: string; final: boolean; machine: boolean }): ResultObject {
+function baseResult(
+  job: EmulatorJob,
+  actions: Record<string, string>,
+  fields: { code: string; text: string; confidence: string; final: boolean; machine: boolean },
+): ResultObject {
   // Key order as in the documented callback example (alphabetical).
   return {
     Actions: actions,
@@ -45,16 +49,33 @@ function baseResult(job: EmulatorJob, actions: Record<string, string>, fields: {
 }
 
 /** The machine result of a job whose zip has been judged. */
-export function machineResult(job: EmulatorJob, zip: ZipReceipt, rejectCode: string = DEFAULT_REJECT_CODE): IssuedResult {
+export function machineResult(
+  job: EmulatorJob,
+  zip: ZipReceipt,
+  rejectCode: string = DEFAULT_REJECT_CODE,
+): IssuedResult {
   const liveness = zip.livenessFrames > 0;
   if (zip.problem) {
     const selfieProvided = zip.problem.code === '0001' ? 'Failed' : 'Not Done';
     const actions: Record<string, string> =
       job.jobType === 2
         ? { Liveness_Check: NA, Selfie_Provided: selfieProvided, Selfie_To_Registered_Selfie_Compare: 'Not Done' }
-        : { Human_Review_Compare: NA, Human_Review_Liveness_Check: NA, Human_Review_Update_Selfie: NA, Liveness_Check: NA, Register_Selfie: 'Rejected', Selfie_Provided: selfieProvided };
+        : {
+            Human_Review_Compare: NA,
+            Human_Review_Liveness_Check: NA,
+            Human_Review_Update_Selfie: NA,
+            Liveness_Check: NA,
+            Register_Selfie: 'Rejected',
+            Selfie_Provided: selfieProvided,
+          };
     return {
-      result: baseResult(job, actions, { code: zip.problem.code, text: zip.problem.text, confidence: '0', final: true, machine: true }),
+      result: baseResult(job, actions, {
+        code: zip.problem.code,
+        text: zip.problem.text,
+        confidence: '0',
+        final: true,
+        machine: true,
+      }),
       jobSuccess: false,
       reviewFollows: false,
       enrolls: false,
@@ -91,7 +112,13 @@ export function machineResult(job: EmulatorJob, zip: ZipReceipt, rejectCode: str
   return {
     result: baseResult(
       job,
-      { ...human, Human_Review_Compare: 'Under Review', Liveness_Check: liveness ? 'Passed' : NA, Register_Selfie: 'Provisionally Approved', Selfie_Provided: 'Passed' },
+      {
+        ...human,
+        Human_Review_Compare: 'Under Review',
+        Liveness_Check: liveness ? 'Passed' : NA,
+        Register_Selfie: 'Provisionally Approved',
+        Selfie_Provided: 'Passed',
+      },
       { code: '0814', text: 'Provisional Enroll - Under Review', confidence: '50', final: false, machine: true },
     ),
     jobSuccess: false,
@@ -107,7 +134,12 @@ export function humanReviewResult(job: EmulatorJob, zip: ZipReceipt): IssuedResu
     return {
       result: baseResult(
         job,
-        { Human_Review_Compare: 'Passed', Liveness_Check: liveness ? 'Passed' : NA, Selfie_Provided: 'Passed', Selfie_To_Registered_Selfie_Compare: 'Completed' },
+        {
+          Human_Review_Compare: 'Passed',
+          Liveness_Check: liveness ? 'Passed' : NA,
+          Selfie_Provided: 'Passed',
+          Selfie_To_Registered_Selfie_Compare: 'Completed',
+        },
         { code: '1220', text: 'Authenticate User', confidence: '100', final: true, machine: false },
       ),
       jobSuccess: true,
@@ -140,13 +172,17 @@ function authenticationResult(job: EmulatorJob, verdict: Verdict, liveness: bool
   const base = { Human_Review_Compare: NA, Liveness_Check: liveness ? 'Passed' : NA, Selfie_Provided: 'Passed' };
   if (verdict === 'approved') {
     return {
-      result: baseResult(job, { ...base, Selfie_To_Registered_Selfie_Compare: 'Completed' }, {
-        code: '0820',
-        text: 'Authenticate User Machine Judgement - PASS',
-        confidence: '100',
-        final: true,
-        machine: true,
-      }),
+      result: baseResult(
+        job,
+        { ...base, Selfie_To_Registered_Selfie_Compare: 'Completed' },
+        {
+          code: '0820',
+          text: 'Authenticate User Machine Judgement - PASS',
+          confidence: '100',
+          final: true,
+          machine: true,
+        },
+      ),
       jobSuccess: true,
       reviewFollows: false,
       enrolls: false,
@@ -154,20 +190,28 @@ function authenticationResult(job: EmulatorJob, verdict: Verdict, liveness: bool
   }
   if (verdict === 'rejected') {
     return {
-      result: baseResult(job, { ...base, Selfie_To_Registered_Selfie_Compare: 'Failed' }, { code: '0821', text: 'Images did not match', confidence: '0', final: true, machine: true }),
+      result: baseResult(
+        job,
+        { ...base, Selfie_To_Registered_Selfie_Compare: 'Failed' },
+        { code: '0821', text: 'Images did not match', confidence: '0', final: true, machine: true },
+      ),
       jobSuccess: false,
       reviewFollows: false,
       enrolls: false,
     };
   }
   return {
-    result: baseResult(job, { ...base, Human_Review_Compare: 'Under Review', Selfie_To_Registered_Selfie_Compare: 'Under Review' }, {
-      code: '0822',
-      text: 'Authenticate User - Under Review',
-      confidence: '50',
-      final: false,
-      machine: true,
-    }),
+    result: baseResult(
+      job,
+      { ...base, Human_Review_Compare: 'Under Review', Selfie_To_Registered_Selfie_Compare: 'Under Review' },
+      {
+        code: '0822',
+        text: 'Authenticate User - Under Review',
+        confidence: '50',
+        final: false,
+        machine: true,
+      },
+    ),
     jobSuccess: false,
     reviewFollows: true,
     enrolls: false,

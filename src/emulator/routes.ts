@@ -56,7 +56,11 @@ function flag(obj: Record<string, unknown>, key: string): boolean | Reply {
 }
 
 /** Checks presence and types of the signing fields, then partner id, timestamp window and HMAC (§2.1). */
-function authorize(ctx: EmulatorContext, body: Record<string, unknown>, partnerField: 'smile_client_id' | 'partner_id'): Reply | null {
+function authorize(
+  ctx: EmulatorContext,
+  body: Record<string, unknown>,
+  partnerField: 'smile_client_id' | 'partner_id',
+): Reply | null {
   const partnerId = requiredString(body, partnerField);
   if (isReply(partnerId)) return partnerId;
   const signature = requiredString(body, 'signature');
@@ -89,7 +93,13 @@ function withoutSignature(body: Record<string, unknown>): Record<string, unknown
 }
 
 function prepUploadReply(job: EmulatorJob, url: string, refId: string): Reply {
-  const response: PrepUploadResponse = { upload_url: url, ref_id: refId, smile_job_id: job.smileJobId, camera_config: 'null', code: '2202' };
+  const response: PrepUploadResponse = {
+    upload_url: url,
+    ref_id: refId,
+    smile_job_id: job.smileJobId,
+    camera_config: 'null',
+    code: '2202',
+  };
   return jsonReply(200, response);
 }
 
@@ -109,7 +119,12 @@ export function handlePrepUpload(ctx: EmulatorContext, body: Record<string, unkn
   const rawJobType = pp.job_type;
   if (rawJobType === undefined || rawJobType === null || rawJobType === '') return missing('partner_params.job_type');
   // An integer on the wire (docs); a digit string is tolerated, since results echo it as one.
-  const jobType = typeof rawJobType === 'number' && Number.isInteger(rawJobType) ? rawJobType : typeof rawJobType === 'string' && /^\d+$/.test(rawJobType) ? Number(rawJobType) : null;
+  const jobType =
+    typeof rawJobType === 'number' && Number.isInteger(rawJobType)
+      ? rawJobType
+      : typeof rawJobType === 'string' && /^\d+$/.test(rawJobType)
+        ? Number(rawJobType)
+        : null;
   if (jobType === null) return wrongType('partner_params.job_type');
 
   // Extra keys are echoed back as strings; "" becomes "null" (docs, partner_params FAQ); null/objects are refused.
@@ -182,7 +197,13 @@ export function handlePrepUpload(ctx: EmulatorContext, body: Record<string, unkn
 }
 
 /** `PUT <upload_url>`: S3-like checks, then the zip is stored and judged (§3.6). */
-export function handleZipPut(ctx: EmulatorContext, path: string, query: URLSearchParams, contentType: string | undefined, bytes: Uint8Array): Reply {
+export function handleZipPut(
+  ctx: EmulatorContext,
+  path: string,
+  query: URLSearchParams,
+  contentType: string | undefined,
+  bytes: Uint8Array,
+): Reply {
   const match = /^\/_uploads\/([^/]+)\/[^/]+$/.exec(path);
   const job = match?.[1] === undefined ? undefined : ctx.state.jobByRef(match[1]);
   if (!job) return s3Error(403, 'AccessDenied', 'Access Denied');
@@ -191,13 +212,22 @@ export function handleZipPut(ctx: EmulatorContext, path: string, query: URLSearc
   const expected = Buffer.from(uploadSignature(ctx, path, expires));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return s3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    return s3Error(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.',
+    );
   }
-  if (!/^\d+$/.test(expires) || Number(expires) * 1000 < ctx.now()) return s3Error(403, 'AccessDenied', 'Request has expired');
+  if (!/^\d+$/.test(expires) || Number(expires) * 1000 < ctx.now())
+    return s3Error(403, 'AccessDenied', 'Request has expired');
   // The real URL signs Content-Type=application/zip; anything else fails the S3 signature check.
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/zip') {
-    return s3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    return s3Error(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    );
   }
   acceptZip(ctx, job, bytes);
   return { status: 200, headers: { etag: `"${createHash('md5').update(bytes).digest('hex')}"` }, body: '' };
@@ -221,7 +251,13 @@ export function handleJobStatus(ctx: EmulatorContext, body: Record<string, unkno
   settleJob(ctx, job);
 
   const timestamp = new Date(ctx.now()).toISOString();
-  const response: JobStatusResponse = { timestamp, signature: signRequest(ctx.apiKey, ctx.partnerId, timestamp), job_complete: false, job_success: false, code: '2302' };
+  const response: JobStatusResponse = {
+    timestamp,
+    signature: signRequest(ctx.apiKey, ctx.partnerId, timestamp),
+    job_complete: false,
+    job_success: false,
+    code: '2302',
+  };
   if (!job.zip) {
     response.code = '2314';
     response.result = 'No zip file received';
@@ -255,7 +291,12 @@ export function handleSelfieImage(ctx: EmulatorContext, path: string): Reply {
 
 /** `GET /v1/services` (§10): a small static document of the documented shape. */
 export function handleServices(): Reply {
-  const nin = { required_fields: ['country', 'id_type', 'id_number', 'user_id', 'job_id'], label: 'National ID Number', test_data: '00000000000', id_number_regex: '^[0-9]{11}$' };
+  const nin = {
+    required_fields: ['country', 'id_type', 'id_number', 'user_id', 'job_id'],
+    label: 'National ID Number',
+    test_data: '00000000000',
+    id_number_regex: '^[0-9]{11}$',
+  };
   return jsonReply(200, {
     bank_codes: [{ name: 'Emulator Bank', code: '000', nip_code: '000000' }],
     id_types: { NG: { NIN_V2: ['country', 'id_type', 'id_number', 'user_id', 'job_id'] } },

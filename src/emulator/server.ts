@@ -4,7 +4,15 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { EmulatorContext } from './context.js';
 import type { FaultInjector } from './faults.js';
 import { parseJsonBody, readBody, smileError, s3Error, type Reply } from './http.js';
-import { handleJobStatus, handlePrepUpload, handleSelfieImage, handleServices, handleZipPut, RESULT_PATH_PREFIX, UPLOAD_PATH_PREFIX } from './routes.js';
+import {
+  handleJobStatus,
+  handlePrepUpload,
+  handleSelfieImage,
+  handleServices,
+  handleZipPut,
+  RESULT_PATH_PREFIX,
+  UPLOAD_PATH_PREFIX,
+} from './routes.js';
 import type { RequestLogEntry } from './state.js';
 
 const JSON_BODY_LIMIT = 5 * 1024 * 1024;
@@ -41,14 +49,21 @@ function idsOf(body: Record<string, unknown>): { userId?: string; jobId?: string
 /** The answer to a request whose changes could not be saved: a 500 in the style of the route. */
 function unsavedReply(path: string, error: Error): Reply {
   const message = `System Error: ${error.message}`;
-  return path.startsWith(UPLOAD_PATH_PREFIX) ? s3Error(500, 'InternalError', message) : smileError(500, '2201', message);
+  return path.startsWith(UPLOAD_PATH_PREFIX)
+    ? s3Error(500, 'InternalError', message)
+    : smileError(500, '2201', message);
 }
 
 export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
   const { state } = ctx;
 
   /** Faults, then the work, then maybe a drop after the work: the order the brief's retry tests rely on. */
-  async function faulty(req: IncomingMessage, res: ServerResponse, entry: RequestLogEntry, work: () => Reply): Promise<void> {
+  async function faulty(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: RequestLogEntry,
+    work: () => Reply,
+  ): Promise<void> {
     const fault = faults.decide();
     if (fault.latencyMs > 0) await ctx.timers.sleep(fault.latencyMs);
     if (fault.drop) {
@@ -58,7 +73,11 @@ export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
     }
     if (fault.rateLimit) {
       entry.fault = 'rate_limit';
-      send(ctx, res, smileError(429, '2201', 'Rate limit exceeded', { 'Retry-After': String(faults.retryAfterSeconds) }));
+      send(
+        ctx,
+        res,
+        smileError(429, '2201', 'Rate limit exceeded', { 'Retry-After': String(faults.retryAfterSeconds) }),
+      );
       return;
     }
     if (fault.error) {
@@ -90,13 +109,17 @@ export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
     if (path === '/v1/upload' || path === '/v1/job_status') {
       if (method !== 'POST') {
         req.resume();
-        return send(ctx, res, { ...smileError(405, '2201', `Method ${method} not allowed on ${path}`), headers: { 'content-type': 'application/json', Allow: 'POST' } });
+        return send(ctx, res, {
+          ...smileError(405, '2201', `Method ${method} not allowed on ${path}`),
+          headers: { 'content-type': 'application/json', Allow: 'POST' },
+        });
       }
       const received = await readBody(req, JSON_BODY_LIMIT);
       if (received.tooLarge) return send(ctx, res, smileError(413, '2204', 'Request body too large'));
       const parsed = parseJsonBody(received.bytes, req.headers['content-encoding']);
       if (parsed.ok) Object.assign(entry, idsOf(parsed.value));
-      if (path === '/v1/upload' && entry.userId !== undefined && entry.jobId !== undefined) state.countPrepUpload(entry.userId, entry.jobId);
+      if (path === '/v1/upload' && entry.userId !== undefined && entry.jobId !== undefined)
+        state.countPrepUpload(entry.userId, entry.jobId);
       const handler = path === '/v1/upload' ? handlePrepUpload : handleJobStatus;
       return faulty(req, res, entry, () => (parsed.ok ? handler(ctx, parsed.value) : parsed.reply));
     }
@@ -106,11 +129,22 @@ export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
       if (job) Object.assign(entry, { jobId: job.jobId, userId: job.userId });
       if (method !== 'PUT') {
         req.resume();
-        return send(ctx, res, s3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'));
+        return send(
+          ctx,
+          res,
+          s3Error(
+            403,
+            'SignatureDoesNotMatch',
+            'The request signature we calculated does not match the signature you provided.',
+          ),
+        );
       }
       const received = await readBody(req, ZIP_BODY_LIMIT);
-      if (received.tooLarge) return send(ctx, res, s3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size'));
-      return faulty(req, res, entry, () => handleZipPut(ctx, path, url.searchParams, req.headers['content-type'], received.bytes));
+      if (received.tooLarge)
+        return send(ctx, res, s3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size'));
+      return faulty(req, res, entry, () =>
+        handleZipPut(ctx, path, url.searchParams, req.headers['content-type'], received.bytes),
+      );
     }
     req.resume();
     if (method === 'GET' && path.startsWith(RESULT_PATH_PREFIX)) return send(ctx, res, handleSelfieImage(ctx, path));
@@ -125,7 +159,12 @@ export function createEmulatorServer({ ctx, faults, tls }: ServerDeps): Server {
     } catch {
       url = new URL('http://emulator.invalid/');
     }
-    const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, status: 0, at: new Date(ctx.now()).toISOString() };
+    const entry: RequestLogEntry = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      status: 0,
+      at: new Date(ctx.now()).toISOString(),
+    };
     state.logRequest(entry);
     res.on('finish', () => {
       entry.status = res.statusCode;

@@ -42,10 +42,15 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** The error the emulator stops with when its state file cannot be written (start, stop). */
 export function stateWriteError(file: string, error: unknown): SmileCliError {
-  return new SmileCliError(`The emulator could not write its state file ${file}: ${writeFailureReason(error)}.`, ExitCode.api, 'emulator_state_write', {
-    hint: 'Free disk space or fix the permissions, or pass another --state-file.',
-    cause: error,
-  });
+  return new SmileCliError(
+    `The emulator could not write its state file ${file}: ${writeFailureReason(error)}.`,
+    ExitCode.api,
+    'emulator_state_write',
+    {
+      hint: 'Free disk space or fix the permissions, or pass another --state-file.',
+      cause: error,
+    },
+  );
 }
 
 /** Collects lines into chunks and writes each chunk whole. */
@@ -256,7 +261,10 @@ export function stateFileKind(file: string): StateFileKind {
     throw new InputError(`Cannot read the emulator state file ${file}: ${fileErrorReason(error)}.`, { cause: error });
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new InputError(`The emulator state file ${file} is not a regular file.`, { hint: 'Pass a file path to --state-file.' });
+    if (!fstatSync(fd).isFile())
+      throw new InputError(`The emulator state file ${file} is not a regular file.`, {
+        hint: 'Pass a file path to --state-file.',
+      });
     const head = Buffer.alloc(64);
     const n = readSync(fd, head, 0, head.length, 0);
     const text = head.subarray(0, n).toString('utf8').trimStart();

@@ -159,13 +159,15 @@ const MAX_KEPT_INLINE_IMAGE_CHARS = 256;
 
 const pairKey = (userId: string, jobId: string): string => JSON.stringify([userId, jobId]);
 
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** info.json without the base64 image payloads (type 2 selfie, type 6 liveness): their bytes are not kept per job. */
 export function withoutInlineImages(info: unknown): unknown {
   if (!isObject(info) || !Array.isArray(info.images)) return info;
   const images = info.images.map((image: unknown) => {
-    if (!isObject(image) || typeof image.image !== 'string' || image.image.length <= MAX_KEPT_INLINE_IMAGE_CHARS) return image;
+    if (!isObject(image) || typeof image.image !== 'string' || image.image.length <= MAX_KEPT_INLINE_IMAGE_CHARS)
+      return image;
     return { ...image, image: `[base64 image, ${image.image.length} characters, not kept]` };
   });
   return { ...info, images };
@@ -349,7 +351,9 @@ export class EmulatorState implements EmulatorStateView {
       } catch {
         detail = 'is not valid JSON';
       }
-      throw new InputError(`The emulator state file ${file} ${detail}.`, { hint: 'Delete it or pass another --state-file to start afresh.' });
+      throw new InputError(`The emulator state file ${file} ${detail}.`, {
+        hint: 'Delete it or pass another --state-file to start afresh.',
+      });
     }
     // A fresh log, or the loaded one rewritten without its history: its size is then the live state's.
     try {
@@ -364,7 +368,13 @@ export class EmulatorState implements EmulatorStateView {
   }
 
   private header(): StateHeader {
-    return { t: 'header', format: STATE_FORMAT, version: STATE_VERSION, secret: this.secret, createdAt: this.createdAt };
+    return {
+      t: 'header',
+      format: STATE_FORMAT,
+      version: STATE_VERSION,
+      secret: this.secret,
+      createdAt: this.createdAt,
+    };
   }
 
   private loadLog(file: string): void {
@@ -385,9 +395,12 @@ export class EmulatorState implements EmulatorStateView {
       if (!sawHeader) {
         if (record.t !== 'header' || record.format !== STATE_FORMAT) throw damaged(lineNo, 'no header');
         if (record.version !== STATE_VERSION) {
-          throw new InputError(`The emulator state file ${file} was written by another version of smile (state v${String(record.version)}).`, {
-            hint: 'Use that version, or pass another --state-file to start afresh.',
-          });
+          throw new InputError(
+            `The emulator state file ${file} was written by another version of smile (state v${String(record.version)}).`,
+            {
+              hint: 'Use that version, or pass another --state-file to start afresh.',
+            },
+          );
         }
         if (typeof record.secret === 'string') this.secret = record.secret;
         if (typeof record.createdAt === 'string') this.createdAt = record.createdAt;
@@ -397,7 +410,9 @@ export class EmulatorState implements EmulatorStateView {
       if (!this.apply(record as StateRecord)) throw damaged(lineNo);
     });
     if (torn !== undefined) {
-      this.warn(`Emulator state file ${file}: ignored an incomplete last line (a write cut short; it was never acknowledged).`);
+      this.warn(
+        `Emulator state file ${file}: ignored an incomplete last line (a write cut short; it was never acknowledged).`,
+      );
     }
   }
 
@@ -418,7 +433,12 @@ export class EmulatorState implements EmulatorStateView {
         for (const ref of record.v.refIds) this.refs.set(ref, record.v.jobId);
         return true;
       case 'selfie':
-        if (typeof record.job !== 'string' || typeof record.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(record.sha256)) return false;
+        if (
+          typeof record.job !== 'string' ||
+          typeof record.sha256 !== 'string' ||
+          !/^[0-9a-f]{64}$/.test(record.sha256)
+        )
+          return false;
         this.selfies.set(record.job, { sha256: record.sha256, bytes: Number(record.bytes) || 0 });
         return true;
       case 'prep':
@@ -488,7 +508,13 @@ export class EmulatorState implements EmulatorStateView {
   }
 
   private hasUnsaved(): boolean {
-    return this.dirtyMeta || this.dirtyJobs.size > 0 || this.dirtyUsers.size > 0 || this.dirtyPreps.size > 0 || this.dirtySelfies.size > 0;
+    return (
+      this.dirtyMeta ||
+      this.dirtyJobs.size > 0 ||
+      this.dirtyUsers.size > 0 ||
+      this.dirtyPreps.size > 0 ||
+      this.dirtySelfies.size > 0
+    );
   }
 
   private clearDirty(): void {
@@ -558,7 +584,9 @@ export class EmulatorState implements EmulatorStateView {
         log.compact(this.header(), (line) => this.writeSnapshot(line));
       } catch (error) {
         // Nothing is lost: the log as it is holds every change. It is compacted again when it has doubled.
-        this.warn(`The emulator could not compact its state file ${log.file} (${writeFailureReason(error)}); it keeps growing until it can.`);
+        this.warn(
+          `The emulator could not compact its state file ${log.file} (${writeFailureReason(error)}); it keeps growing until it can.`,
+        );
       }
     }
     return null;
@@ -580,7 +608,9 @@ export class EmulatorState implements EmulatorStateView {
       }, SAVE_RETRY_MS);
       this.retryTimer.unref();
     }
-    return new Error(`the emulator could not save its state file ${file}: ${writeFailureReason(error)}`, { cause: error });
+    return new Error(`the emulator could not save its state file ${file}: ${writeFailureReason(error)}`, {
+      cause: error,
+    });
   }
 
   /** Final save; later changes are not written. Throws when unsaved changes could not be written. */

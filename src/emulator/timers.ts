@@ -15,18 +15,21 @@ export class TimerRegistry {
 
   #at(due: number, fn: () => void): void {
     if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (Date.now() < due) {
-        this.#at(due, fn);
-        return;
-      }
-      try {
-        fn();
-      } catch {
-        // deliberately ignored: a timer callback is best effort
-      }
-    }, Math.max(0, due - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (Date.now() < due) {
+          this.#at(due, fn);
+          return;
+        }
+        try {
+          fn();
+        } catch {
+          // deliberately ignored: a timer callback is best effort
+        }
+      },
+      Math.max(0, due - Date.now()),
+    );
     // Timers never keep the process alive on their own: the listening server does, while it runs.
     timer.unref();
     this.timers.add(timer);

@@ -10,7 +10,11 @@ import { syncDirectory } from './durable.js';
  * target; a reader or a crash sees the old file or the new one, never half of one. The temporary
  * file is removed when anything fails, and the error (Node's own) is thrown for the caller to word.
  */
-export async function writeFileAtomically(file: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomically(
+  file: string,
+  data: string | Uint8Array,
+  options: { mode?: number } = {},
+): Promise<void> {
   const dir = dirname(file);
   const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle | undefined;

@@ -19,7 +19,12 @@ const SHORT_WRITE = 'ESHORTWRITE';
 export function writeFailureReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string') return 'an unexpected file-system failure';
-  const reason = code === 'ENOENT' ? 'its directory does not exist' : code === SHORT_WRITE ? 'the device took only part of the data and then nothing more' : fileErrorReason(error);
+  const reason =
+    code === 'ENOENT'
+      ? 'its directory does not exist'
+      : code === SHORT_WRITE
+        ? 'the device took only part of the data and then nothing more'
+        : fileErrorReason(error);
   return `${reason} (${code})`;
 }
 

@@ -54,7 +54,13 @@ export interface LockSubject {
   why: string;
 }
 
-export const JOURNAL_LOCK: LockSubject = { noun: 'journal', holder: 'smile bulk', code: 'journal_locked', then: 'run again with --resume', why: 'Two runs on one journal would send rows twice.' };
+export const JOURNAL_LOCK: LockSubject = {
+  noun: 'journal',
+  holder: 'smile bulk',
+  code: 'journal_locked',
+  then: 'run again with --resume',
+  why: 'Two runs on one journal would send rows twice.',
+};
 
 export interface AcquireOptions {
   /** Told about a stale lock before it is taken over (the caller says so on stderr). */
@@ -132,8 +138,20 @@ function liveness(owner: LockOwner): Liveness {
 function parseOwner(text: string): LockOwner | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof value.pid !== 'number' || !Number.isInteger(value.pid) || value.pid <= 0 || typeof value.host !== 'string') return undefined;
-    return { pid: value.pid, host: value.host, started_at: typeof value.started_at === 'string' ? value.started_at : 'an unknown time', ...(typeof value.boot_id === 'string' ? { boot_id: value.boot_id } : {}), ...(typeof value.pid_start === 'string' ? { pid_start: value.pid_start } : {}) };
+    if (
+      typeof value.pid !== 'number' ||
+      !Number.isInteger(value.pid) ||
+      value.pid <= 0 ||
+      typeof value.host !== 'string'
+    )
+      return undefined;
+    return {
+      pid: value.pid,
+      host: value.host,
+      started_at: typeof value.started_at === 'string' ? value.started_at : 'an unknown time',
+      ...(typeof value.boot_id === 'string' ? { boot_id: value.boot_id } : {}),
+      ...(typeof value.pid_start === 'string' ? { pid_start: value.pid_start } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -161,10 +179,15 @@ async function readLock(path: string): Promise<Seen | undefined> {
 }
 
 function lockIoError(path: string, error: unknown): SmileCliError {
-  return new SmileCliError(`The lock file ${path} could not be used: ${writeFailureReason(error)}.`, ExitCode.api, 'journal_lock_io', {
-    hint: 'The lock sits beside the file it guards: its directory must exist and be writable. Fix that, then run again.',
-    cause: error,
-  });
+  return new SmileCliError(
+    `The lock file ${path} could not be used: ${writeFailureReason(error)}.`,
+    ExitCode.api,
+    'journal_lock_io',
+    {
+      hint: 'The lock sits beside the file it guards: its directory must exist and be writable. Fix that, then run again.',
+      cause: error,
+    },
+  );
 }
 
 /** Make `path` exist with `text` in it, atomically and exclusively. False when it already exists. */
@@ -184,7 +207,8 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') return false;
       // A file system without hard links: O_EXCL on the lock itself (a reader may then briefly see it empty).
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createExclusiveDirect(path, text);
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+        return createExclusiveDirect(path, text);
       throw error;
     }
     syncDirectory(dirname(path));
@@ -214,32 +238,50 @@ async function createExclusiveDirect(path: string, text: string): Promise<boolea
   return true;
 }
 
-
 function since(owner: LockOwner): string {
   const started = Date.parse(owner.started_at);
   if (Number.isNaN(started)) return `since ${owner.started_at}`;
   const seconds = Math.max(0, Math.round((Date.now() - started) / 1000));
-  const ago = seconds < 120 ? `${seconds}s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
+  const ago =
+    seconds < 120
+      ? `${seconds}s`
+      : seconds < 7200
+        ? `${Math.round(seconds / 60)} min`
+        : `${Math.round(seconds / 3600)} h`;
   return `since ${owner.started_at}, ${ago} ago`;
 }
 
-function lockedError(journalPath: string, lockPath: string, seen: Seen, verdict: Liveness | 'unreadable', subject: LockSubject): UsageError {
+function lockedError(
+  journalPath: string,
+  lockPath: string,
+  seen: Seen,
+  verdict: Liveness | 'unreadable',
+  subject: LockSubject,
+): UsageError {
   const owner = seen.owner;
-  const details = owner ? { lock: lockPath, pid: owner.pid, host: owner.host, started_at: owner.started_at } : { lock: lockPath };
+  const details = owner
+    ? { lock: lockPath, pid: owner.pid, host: owner.host, started_at: owner.started_at }
+    : { lock: lockPath };
   if (!owner || verdict === 'unreadable') {
-    return new UsageError(`The ${subject.noun} ${journalPath} is locked by another process, but its lock file ${lockPath} does not say which (it is not a smile lock record).`, {
-      code: subject.code,
-      details,
-      hint: `If no other ${subject.holder} uses this ${subject.noun}, remove ${lockPath} and ${subject.then}.`,
-    });
+    return new UsageError(
+      `The ${subject.noun} ${journalPath} is locked by another process, but its lock file ${lockPath} does not say which (it is not a smile lock record).`,
+      {
+        code: subject.code,
+        details,
+        hint: `If no other ${subject.holder} uses this ${subject.noun}, remove ${lockPath} and ${subject.then}.`,
+      },
+    );
   }
   const who = `${subject.holder} (pid ${owner.pid} on ${owner.host}, ${since(owner)})`;
   if (verdict === 'elsewhere') {
-    return new UsageError(`The ${subject.noun} ${journalPath} is in use by ${who}, another machine: smile cannot tell from here whether it still runs.`, {
-      code: subject.code,
-      details,
-      hint: `Let it finish. If it is gone for good, remove ${lockPath} and ${subject.then}.`,
-    });
+    return new UsageError(
+      `The ${subject.noun} ${journalPath} is in use by ${who}, another machine: smile cannot tell from here whether it still runs.`,
+      {
+        code: subject.code,
+        details,
+        hint: `Let it finish. If it is gone for good, remove ${lockPath} and ${subject.then}.`,
+      },
+    );
   }
   return new UsageError(`The ${subject.noun} ${journalPath} is in use by another process: ${who}. ${subject.why}`, {
     code: subject.code,
@@ -260,7 +302,8 @@ async function breakStaleLock(lockPath: string, seen: Seen, me: string): Promise
     const breaker = await readLock(breakPath);
     if (breaker?.owner && liveness(breaker.owner) === 'dead') {
       const again = await readLock(breakPath);
-      if (again && again.ino === breaker.ino && again.text === breaker.text) await unlink(breakPath).catch(() => undefined);
+      if (again && again.ino === breaker.ino && again.text === breaker.text)
+        await unlink(breakPath).catch(() => undefined);
     }
     return;
   }
@@ -308,7 +351,12 @@ export async function acquireFileLock(journalPath: string, options: AcquireOptio
     // Someone else may be breaking it right now: give them a moment before looking again.
     if (attempt > 0) await delay(Math.min(50, 5 * attempt));
   }
-  throw new SmileCliError(`Could not take the lock ${lockPath}: other processes keep taking it over.`, ExitCode.api, 'journal_lock_io', { hint: `Make sure one ${subject.holder} at a time uses this ${subject.noun}, then ${subject.then}.` });
+  throw new SmileCliError(
+    `Could not take the lock ${lockPath}: other processes keep taking it over.`,
+    ExitCode.api,
+    'journal_lock_io',
+    { hint: `Make sure one ${subject.holder} at a time uses this ${subject.noun}, then ${subject.then}.` },
+  );
 }
 
 function heldLock(lockPath: string, owner: LockOwner, text: string): FileLock {

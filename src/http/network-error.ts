@@ -31,7 +31,8 @@ export function describeNetworkError(error: unknown): string {
   const words = code === undefined ? undefined : NETWORK_ERROR_WORDS[code];
   if (words !== undefined) return `${words} (${code})`;
   // fetch's own message is "fetch failed"; what went wrong is in its cause.
-  const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+  const message =
+    error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
   if (code && /CERT|SSL|TLS/i.test(code)) return `TLS error: ${message} (${code})`;
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -24,7 +24,11 @@ export interface ReadLimitedOptions {
 }
 
 /** Read `source` into memory, keeping at most `limit` bytes; a read failure rejects. */
-export async function readLimited(source: AsyncIterable<Uint8Array | string>, limit: number, options: ReadLimitedOptions): Promise<LimitedBody> {
+export async function readLimited(
+  source: AsyncIterable<Uint8Array | string>,
+  limit: number,
+  options: ReadLimitedOptions,
+): Promise<LimitedBody> {
   const iterator = source[Symbol.asyncIterator]();
   const declared = Number(options.declaredLength ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return overflow(iterator, options.overflow);
@@ -33,7 +37,8 @@ export async function readLimited(source: AsyncIterable<Uint8Array | string>, li
   for (;;) {
     const { done, value } = await iterator.next();
     if (done) return { tooLarge: false, bytes: Buffer.concat(chunks) };
-    const chunk = typeof value === 'string' ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const chunk =
+      typeof value === 'string' ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     size += chunk.length;
     if (size > limit) {
       chunks.length = 0;

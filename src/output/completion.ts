@@ -17,11 +17,15 @@ function walk(command: Command, path: string[] = []): CommandWords[] {
 export function completionScript(shell: string, program: Command): string {
   const words = walk(program);
   const globals = words[0]!.options;
-  const wordsFor = (entry: CommandWords) => [...entry.subcommands, ...entry.options, ...(entry.path.length > 0 ? globals : []), '--help'].join(' ');
+  const wordsFor = (entry: CommandWords) =>
+    [...entry.subcommands, ...entry.options, ...(entry.path.length > 0 ? globals : []), '--help'].join(' ');
   switch (shell) {
     case 'bash': {
       // Command paths are plain words (no quotes or |), so they are matched inside one |-separated list.
-      const known = `|${words.filter((entry) => entry.path.length > 0).map((entry) => entry.path.join(' ')).join('|')}|`;
+      const known = `|${words
+        .filter((entry) => entry.path.length > 0)
+        .map((entry) => entry.path.join(' '))
+        .join('|')}|`;
       const cases = words.map((entry) => `    "${entry.path.join(' ')}") words="${wordsFor(entry)}" ;;`).join('\n');
       return `# smile completion for bash: source <(smile completion bash)
 _smile_complete() {
@@ -57,7 +61,10 @@ _smile() {
     [[ $w == -* ]] && continue
     candidate=\${cmdpath:+$cmdpath }$w
     case "$candidate" in
-${words.filter((entry) => entry.path.length > 0).map((entry) => `      "${entry.path.join(' ')}") cmdpath=$candidate ;;`).join('\n')}
+${words
+  .filter((entry) => entry.path.length > 0)
+  .map((entry) => `      "${entry.path.join(' ')}") cmdpath=$candidate ;;`)
+  .join('\n')}
     esac
   done
   local -a reply
@@ -73,9 +80,15 @@ compdef _smile smile
     case 'fish': {
       const lines = ['# smile completion for fish: smile completion fish | source'];
       for (const entry of words) {
-        const condition = entry.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${entry.path[entry.path.length - 1]}`;
+        const condition =
+          entry.path.length === 0
+            ? '__fish_use_subcommand'
+            : `__fish_seen_subcommand_from ${entry.path[entry.path.length - 1]}`;
         for (const sub of entry.subcommands) lines.push(`complete -c smile -n '${condition}' -a ${sub}`);
-        for (const option of entry.options) lines.push(`complete -c smile -n '${entry.path.length === 0 ? 'true' : condition}' -l ${option.replace(/^--/, '')}`);
+        for (const option of entry.options)
+          lines.push(
+            `complete -c smile -n '${entry.path.length === 0 ? 'true' : condition}' -l ${option.replace(/^--/, '')}`,
+          );
       }
       return `${lines.join('\n')}\n`;
     }

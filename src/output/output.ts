@@ -46,7 +46,10 @@ const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
  * parses to the same value, and `cat` of it cannot drive a terminal.
  */
 export function jsonText(value: unknown, indent?: number): string {
-  return (JSON.stringify(value, null, indent) ?? 'null').replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(
+    JSON_UNSAFE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -114,19 +117,30 @@ export class Output {
     const known = isSmileCliError(error);
     const message = error instanceof Error ? error.message : String(error);
     const code = known ? error.code : 'internal';
-    const hint = known ? error.hint : 'This is a bug in smile. Run again with --debug and report the output (the API key is redacted).';
+    const hint = known
+      ? error.hint
+      : 'This is a bug in smile. Run again with --debug and report the output (the API key is redacted).';
     if (this.json && !this.#wroteResult) {
       const details = known && error.details ? { details: error.details } : {};
       this.writeJson({ ok: false, error: { code, message, hint: hint ?? null, ...details } });
     } else {
       this.streams.stderr.write(this.#clean(`${this.paint('red', '✗')} ${message}\n${hint ? `  ${hint}\n` : ''}`));
     }
-    if (options.debug && !known && error instanceof Error && error.stack) this.streams.stderr.write(this.#clean(`${error.stack}\n`));
+    if (options.debug && !known && error instanceof Error && error.stack)
+      this.streams.stderr.write(this.#clean(`${error.stack}\n`));
   }
 
   paint(color: 'red' | 'green' | 'yellow' | 'cyan' | 'dim' | 'bold' | 'magenta', text: string): string {
     if (!this.color) return text;
-    const codes = { red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39], magenta: [35, 39], dim: [2, 22], bold: [1, 22] } as const;
+    const codes = {
+      red: [31, 39],
+      green: [32, 39],
+      yellow: [33, 39],
+      cyan: [36, 39],
+      magenta: [35, 39],
+      dim: [2, 22],
+      bold: [1, 22],
+    } as const;
     const [open, close] = codes[color];
     return `\u001b[${open}m${text}\u001b[${close}m`;
   }

@@ -9,7 +9,12 @@ import { renderResultText } from './result-text.js';
 import { statusCommandFor } from './shell.js';
 
 /** Print the result (JSON or human), then turn outcome and --expect into the exit code. */
-export async function finishRegistration(result: RegistrationResult, expect: Outcome | undefined, ctx: RunContext, options: { environmentLabel: string; selfiePath?: string | undefined }): Promise<number> {
+export async function finishRegistration(
+  result: RegistrationResult,
+  expect: Outcome | undefined,
+  ctx: RunContext,
+  options: { environmentLabel: string; selfiePath?: string | undefined },
+): Promise<number> {
   const document = { ...registrationDocument(result), ...(expect === undefined ? {} : { expected: expect }) };
   if (ctx.interactive && !ctx.globals.json) {
     // On a terminal: the ink card, with the face that was sent beside the result.
@@ -19,17 +24,24 @@ export async function finishRegistration(result: RegistrationResult, expect: Out
       const { renderHalfBlockPreview } = await import('../selfie/preview.js');
       preview = await renderHalfBlockPreview(options.selfiePath, { width: 16, color: true }).catch(() => '');
     }
-    const card = renderResultCard({ document, environmentLabel: options.environmentLabel, preview }, ctx.io.stdout.columns ?? 80);
+    const card = renderResultCard(
+      { document, environmentLabel: options.environmentLabel, preview },
+      ctx.io.stdout.columns ?? 80,
+    );
     ctx.out.result(document, () => card);
   } else {
-    ctx.out.result(document, () => renderResultText(document, { color: ctx.out.color, environmentLabel: options.environmentLabel }));
+    ctx.out.result(document, () =>
+      renderResultText(document, { color: ctx.out.color, environmentLabel: options.environmentLabel }),
+    );
   }
   const resume = statusCommandFor(result.userId, result.jobId, ctx.globals);
   if (result.outcome === 'pending' && result.timedOut) ctx.out.info(`Not final yet. Resume with: ${resume}`);
   if (result.outcome === 'provisional') ctx.out.info(`Under human review at Smile ID. Check later with: ${resume}`);
   if (result.outcome === 'rejected' || result.outcome === 'error') {
     const code = document.result_code;
-    ctx.out.info(`Next: ${(code && lookupCode(code)?.hint) || 'Look at the Actions above; take a new, well-lit selfie and register again (a new job id is generated).'}`);
+    ctx.out.info(
+      `Next: ${(code && lookupCode(code)?.hint) || 'Look at the Actions above; take a new, well-lit selfie and register again (a new job id is generated).'}`,
+    );
   }
   if (expect !== undefined) {
     // CI smoke tests: a match is success whatever the outcome; a mismatch is exit 7.
@@ -39,4 +51,3 @@ export async function finishRegistration(result: RegistrationResult, expect: Out
   }
   return exitCodeForOutcome(result.outcome);
 }
-

@@ -4,7 +4,9 @@ import type { ResultCardFields } from '../register/document.js';
 import type { Outcome } from '../smile/outcome.js';
 
 /** How each outcome looks, in text and in the ink card. */
-export const OUTCOME_STYLE: Readonly<Record<Outcome, { symbol: string; color: 'green' | 'red' | 'yellow' | 'cyan'; label: string }>> = {
+export const OUTCOME_STYLE: Readonly<
+  Record<Outcome, { symbol: string; color: 'green' | 'red' | 'yellow' | 'cyan'; label: string }>
+> = {
   approved: { symbol: '✓', color: 'green', label: 'Approved' },
   submitted: { symbol: '↑', color: 'cyan', label: 'Submitted' },
   rejected: { symbol: '✗', color: 'red', label: 'Rejected' },
@@ -15,20 +17,27 @@ export const OUTCOME_STYLE: Readonly<Record<Outcome, { symbol: string; color: 'g
 
 const COLORS = { green: 32, red: 31, yellow: 33, cyan: 36 } as const;
 
-export function renderResultText(document: ResultCardFields, options: { color: boolean; environmentLabel?: string }): string {
+export function renderResultText(
+  document: ResultCardFields,
+  options: { color: boolean; environmentLabel?: string },
+): string {
   const outcome = document.outcome;
   const style = OUTCOME_STYLE[outcome];
   const paint = (text: string) => (options.color ? `\u001b[${COLORS[style.color]}m${text}\u001b[39m` : text);
-  const lines = [`${paint(`${style.symbol} ${printable(outcome)}`)} · ${printable(options.environmentLabel ?? String(document.environment))}`];
+  const lines = [
+    `${paint(`${style.symbol} ${printable(outcome)}`)} · ${printable(options.environmentLabel ?? String(document.environment))}`,
+  ];
   const row = (label: string, value: unknown) => {
     // Values come from input and from the server: one line each, escapes shown (printable).
-    if (value !== null && value !== undefined && value !== '') lines.push(`  ${label.padEnd(9)} ${printable(String(value), 500)}`);
+    if (value !== null && value !== undefined && value !== '')
+      lines.push(`  ${label.padEnd(9)} ${printable(String(value), 500)}`);
   };
   row('user', document.user_id);
   row('job', document.smile_job_id ? `${document.job_id}  (Smile job ${document.smile_job_id})` : document.job_id);
   row('result', resultLine(document));
   const relevant = relevantActions(document);
-  if (relevant.length > 0) row('actions', relevant.map(([key, value]) => `${key.replace(/_/g, ' ')}: ${value}`).join(' · '));
+  if (relevant.length > 0)
+    row('actions', relevant.map(([key, value]) => `${key.replace(/_/g, ' ')}: ${value}`).join(' · '));
   if (document.expected !== undefined) row('expected', document.expected);
   return lines.join('\n');
 }

@@ -28,7 +28,10 @@ export interface RegistrationDocument {
 }
 
 /** What a result card (text or ink) shows of a document. */
-export type ResultCardFields = Pick<RegistrationDocument, 'outcome' | 'user_id' | 'job_id' | 'smile_job_id' | 'result_code' | 'result_text' | 'actions'> &
+export type ResultCardFields = Pick<
+  RegistrationDocument,
+  'outcome' | 'user_id' | 'job_id' | 'smile_job_id' | 'result_code' | 'result_text' | 'actions'
+> &
   Partial<Pick<RegistrationDocument, 'environment' | 'expected'>>;
 
 /** What a registration document is made of. */

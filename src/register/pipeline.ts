@@ -54,7 +54,10 @@ export interface RegistrationDeps {
   signal: AbortSignal;
   onEvent?: (event: RegistrationEvent) => void | Promise<void>;
   /** The selfie loader of src/selfie (check + prepare in one read); injected so bulk can share a pool. */
-  loadSelfie: (path: string, options: { kind: 'selfie' | 'liveness' }) => Promise<{ report: SelfieReport; jpeg?: Buffer }>;
+  loadSelfie: (
+    path: string,
+    options: { kind: 'selfie' | 'liveness' },
+  ) => Promise<{ report: SelfieReport; jpeg?: Buffer }>;
 }
 
 /** The partner_params sent for a request: extra params first so user_id/job_id/job_type always win. */
@@ -72,7 +75,10 @@ export function buildPartnerParams(request: RegistrationRequest): PartnerParams 
  * Check and prepare every image before anything is sent; an error in any file stops here
  * with exit 4 and the findings, so nothing is submitted for it.
  */
-export async function loadImages(request: RegistrationRequest, deps: Pick<RegistrationDeps, 'loadSelfie'>): Promise<{ selfie?: Buffer; liveness: Buffer[]; reports: SelfieReport[] }> {
+export async function loadImages(
+  request: RegistrationRequest,
+  deps: Pick<RegistrationDeps, 'loadSelfie'>,
+): Promise<{ selfie?: Buffer; liveness: Buffer[]; reports: SelfieReport[] }> {
   const jobs: Promise<{ report: SelfieReport; jpeg?: Buffer }>[] = [];
   if (request.selfiePath) jobs.push(deps.loadSelfie(request.selfiePath, { kind: 'selfie' }));
   for (const path of request.livenessPaths ?? []) jobs.push(deps.loadSelfie(path, { kind: 'liveness' }));
@@ -83,11 +89,14 @@ export async function loadImages(request: RegistrationRequest, deps: Pick<Regist
     const first = failed[0]!;
     const firstError = first.findings.find((finding) => finding.severity === 'error');
     const reason = (firstError?.message ?? 'the image failed its checks').replace(/\.$/, '');
-    throw new InputError(`${printable(first.path)}: ${reason}${failed.length > 1 ? ` (and ${failed.length - 1} more file(s))` : ''}. Nothing was sent.`, {
-      code: firstError?.code ?? 'selfie_invalid',
-      hint: 'Run `smile selfie check FILE` for every finding; fix or replace the image and run again.',
-      details: { files: reports },
-    });
+    throw new InputError(
+      `${printable(first.path)}: ${reason}${failed.length > 1 ? ` (and ${failed.length - 1} more file(s))` : ''}. Nothing was sent.`,
+      {
+        code: firstError?.code ?? 'selfie_invalid',
+        hint: 'Run `smile selfie check FILE` for every finding; fix or replace the image and run again.',
+        details: { files: reports },
+      },
+    );
   }
   const images = loaded.map((item) => item.jpeg!);
   return request.selfiePath
@@ -100,7 +109,11 @@ export async function loadImages(request: RegistrationRequest, deps: Pick<Regist
  * `retry: true`) → zip PUT → optionally poll to a result.
  * `resume` sends the first prep upload with `retry: true` (a job whose upload may have landed).
  */
-export async function runRegistration(request: RegistrationRequest, deps: RegistrationDeps, options: { resume?: boolean } = {}): Promise<RegistrationResult> {
+export async function runRegistration(
+  request: RegistrationRequest,
+  deps: RegistrationDeps,
+  options: { resume?: boolean } = {},
+): Promise<RegistrationResult> {
   const images = await loadImages(request, deps);
   await deps.onEvent?.({ type: 'checked', reports: images.reports });
   const warnings = images.reports.filter((report) => report.findings.length > 0);
@@ -162,7 +175,12 @@ export function isDeadlineError(error: unknown): error is ApiError {
  * Poll an uploaded job to its result (shared by register, status --wait and bulk). With
  * `deadline` every job_status request is bounded by it too (see pollJobUntilFinal).
  */
-export async function waitForRegistration(job: JobStatusInput, timeoutMs: number, deps: Pick<RegistrationDeps, 'client' | 'signal' | 'onEvent'>, options: { immediate?: boolean; deadline?: number | undefined } = {}): Promise<{ outcome: Outcome; status: JobStatusResponse; timedOut: boolean }> {
+export async function waitForRegistration(
+  job: JobStatusInput,
+  timeoutMs: number,
+  deps: Pick<RegistrationDeps, 'client' | 'signal' | 'onEvent'>,
+  options: { immediate?: boolean; deadline?: number | undefined } = {},
+): Promise<{ outcome: Outcome; status: JobStatusResponse; timedOut: boolean }> {
   const waited = await pollJobUntilFinal(deps.client, job, {
     timeoutMs,
     signal: deps.signal,
@@ -172,5 +190,3 @@ export async function waitForRegistration(job: JobStatusInput, timeoutMs: number
   });
   return { outcome: waited.outcome, status: waited.status, timedOut: waited.timedOut };
 }
-
-

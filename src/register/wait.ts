@@ -38,7 +38,14 @@ export interface WaitResult {
 export async function pollJobUntilFinal(
   client: SmileClient,
   job: JobStatusInput,
-  options: { timeoutMs: number; signal: AbortSignal; immediate?: boolean; deadline?: number; onPoll?: (status: JobStatusResponse, outcome: Outcome) => void; now?: () => number },
+  options: {
+    timeoutMs: number;
+    signal: AbortSignal;
+    immediate?: boolean;
+    deadline?: number;
+    onPoll?: (status: JobStatusResponse, outcome: Outcome) => void;
+    now?: () => number;
+  },
 ): Promise<WaitResult> {
   const now = options.now ?? Date.now;
   const bounded = options.deadline !== undefined;
@@ -53,7 +60,8 @@ export async function pollJobUntilFinal(
     try {
       last = await client.jobStatus(job, { signal: options.signal, ...(bounded ? { deadline } : {}) });
     } catch (error) {
-      if (bounded && last && error instanceof ApiError && error.code === 'deadline') return { status: last, outcome: 'pending', polls, timedOut: true };
+      if (bounded && last && error instanceof ApiError && error.code === 'deadline')
+        return { status: last, outcome: 'pending', polls, timedOut: true };
       throw error;
     }
     polls++;

@@ -45,7 +45,11 @@ export async function checkSelfie(path: string, opts: CheckOptions): Promise<Sel
 }
 
 /** Runs `task` over `items` with at most `concurrency` at a time; results keep the input order. */
-export async function mapBounded<T, R>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -60,7 +64,10 @@ export async function mapBounded<T, R>(items: readonly T[], concurrency: number,
 }
 
 /** Checks many files concurrently (bounded, default: one per CPU); reports are in input order. */
-export async function checkSelfieFiles(paths: readonly string[], opts: CheckOptions & { concurrency?: number }): Promise<SelfieReport[]> {
+export async function checkSelfieFiles(
+  paths: readonly string[],
+  opts: CheckOptions & { concurrency?: number },
+): Promise<SelfieReport[]> {
   return mapBounded(paths, opts.concurrency ?? availableParallelism(), (path) => checkSelfie(path, opts));
 }
 

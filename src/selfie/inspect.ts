@@ -149,7 +149,8 @@ export function sniffType(buf: Buffer): SniffedType {
     if (/hei[cxms]|hev[cx]|mif1|msf1/.test(brands)) return 'heic';
     return 'unknown';
   }
-  if (ascii(0, 12) === '\0\0\0\x0cjP  \r\n\x87\n' || (b(0) === 0xff && b(1) === 0x4f && b(2) === 0xff && b(3) === 0x51)) return 'jp2';
+  if (ascii(0, 12) === '\0\0\0\x0cjP  \r\n\x87\n' || (b(0) === 0xff && b(1) === 0x4f && b(2) === 0xff && b(3) === 0x51))
+    return 'jp2';
   if ((b(0) === 0xff && b(1) === 0x0a) || ascii(0, 12) === '\0\0\0\x0cJXL \r\n\x87\n') return 'jxl';
   if (ascii(0, 2) === 'BM' && buf.length >= 26) return 'bmp';
   if (b(0) === 0 && b(1) === 0 && (b(2) === 1 || b(2) === 2) && b(3) === 0) return 'ico';
@@ -159,9 +160,14 @@ export function sniffType(buf: Buffer): SniffedType {
   const head = buf.subarray(0, 512);
   // Text: no NUL bytes and valid UTF-8 (a BOM is fine). Then look for markup.
   if (!head.includes(0) && isUtf8Prefix(head)) {
-    const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart().toLowerCase();
+    const text = head
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart()
+      .toLowerCase();
     if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!doctype svg|<svg[\s>])/.test(text)) return 'svg';
-    if (text.startsWith('<!doctype html') || text.startsWith('<html') || /<(head|body|title)[\s>]/.test(text)) return 'html';
+    if (text.startsWith('<!doctype html') || text.startsWith('<html') || /<(head|body|title)[\s>]/.test(text))
+      return 'html';
     if (text.startsWith('<?xml')) return 'xml';
     return 'text';
   }
@@ -223,7 +229,10 @@ export function isSrgbProfile(description: string | null): boolean {
  * Reads a file for inspection. Returns the bytes, or facts that say why it could not be read
  * (missing, a directory, no permission, larger than MAX_FILE_BYTES: such a file is not read at all).
  */
-export async function readSelfieFile(path: string, maxFileBytes = MAX_FILE_BYTES): Promise<{ buffer: Buffer } | { facts: SelfieFacts }> {
+export async function readSelfieFile(
+  path: string,
+  maxFileBytes = MAX_FILE_BYTES,
+): Promise<{ buffer: Buffer } | { facts: SelfieFacts }> {
   let handle: FileHandle | undefined;
   try {
     // One open file for the size check and the read: no separate stat() on the hot path.
@@ -297,7 +306,10 @@ async function inspectSelfieBuffer(buf: Buffer, path: string | null, maxInputPix
   }
 
   if (facts.format === null || !CONVERTIBLE_FORMATS.has(facts.format)) {
-    facts.decodeError = { kind: facts.format === 'pdf' ? 'not_an_image' : 'unsupported', message: `${facts.format ?? 'unknown'} format` };
+    facts.decodeError = {
+      kind: facts.format === 'pdf' ? 'not_an_image' : 'unsupported',
+      message: `${facts.format ?? 'unknown'} format`,
+    };
     return facts;
   }
   if (facts.pages > 1) return facts;
@@ -428,7 +440,12 @@ export function pixelStats(data: Uint8Array, width: number, height: number, chan
   for (let y = 1; y < height - 1; y++) {
     const row = y * width;
     for (let c = row + 1, end = row + width - 1; c < end; c++) {
-      const l = 4 * (luma[c] as number) - (luma[c - 1] as number) - (luma[c + 1] as number) - (luma[c - width] as number) - (luma[c + width] as number);
+      const l =
+        4 * (luma[c] as number) -
+        (luma[c - 1] as number) -
+        (luma[c + 1] as number) -
+        (luma[c - width] as number) -
+        (luma[c + width] as number);
       lapSum += l;
       lapSum2 += l * l;
     }
@@ -452,19 +469,26 @@ export function pixelStats(data: Uint8Array, width: number, height: number, chan
 const IMAGE_TYPES_SHARP_READS = new Set<SniffedType>(['jpeg', 'png', 'gif', 'webp', 'tiff', 'avif']);
 const IMAGE_TYPES_WE_CANNOT_READ = new Set<SniffedType>(['heic', 'jp2', 'jxl', 'bmp', 'ico', 'psd', 'svg']);
 
-function classifyHeaderError(sniffed: SniffedType, buf: Buffer, error: unknown): { kind: DecodeErrorKind; message: string } {
+function classifyHeaderError(
+  sniffed: SniffedType,
+  buf: Buffer,
+  error: unknown,
+): { kind: DecodeErrorKind; message: string } {
   const message = decoderMessage(error);
-  if (IMAGE_TYPES_SHARP_READS.has(sniffed)) return { kind: looksTruncated(sniffed, buf) ? 'truncated' : 'corrupt', message };
+  if (IMAGE_TYPES_SHARP_READS.has(sniffed))
+    return { kind: looksTruncated(sniffed, buf) ? 'truncated' : 'corrupt', message };
   if (IMAGE_TYPES_WE_CANNOT_READ.has(sniffed)) return { kind: 'unsupported', message: `${sniffed} format` };
   return { kind: 'not_an_image', message };
 }
 
 function classifyDecodeError(format: string, buf: Buffer, error: unknown): { kind: DecodeErrorKind; message: string } {
   const message = decoderMessage(error);
-  if (/timeout/i.test(message)) return { kind: 'corrupt', message: `decoding took longer than ${DECODE_TIMEOUT_SECONDS} s` };
+  if (/timeout/i.test(message))
+    return { kind: 'corrupt', message: `decoding took longer than ${DECODE_TIMEOUT_SECONDS} s` };
   if (/corrupt jpeg data/i.test(message)) return { kind: 'corrupt', message };
   const sniffed: SniffedType = IMAGE_TYPES_SHARP_READS.has(format as SniffedType) ? (format as SniffedType) : 'unknown';
-  if (looksTruncated(sniffed, buf) || /premature end of jpeg (image|file)|truncated|unexpected end/i.test(message)) return { kind: 'truncated', message };
+  if (looksTruncated(sniffed, buf) || /premature end of jpeg (image|file)|truncated|unexpected end/i.test(message))
+    return { kind: 'truncated', message };
   return { kind: 'corrupt', message };
 }
 

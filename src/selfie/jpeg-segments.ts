@@ -68,7 +68,8 @@ export function stripJpegMetadata(buf: Buffer): StrippedJpeg | null {
       pos = segmentEnd;
       continue;
     }
-    if ((marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7) sawFrame = true;
+    if ((marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7)
+      sawFrame = true;
     if (marker !== 0xda) {
       parts.push(buf.subarray(markerStart, segmentEnd));
       pos = segmentEnd;
@@ -170,7 +171,13 @@ export function readJpegHeader(buf: Buffer): JpegHeader | null {
       if (frame !== null || body.length < 6) return null;
       // Lossless, hierarchical and arithmetic-coded JPEGs are rare enough to leave to sharp.
       if (marker !== 0xc0 && marker !== 0xc1 && marker !== 0xc2) return null;
-      frame = { precision: body[0] ?? 0, height: body.readUInt16BE(1), width: body.readUInt16BE(3), components: body[5] ?? 0, progressive: marker === 0xc2 };
+      frame = {
+        precision: body[0] ?? 0,
+        height: body.readUInt16BE(1),
+        width: body.readUInt16BE(3),
+        components: body[5] ?? 0,
+        progressive: marker === 0xc2,
+      };
     } else if (marker === 0xe1) {
       const id = body.toString('latin1', 0, Math.min(body.length, 29));
       if (id.startsWith('Exif\0')) {

@@ -58,7 +58,10 @@ export async function writePreparedSelfie(path: string, jpeg: Buffer): Promise<v
   try {
     await writeFileAtomically(path, jpeg);
   } catch (error) {
-    throw new InputError(`Cannot write ${printable(path)}: ${fileErrorReason(error)}.`, { cause: error, hint: 'Check that the directory exists and is writable.' });
+    throw new InputError(`Cannot write ${printable(path)}: ${fileErrorReason(error)}.`, {
+      cause: error,
+      hint: 'Check that the directory exists and is writable.',
+    });
   }
 }
 
@@ -77,7 +80,8 @@ export function reasonsToReencode(facts: SelfieFacts, kind: SelfieKind): string[
   const reasons: string[] = [];
   const format = facts.format ?? 'unknown';
   if (format !== 'jpeg') reasons.push(`converted ${formatName(format)} to JPEG`);
-  if (facts.orientation !== null && facts.orientation > 1) reasons.push(`applied EXIF orientation ${facts.orientation}`);
+  if (facts.orientation !== null && facts.orientation > 1)
+    reasons.push(`applied EXIF orientation ${facts.orientation}`);
   const w = facts.width ?? 0;
   const h = facts.height ?? 0;
   const max = MAX_LONG_SIDE[kind];
@@ -86,10 +90,13 @@ export function reasonsToReencode(facts: SelfieFacts, kind: SelfieKind): string[
     reasons.push(`resized ${w}×${h} → ${Math.round(w * scale)}×${Math.round(h * scale)}`);
   }
   if (facts.hasAlpha) reasons.push('removed the alpha channel (transparent pixels become white)');
-  if (facts.depth !== null && facts.depth !== 'uchar') reasons.push(`reduced ${facts.depth === 'ushort' ? '16-bit' : facts.depth} samples to 8-bit`);
+  if (facts.depth !== null && facts.depth !== 'uchar')
+    reasons.push(`reduced ${facts.depth === 'ushort' ? '16-bit' : facts.depth} samples to 8-bit`);
   if (facts.space === 'b-w' || facts.space === 'grey16') reasons.push('converted greyscale to 3-channel sRGB');
-  else if (facts.space !== null && facts.space !== 'srgb' && facts.space !== 'rgb16' && facts.space !== 'rgb') reasons.push(`converted ${facts.space.toUpperCase()} to sRGB`);
-  if (facts.iccDescription !== null && !isSrgbProfile(facts.iccDescription)) reasons.push(`converted colour profile "${facts.iccDescription}" to sRGB`);
+  else if (facts.space !== null && facts.space !== 'srgb' && facts.space !== 'rgb16' && facts.space !== 'rgb')
+    reasons.push(`converted ${facts.space.toUpperCase()} to sRGB`);
+  if (facts.iccDescription !== null && !isSrgbProfile(facts.iccDescription))
+    reasons.push(`converted colour profile "${facts.iccDescription}" to sRGB`);
   return reasons;
 }
 
@@ -97,7 +104,11 @@ export function reasonsToReencode(facts: SelfieFacts, kind: SelfieKind): string[
  * Prepares an image whose facts were already inspected (and had no errors), decoding it at most
  * once more: a JPEG that needs nothing but metadata removal is not decoded at all.
  */
-export async function prepareInspectedSelfie(buffer: Buffer, facts: SelfieFacts, kind: SelfieKind): Promise<PreparedSelfie> {
+export async function prepareInspectedSelfie(
+  buffer: Buffer,
+  facts: SelfieFacts,
+  kind: SelfieKind,
+): Promise<PreparedSelfie> {
   const reasons = reasonsToReencode(facts, kind);
   if (reasons.length === 0) {
     // Only Huffman-coded 8-bit JPEGs (baseline or progressive) go out as they are: readJpegHeader
@@ -115,7 +126,11 @@ export async function prepareInspectedSelfie(buffer: Buffer, facts: SelfieFacts,
         sourceBytes: buffer.length,
       };
     }
-    reasons.push(stripped === null ? 're-encoded an unusual JPEG (arithmetic-coded, lossless, 12-bit or malformed)' : `re-encoded a ${(buffer.length / 1024 / 1024).toFixed(1)} MiB file`);
+    reasons.push(
+      stripped === null
+        ? 're-encoded an unusual JPEG (arithmetic-coded, lossless, 12-bit or malformed)'
+        : `re-encoded a ${(buffer.length / 1024 / 1024).toFixed(1)} MiB file`,
+    );
   }
   const removed = facts.metadata.filter((m) => m !== 'icc');
   if (removed.length > 0) reasons.push(`removed metadata (${removed.map((m) => m.toUpperCase()).join(', ')})`);
@@ -129,5 +144,13 @@ export async function prepareInspectedSelfie(buffer: Buffer, facts: SelfieFacts,
     .toColourspace('srgb')
     .jpeg({ quality: UPLOAD_JPEG_QUALITY, mozjpeg: false })
     .toBuffer({ resolveWithObject: true });
-  return { jpeg: data, changed: true, changes: reasons, width: info.width, height: info.height, bytes: data.length, sourceBytes: buffer.length };
+  return {
+    jpeg: data,
+    changed: true,
+    changes: reasons,
+    width: info.width,
+    height: info.height,
+    bytes: data.length,
+    sourceBytes: buffer.length,
+  };
 }

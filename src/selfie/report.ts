@@ -47,7 +47,8 @@ export function renderSelfieReports(reports: readonly SelfieReport[], opts: Rend
   const ok = reports.length - failed;
   let summary = `${files} checked: ${ok} can be sent`;
   if (warned > 0) summary += ` (${warned} with warnings)`;
-  if (failed > 0) summary += `, ${failed} ${failed === 1 ? 'has' : 'have'} errors and would not be sent. Fix or replace ${failed === 1 ? 'it' : 'them'} and check again.`;
+  if (failed > 0)
+    summary += `, ${failed} ${failed === 1 ? 'has' : 'have'} errors and would not be sent. Fix or replace ${failed === 1 ? 'it' : 'them'} and check again.`;
   else summary += '.';
   lines.push(failed > 0 ? paint(opts.color, 'red', summary) : summary);
   return `${lines.join('\n')}\n`;
@@ -94,9 +95,35 @@ export interface PreparedSelfieDocument {
 }
 
 /** The document of a selfie prepared into `output`, or refused (then `output` is null: nothing was written). */
-export function preparedSelfieDocument(input: string, output: string, { report, prepared }: LoadedSelfie): PreparedSelfieDocument {
+export function preparedSelfieDocument(
+  input: string,
+  output: string,
+  { report, prepared }: LoadedSelfie,
+): PreparedSelfieDocument {
   if (prepared === undefined) {
-    return { ok: false, input, output: null, changed: false, changes: [], width: report.width, height: report.height, bytes: 0, source_bytes: report.bytes, findings: report.findings };
+    return {
+      ok: false,
+      input,
+      output: null,
+      changed: false,
+      changes: [],
+      width: report.width,
+      height: report.height,
+      bytes: 0,
+      source_bytes: report.bytes,
+      findings: report.findings,
+    };
   }
-  return { ok: true, input, output, changed: prepared.changed, changes: prepared.changes, width: prepared.width, height: prepared.height, bytes: prepared.bytes, source_bytes: prepared.sourceBytes, findings: report.findings };
+  return {
+    ok: true,
+    input,
+    output,
+    changed: prepared.changed,
+    changes: prepared.changes,
+    width: prepared.width,
+    height: prepared.height,
+    bytes: prepared.bytes,
+    source_bytes: prepared.sourceBytes,
+    findings: report.findings,
+  };
 }

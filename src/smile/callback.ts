@@ -11,7 +11,14 @@ import type { ResultObject } from './types.js';
 export const MAX_CALLBACK_BYTES = 2 * 1024 * 1024;
 
 /** Why a body is not taken as a callback from Smile ID. */
-export type CallbackRefusal = 'not_json' | 'not_object' | 'missing_signature' | 'bad_signature' | 'stale_signature' | 'future_signature' | 'bad_timestamp';
+export type CallbackRefusal =
+  | 'not_json'
+  | 'not_object'
+  | 'missing_signature'
+  | 'bad_signature'
+  | 'stale_signature'
+  | 'future_signature'
+  | 'bad_timestamp';
 
 export type CallbackVerdict =
   | {
@@ -52,7 +59,10 @@ export interface CallbackWindow {
   now?: number;
 }
 
-export const DEFAULT_CALLBACK_WINDOW: CallbackWindow = { maxAgeMs: CALLBACK_MAX_AGE_MS, futureMs: SIGNED_ANSWER_WINDOW_MS };
+export const DEFAULT_CALLBACK_WINDOW: CallbackWindow = {
+  maxAgeMs: CALLBACK_MAX_AGE_MS,
+  futureMs: SIGNED_ANSWER_WINDOW_MS,
+};
 
 /** The default window, with `--max-age` when one was given. */
 export function callbackWindow(maxAgeMs: number | undefined): CallbackWindow {
@@ -76,7 +86,11 @@ const REGISTERED = new Set(['approved', 'passed']);
  */
 export function callbackJobSuccess(result: ResultObject): boolean {
   const registered = result.Actions?.['Register_Selfie'];
-  return typeof registered === 'string' && REGISTERED.has(registered.trim().toLowerCase()) && String(result.IsFinalResult).toLowerCase() !== 'false';
+  return (
+    typeof registered === 'string' &&
+    REGISTERED.has(registered.trim().toLowerCase()) &&
+    String(result.IsFinalResult).toLowerCase() !== 'false'
+  );
 }
 
 /** The outcome of a callback's result object, as job_status of the same moment would give it. */
@@ -90,7 +104,11 @@ export function callbackOutcome(result: ResultObject): Outcome {
  * so a captured body could be replayed for ever; the signed timestamp must therefore be inside
  * `window` (at most maxAgeMs old, at most futureMs ahead).
  */
-export function verifyCallbackBody(text: string, key: { apiKey: string; partnerId: string }, window: CallbackWindow = DEFAULT_CALLBACK_WINDOW): CallbackVerdict {
+export function verifyCallbackBody(
+  text: string,
+  key: { apiKey: string; partnerId: string },
+  window: CallbackWindow = DEFAULT_CALLBACK_WINDOW,
+): CallbackVerdict {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -98,41 +116,88 @@ export function verifyCallbackBody(text: string, key: { apiKey: string; partnerI
     return { ok: false, reason: 'not_json', message: 'the body is not JSON' };
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return { ok: false, reason: 'not_object', message: 'the body is not a JSON object (a callback is the result object plus timestamp and signature)' };
+    return {
+      ok: false,
+      reason: 'not_object',
+      message: 'the body is not a JSON object (a callback is the result object plus timestamp and signature)',
+    };
   }
   const { signature, timestamp, ...result } = parsed as Record<string, unknown>;
   if (typeof signature !== 'string' || signature === '' || typeof timestamp !== 'string' || timestamp === '') {
-    return { ok: false, reason: 'missing_signature', message: `the body has no ${typeof signature === 'string' && signature !== '' ? 'timestamp' : 'signature'}: it cannot be shown to come from Smile ID` };
+    return {
+      ok: false,
+      reason: 'missing_signature',
+      message: `the body has no ${typeof signature === 'string' && signature !== '' ? 'timestamp' : 'signature'}: it cannot be shown to come from Smile ID`,
+    };
   }
   if (!verifySignature(key.apiKey, key.partnerId, timestamp, signature)) {
-    return { ok: false, reason: 'bad_signature', message: `the signature does not verify with the API key of partner ${key.partnerId}` };
+    return {
+      ok: false,
+      reason: 'bad_signature',
+      message: `the signature does not verify with the API key of partner ${key.partnerId}`,
+    };
   }
   const object = result as ResultObject;
-  const params = (object.PartnerParams !== null && typeof object.PartnerParams === 'object' ? object.PartnerParams : {}) as Record<string, unknown>;
+  const params = (
+    object.PartnerParams !== null && typeof object.PartnerParams === 'object' ? object.PartnerParams : {}
+  ) as Record<string, unknown>;
   const userId = asText(params['user_id']);
   const jobId = asText(params['job_id']);
   const stale = checkWindow(timestamp, window);
   if (stale) return { ok: false, ...stale, userId, jobId };
   const warnings: string[] = [];
   const jobType = asText(params['job_type']);
-  if (jobType !== undefined && jobType !== '4') warnings.push(`job_type ${jobType}: smile reads job_type 4 (registration) results; the outcome may not fit this job.`);
-  if (object.Actions?.['Register_Selfie'] === undefined) warnings.push('no Register_Selfie action: the outcome is read from the other Actions only.');
-  return { ok: true, outcome: callbackOutcome(object), jobSuccess: callbackJobSuccess(object), timestamp, signature, result: object, userId, jobId, smileJobId: asText(object.SmileJobID), warnings };
+  if (jobType !== undefined && jobType !== '4')
+    warnings.push(
+      `job_type ${jobType}: smile reads job_type 4 (registration) results; the outcome may not fit this job.`,
+    );
+  if (object.Actions?.['Register_Selfie'] === undefined)
+    warnings.push('no Register_Selfie action: the outcome is read from the other Actions only.');
+  return {
+    ok: true,
+    outcome: callbackOutcome(object),
+    jobSuccess: callbackJobSuccess(object),
+    timestamp,
+    signature,
+    result: object,
+    userId,
+    jobId,
+    smileJobId: asText(object.SmileJobID),
+    warnings,
+  };
 }
 
 function asText(value: unknown): string | undefined {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }
 
-function checkWindow(timestamp: string, window: CallbackWindow): { reason: 'stale_signature' | 'future_signature' | 'bad_timestamp'; message: string; ageMs: number | undefined } | undefined {
+function checkWindow(
+  timestamp: string,
+  window: CallbackWindow,
+):
+  | { reason: 'stale_signature' | 'future_signature' | 'bad_timestamp'; message: string; ageMs: number | undefined }
+  | undefined {
   const ageMs = signedTimestampAge(timestamp, window.now);
   const shownAt = printableCallbackText(timestamp, 40);
-  if (ageMs === undefined) return { reason: 'bad_timestamp', message: `its signed timestamp "${shownAt}" is not a time, so its age cannot be checked`, ageMs };
+  if (ageMs === undefined)
+    return {
+      reason: 'bad_timestamp',
+      message: `its signed timestamp "${shownAt}" is not a time, so its age cannot be checked`,
+      ageMs,
+    };
   if (ageMs > window.maxAgeMs) {
-    return { reason: 'stale_signature', message: `it was signed ${describeSpan(ageMs)} ago (${shownAt}), longer ago than the ${describeSpan(window.maxAgeMs)} a callback is taken for (--max-age)`, ageMs };
+    return {
+      reason: 'stale_signature',
+      message: `it was signed ${describeSpan(ageMs)} ago (${shownAt}), longer ago than the ${describeSpan(window.maxAgeMs)} a callback is taken for (--max-age)`,
+      ageMs,
+    };
   }
   if (-ageMs > window.futureMs) {
-    return { reason: 'future_signature', message: `it is signed ${describeSpan(-ageMs)} in the future (${shownAt}), more than the ${describeSpan(window.futureMs)} allowed: this machine's clock or the sender's is wrong`, ageMs };
+    return {
+      reason: 'future_signature',
+      message: `it is signed ${describeSpan(-ageMs)} in the future (${shownAt}), more than the ${describeSpan(window.futureMs)} allowed: this machine's clock or the sender's is wrong`,
+      ageMs,
+    };
   }
   return undefined;
 }
@@ -163,7 +228,12 @@ export function maxAgeCovering(ageMs: number): string {
 
 /** "machine result, final", "human review result, not final": which result of the job a callback carries. */
 export function describeCallbackStage(result: ResultObject): string {
-  const machine = String(result.IsMachineResult).toLowerCase() === 'true' ? 'machine result' : String(result.IsMachineResult).toLowerCase() === 'false' ? 'human review result' : 'result';
+  const machine =
+    String(result.IsMachineResult).toLowerCase() === 'true'
+      ? 'machine result'
+      : String(result.IsMachineResult).toLowerCase() === 'false'
+        ? 'human review result'
+        : 'result';
   const final = String(result.IsFinalResult).toLowerCase() === 'false' ? 'not final' : 'final';
   return `${machine}, ${final}`;
 }

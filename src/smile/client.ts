@@ -3,12 +3,32 @@ import { lookupCode } from './codes.js';
 import { describeNetworkError, networkErrorCode } from '../http/network-error.js';
 import { readLimited } from '../http/read-limited.js';
 import { describeText, redactUrl, scrubSecrets } from './redact.js';
-import { DEFAULT_RETRY, backoffDelayMs, isRetryableFailure, mayHaveTakenEffect, parseRetryAfter, sleep } from './retry.js';
+import {
+  DEFAULT_RETRY,
+  backoffDelayMs,
+  isRetryableFailure,
+  mayHaveTakenEffect,
+  parseRetryAfter,
+  sleep,
+} from './retry.js';
 import type { AttemptFailure, RetryMode, RetryPolicy } from './retry.js';
-import { SIGNED_ANSWER_WINDOW_MS, isFreshSignature, signedFields, signedTimestampAge, verifySignature } from './sign.js';
+import {
+  SIGNED_ANSWER_WINDOW_MS,
+  isFreshSignature,
+  signedFields,
+  signedTimestampAge,
+  verifySignature,
+} from './sign.js';
 import { SOURCE_SDK, SOURCE_SDK_VERSION, ZIP_FILE_NAME } from './package.js';
 import { checkJobStatusAnswer, checkPrepUploadAnswer } from './types.js';
-import type { GeoInfo, JobStatusResponse, PartnerParams, PrepUploadRequest, PrepUploadResponse, SmileErrorBody } from './types.js';
+import type {
+  GeoInfo,
+  JobStatusResponse,
+  PartnerParams,
+  PrepUploadRequest,
+  PrepUploadResponse,
+  SmileErrorBody,
+} from './types.js';
 
 export interface SmileClientConfig {
   /** v1 base including `/v1`, no trailing slash. */
@@ -162,7 +182,16 @@ export class SmileClient {
         ...(input.geo ? { geo_info: input.geo } : {}),
       };
       const response = await this.#send(
-        { method: 'POST', url: `${this.baseUrl}/upload`, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, mode: 'prep-upload', label: 'prep upload', maxBytes: MAX_RESPONSE_BYTES.prepUpload, redirect: 'manual' },
+        {
+          method: 'POST',
+          url: `${this.baseUrl}/upload`,
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+          mode: 'prep-upload',
+          label: 'prep upload',
+          maxBytes: MAX_RESPONSE_BYTES.prepUpload,
+          redirect: 'manual',
+        },
         options,
       );
       ambiguousBefore ||= response.ambiguous;
@@ -185,14 +214,27 @@ export class SmileClient {
   /** `PUT upload_url` with the zip (Content-Type must be application/zip, §3.6). Idempotent; never redirected. */
   async uploadZip(uploadUrl: string, zip: Uint8Array, options: CallOptions): Promise<void> {
     const response = await this.#send(
-      { method: 'PUT', url: uploadUrl, body: zip, headers: { 'content-type': 'application/zip', 'content-length': String(zip.byteLength) }, mode: 'idempotent', label: 'zip upload', timeoutMs: this.#config.uploadTimeoutMs ?? 120_000, maxBytes: MAX_RESPONSE_BYTES.zipUpload, redirect: 'manual' },
+      {
+        method: 'PUT',
+        url: uploadUrl,
+        body: zip,
+        headers: { 'content-type': 'application/zip', 'content-length': String(zip.byteLength) },
+        mode: 'idempotent',
+        label: 'zip upload',
+        timeoutMs: this.#config.uploadTimeoutMs ?? 120_000,
+        maxBytes: MAX_RESPONSE_BYTES.zipUpload,
+        redirect: 'manual',
+      },
       options,
     );
     if (response.status < 200 || response.status >= 300) {
       throw new ApiError(`The zip upload failed with HTTP ${response.status}.`, {
         status: response.status,
         code: `http_${response.status}`,
-        hint: response.status === 403 ? (lookupCode('403')?.hint ?? '') : 'Try again later; run with --debug to see the answer.',
+        hint:
+          response.status === 403
+            ? (lookupCode('403')?.hint ?? '')
+            : 'Try again later; run with --debug to see the answer.',
       });
     }
   }
@@ -214,13 +256,27 @@ export class SmileClient {
       signature,
     };
     const response = await this.#send(
-      { method: 'POST', url: `${this.baseUrl}/job_status`, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, mode: 'idempotent', label: 'job status', maxBytes: MAX_RESPONSE_BYTES.jobStatus, redirect: 'manual' },
+      {
+        method: 'POST',
+        url: `${this.baseUrl}/job_status`,
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+        mode: 'idempotent',
+        label: 'job status',
+        maxBytes: MAX_RESPONSE_BYTES.jobStatus,
+        redirect: 'manual',
+      },
       options,
     );
-    if (response.status !== 200) throw this.#httpError(response, 'job status', { user_id: input.userId, job_id: input.jobId });
+    if (response.status !== 200)
+      throw this.#httpError(response, 'job status', { user_id: input.userId, job_id: input.jobId });
     const parsed = parseJson(response.text) as JobStatusResponse | undefined;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new ApiError('The job status answer was not JSON.', { status: 200, code: 'bad_response', hint: 'Check --base-url; run with --debug to see the answer.' });
+      throw new ApiError('The job status answer was not JSON.', {
+        status: 200,
+        code: 'bad_response',
+        hint: 'Check --base-url; run with --debug to see the answer.',
+      });
     }
     if (!verifySignature(this.#apiKey, this.partnerId, parsed.timestamp, parsed.signature)) {
       throw new AuthError('The job status answer is not signed with your API key: it was not believed.', {
@@ -238,12 +294,28 @@ export class SmileClient {
 
   /** `GET /v1/services`: unauthenticated; used by doctor as a reachability probe. */
   async services(options: CallOptions): Promise<{ status: number; headers: Headers; text: string }> {
-    return this.#send({ method: 'GET', url: `${this.baseUrl}/services`, headers: {}, mode: 'none', label: 'services', maxBytes: MAX_RESPONSE_BYTES.services, redirect: 'follow' }, options);
+    return this.#send(
+      {
+        method: 'GET',
+        url: `${this.baseUrl}/services`,
+        headers: {},
+        mode: 'none',
+        label: 'services',
+        maxBytes: MAX_RESPONSE_BYTES.services,
+        redirect: 'follow',
+      },
+      options,
+    );
   }
 
   #httpError(response: HttpResponse, label: string, params: Record<string, unknown>): SmileCliError {
     const body = parseSmileError(response.text);
-    const details = { http_status: response.status, ...(body ? { smile_code: body.code } : {}), user_id: params['user_id'], job_id: params['job_id'] };
+    const details = {
+      http_status: response.status,
+      ...(body ? { smile_code: body.code } : {}),
+      user_id: params['user_id'],
+      job_id: params['job_id'],
+    };
     if (body) {
       const info = lookupCode(body.code);
       const message = `Smile ID refused the ${label}: ${body.code} ${body.error || info?.title || ''}`.trim();
@@ -254,18 +326,34 @@ export class SmileClient {
         case 'api':
           return new ApiError(message, { ...options, status: response.status });
         case undefined:
-          return response.status >= 500 ? new ApiError(message, { ...options, status: response.status }) : new RefusedError(message, options);
+          return response.status >= 500
+            ? new ApiError(message, { ...options, status: response.status })
+            : new RefusedError(message, options);
         default:
           return new RefusedError(message, options);
       }
     }
     if (response.status === 401 || response.status === 403) {
-      return new AuthError(`The ${label} was refused with HTTP ${response.status}.`, { code: `http_${response.status}`, details, hint: 'Check the API key, partner id and environment (`smile doctor`).' });
+      return new AuthError(`The ${label} was refused with HTTP ${response.status}.`, {
+        code: `http_${response.status}`,
+        details,
+        hint: 'Check the API key, partner id and environment (`smile doctor`).',
+      });
     }
     if (response.status === 404) {
-      return new ApiError(`The ${label} endpoint was not found (HTTP 404).`, { status: 404, code: 'http_404', details, hint: 'Check --base-url: it must be the v1 base including /v1.' });
+      return new ApiError(`The ${label} endpoint was not found (HTTP 404).`, {
+        status: 404,
+        code: 'http_404',
+        details,
+        hint: 'Check --base-url: it must be the v1 base including /v1.',
+      });
     }
-    return new ApiError(`The ${label} failed with HTTP ${response.status}.`, { status: response.status, code: `http_${response.status}`, details, hint: 'Try again later; run with --debug to see the answer.' });
+    return new ApiError(`The ${label} failed with HTTP ${response.status}.`, {
+      status: response.status,
+      code: `http_${response.status}`,
+      details,
+      hint: 'Try again later; run with --debug to see the answer.',
+    });
   }
 
   async #send(request: SendRequest, options: CallOptions): Promise<HttpResponse> {
@@ -286,8 +374,16 @@ export class SmileClient {
       let failure: AttemptFailure;
       let reason: string;
       try {
-        const { response, text } = await fetchWithTimeout(url, { method, headers, redirect, ...(body === undefined ? {} : { body }) }, signal, attemptTimeoutMs, { maxBytes, redirectsAsErrors: redirect === 'manual' });
-        this.#trace(`← ${response.status} ${method} ${redactUrl(url)} (${Math.round(performance.now() - started)} ms) ${describeText(text)}`);
+        const { response, text } = await fetchWithTimeout(
+          url,
+          { method, headers, redirect, ...(body === undefined ? {} : { body }) },
+          signal,
+          attemptTimeoutMs,
+          { maxBytes, redirectsAsErrors: redirect === 'manual' },
+        );
+        this.#trace(
+          `← ${response.status} ${method} ${redactUrl(url)} (${Math.round(performance.now() - started)} ms) ${describeText(text)}`,
+        );
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
         if (response.status === 429) this.#config.onRateLimited?.(retryAfterMs ?? 1000);
         failure = { kind: 'http', status: response.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
@@ -298,7 +394,9 @@ export class SmileClient {
       } catch (error) {
         if (signal.aborted) throw new CancelledError();
         if (error instanceof RedirectRefusedError) {
-          this.#trace(`← ${error.status} ${method} ${redactUrl(url)} redirect to ${error.locationHost ?? '(no Location)'} refused`);
+          this.#trace(
+            `← ${error.status} ${method} ${redactUrl(url)} redirect to ${error.locationHost ?? '(no Location)'} refused`,
+          );
           throw redirectError(label, error);
         }
         if (error instanceof ResponseTooLargeError) {
@@ -306,10 +404,12 @@ export class SmileClient {
           throw tooLargeError(label, error);
         }
         failure = classifyFetchError(error);
-        reason = failure.kind === 'timeout' ? `no answer in ${formatSeconds(attemptTimeoutMs)}` : describeNetworkError(error);
+        reason =
+          failure.kind === 'timeout' ? `no answer in ${formatSeconds(attemptTimeoutMs)}` : describeNetworkError(error);
         this.#trace(`✗ ${method} ${redactUrl(url)} (${Math.round(performance.now() - started)} ms) ${reason}`);
         // An attempt cut short by the deadline is the end of the call, not a failure to retry.
-        if (failure.kind === 'timeout' && attemptTimeoutMs < timeoutMs) throw deadlineError(label, reason, attempt, error);
+        if (failure.kind === 'timeout' && attemptTimeoutMs < timeoutMs)
+          throw deadlineError(label, reason, attempt, error);
         if (!isRetryableFailure(failure, mode) || attempt >= maxAttempts) {
           throw new ApiError(`The ${label} failed: ${reason}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}.`, {
             code: failure.kind === 'timeout' ? 'timeout' : 'network',
@@ -320,7 +420,12 @@ export class SmileClient {
       }
       lastReason = reason;
       ambiguous ||= mayHaveTakenEffect(failure);
-      const delayMs = backoffDelayMs(this.#policy, attempt, failure.kind === 'http' ? failure.retryAfterMs : undefined, this.#config.random);
+      const delayMs = backoffDelayMs(
+        this.#policy,
+        attempt,
+        failure.kind === 'http' ? failure.retryAfterMs : undefined,
+        this.#config.random,
+      );
       // A retry that could not start before the deadline is not made: sleeping until then would only delay the same answer.
       if (deadline !== undefined && Date.now() + delayMs >= deadline) throw deadlineError(label, reason, attempt);
       this.#config.onRetry?.({ label, attempt, delayMs, reason });
@@ -369,10 +474,19 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * stream is cancelled and ResponseTooLargeError thrown. With `redirectsAsErrors` (and
  * `redirect: 'manual'` in init) a 3xx throws RedirectRefusedError naming the Location's host.
  */
-export async function fetchWithTimeout(url: string, init: RequestInit, signal: AbortSignal, timeoutMs: number, limits: { maxBytes?: number; redirectsAsErrors?: boolean } = {}): Promise<{ response: Response; text: string }> {
+export async function fetchWithTimeout(
+  url: string,
+  init: RequestInit,
+  signal: AbortSignal,
+  timeoutMs: number,
+  limits: { maxBytes?: number; redirectsAsErrors?: boolean } = {},
+): Promise<{ response: Response; text: string }> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
-  const timer = setTimeout(() => controller.abort(new DOMException(`no answer in ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer in ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const response = await fetch(url, { ...init, signal: controller.signal });
@@ -435,7 +549,8 @@ function formatAge(ms: number): string {
 
 /** The refusal of a correctly signed answer whose timestamp is outside the window, or undefined when fresh. */
 function staleSignature(timestamp: string, now: number): AuthError | undefined {
-  if (isFreshSignature(timestamp, { maxAgeMs: SIGNED_ANSWER_WINDOW_MS, futureMs: SIGNED_ANSWER_WINDOW_MS, now })) return undefined;
+  if (isFreshSignature(timestamp, { maxAgeMs: SIGNED_ANSWER_WINDOW_MS, futureMs: SIGNED_ANSWER_WINDOW_MS, now }))
+    return undefined;
   const age = signedTimestampAge(timestamp, now);
   const window = `±${Math.round(SIGNED_ANSWER_WINDOW_MS / 60_000)} min`;
   const shown = printable(timestamp, 40);
@@ -468,24 +583,30 @@ function badAnswer(label: string, problem: { field: string; message: string }): 
 function redirectError(label: string, error: RedirectRefusedError): ApiError {
   const where = error.locationHost ?? 'an address it did not give';
   const what = label === 'zip upload' ? 'the zip with the selfie' : 'a signed request';
-  return new ApiError(`The ${label} was answered with a redirect (HTTP ${error.status}) to ${where}: smile never sends ${what} on to another address.`, {
-    status: error.status,
-    code: 'redirect',
-    hint:
-      label === 'zip upload'
-        ? 'The upload URL from the prep upload redirects, which Smile ID\'s storage does not do: check --base-url and any proxy, then register again.'
-        : 'Give --base-url as the API\'s own v1 address (e.g. https://api.smileidentity.com/v1), not one that redirects; if a proxy redirects, go around it.',
-    details: { http_status: error.status, location_host: where },
-  });
+  return new ApiError(
+    `The ${label} was answered with a redirect (HTTP ${error.status}) to ${where}: smile never sends ${what} on to another address.`,
+    {
+      status: error.status,
+      code: 'redirect',
+      hint:
+        label === 'zip upload'
+          ? "The upload URL from the prep upload redirects, which Smile ID's storage does not do: check --base-url and any proxy, then register again."
+          : "Give --base-url as the API's own v1 address (e.g. https://api.smileidentity.com/v1), not one that redirects; if a proxy redirects, go around it.",
+      details: { http_status: error.status, location_host: where },
+    },
+  );
 }
 
 function tooLargeError(label: string, error: ResponseTooLargeError): ApiError {
-  return new ApiError(`The ${label} answer was larger than ${formatBytes(error.limit)}, smile's limit for it: reading stopped there.`, {
-    status: 200,
-    code: 'response_too_large',
-    hint: 'Smile ID\'s answers are far smaller: something between you and Smile ID (a proxy, or a --base-url that is not Smile ID) sends a broken answer. Check the URL and any proxy (`smile doctor`), then run again.',
-    details: { limit_bytes: error.limit },
-  });
+  return new ApiError(
+    `The ${label} answer was larger than ${formatBytes(error.limit)}, smile's limit for it: reading stopped there.`,
+    {
+      status: 200,
+      code: 'response_too_large',
+      hint: "Smile ID's answers are far smaller: something between you and Smile ID (a proxy, or a --base-url that is not Smile ID) sends a broken answer. Check the URL and any proxy (`smile doctor`), then run again.",
+      details: { limit_bytes: error.limit },
+    },
+  );
 }
 
 /** The command's deadline ran out during (or before) `label`; callers add what it means for the job. */
@@ -522,10 +643,20 @@ export function parseSmileError(text: string): SmileErrorBody | undefined {
   return { code: String(code), error: typeof parsed.error === 'string' ? parsed.error : '' };
 }
 
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_INVALID_URL',
+]);
 
 function classifyFetchError(error: unknown): AttemptFailure {
-  if (error instanceof Error && (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'))) {
+  if (
+    error instanceof Error &&
+    (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'))
+  ) {
     return { kind: 'timeout' };
   }
   const code = networkErrorCode(error);

@@ -55,7 +55,18 @@ export function buildInfoJson(input: PackageInput): Record<string, unknown> {
       // Geo information: no SDK documents a JT4 field for it (UNVERIFIED); smile sends the same
       // object here and as `geo_info` in the prep upload, so the job carries it either way.
       ...(input.geo ? { geo_info: input.geo } : {}),
-      userData: { isVerifiedProcess: false, name: '', fbUserID: '', firstName: '', lastName: '', gender: '', email: '', phone: '', countryCode: '+', countryName: '' },
+      userData: {
+        isVerifiedProcess: false,
+        name: '',
+        fbUserID: '',
+        firstName: '',
+        lastName: '',
+        gender: '',
+        email: '',
+        phone: '',
+        countryCode: '+',
+        countryName: '',
+      },
     },
     id_info: { entered: 'false' },
     images,

@@ -1,7 +1,13 @@
 /** Redaction for --debug traces: signatures, keys and pre-signed URL secrets never reach a log. */
 
 const SECRET_KEYS = new Set(['signature', 'api_key', 'apikey', 'sec_key', 'mac', 'token', 'authorization']);
-const URL_SECRET_PARAMS = ['signature', 'x-amz-security-token', 'x-amz-signature', 'x-amz-credential', 'awsaccesskeyid'];
+const URL_SECRET_PARAMS = [
+  'signature',
+  'x-amz-security-token',
+  'x-amz-signature',
+  'x-amz-credential',
+  'awsaccesskeyid',
+];
 
 export const REDACTED = '[redacted]';
 
@@ -41,7 +47,16 @@ export function redactJson(value: unknown, depth = 0): unknown {
  * XML error bodies of S3-style storage (the zip PUT) echo what was signed: `<SignatureProvided>`,
  * `<StringToSign>`, `<CanonicalRequest>` and the access key id. Their content is replaced.
  */
-const XML_SECRET_ELEMENTS = ['SignatureProvided', 'StringToSign', 'StringToSignBytes', 'CanonicalRequest', 'CanonicalRequestBytes', 'AWSAccessKeyId', 'Signature', 'X-Amz-Signature'];
+const XML_SECRET_ELEMENTS = [
+  'SignatureProvided',
+  'StringToSign',
+  'StringToSignBytes',
+  'CanonicalRequest',
+  'CanonicalRequestBytes',
+  'AWSAccessKeyId',
+  'Signature',
+  'X-Amz-Signature',
+];
 
 /** A non-JSON answer (S3 XML, HTML) for a trace: signing material and URL secrets replaced. */
 export function redactText(text: string): string {
@@ -51,7 +66,10 @@ export function redactText(text: string): string {
   }
   out = out.replace(/https?:\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
   // Query parameters of pre-signed URLs also appear HTML-escaped (`&amp;X-Amz-Signature=…`).
-  return out.replace(/\b(x-amz-signature|x-amz-credential|x-amz-security-token|signature|awsaccesskeyid)=[^&\s"'<>]+/gi, (_match, key: string) => `${key}=${REDACTED}`);
+  return out.replace(
+    /\b(x-amz-signature|x-amz-credential|x-amz-security-token|signature|awsaccesskeyid)=[^&\s"'<>]+/gi,
+    (_match, key: string) => `${key}=${REDACTED}`,
+  );
 }
 
 /** Remove every occurrence of the given secrets from a text (last line of defence for traces). */

@@ -23,7 +23,10 @@ export const DEFAULT_RETRY: Omit<RetryPolicy, 'mode'> = { maxAttempts: 5, baseDe
 
 /** What went wrong with one attempt, as far as retrying cares. */
 export type AttemptFailure =
-  | { kind: 'transport'; /** false when the request certainly never left (DNS, refused). */ mayHaveReachedServer: boolean }
+  | {
+      kind: 'transport';
+      /** false when the request certainly never left (DNS, refused). */ mayHaveReachedServer: boolean;
+    }
   | { kind: 'timeout' }
   | { kind: 'http'; status: number; retryAfterMs?: number };
 
@@ -55,7 +58,12 @@ export function mayHaveTakenEffect(failure: AttemptFailure): boolean {
  * Delay before attempt `attempt + 1` (attempt counts from 1): exponential backoff with "full
  * jitter" between half and all of the step, never less than a server's Retry-After.
  */
-export function backoffDelayMs(policy: Omit<RetryPolicy, 'mode'>, attempt: number, retryAfterMs?: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  policy: Omit<RetryPolicy, 'mode'>,
+  attempt: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = step / 2 + random() * (step / 2);
   return Math.round(Math.max(jittered, retryAfterMs ?? 0));

@@ -14,14 +14,19 @@ export function signRequest(apiKey: string, partnerId: string, timestamp: string
 }
 
 /** A fresh `{timestamp, signature}` pair for a request body, timestamp in ISO 8601 UTC with ms. */
-export function signedFields(apiKey: string, partnerId: string, now: Date = new Date()): { timestamp: string; signature: string } {
+export function signedFields(
+  apiKey: string,
+  partnerId: string,
+  now: Date = new Date(),
+): { timestamp: string; signature: string } {
   const timestamp = now.toISOString();
   return { timestamp, signature: signRequest(apiKey, partnerId, timestamp) };
 }
 
 /** Constant-time check of a signature received from Smile ID (responses, callbacks). */
 export function verifySignature(apiKey: string, partnerId: string, timestamp: unknown, signature: unknown): boolean {
-  if (typeof timestamp !== 'string' || typeof signature !== 'string' || timestamp === '' || signature === '') return false;
+  if (typeof timestamp !== 'string' || typeof signature !== 'string' || timestamp === '' || signature === '')
+    return false;
   const expected = Buffer.from(signRequest(apiKey, partnerId, timestamp), 'base64');
   const given = Buffer.from(signature, 'base64');
   return given.length === expected.length && timingSafeEqual(given, expected);
@@ -47,7 +52,10 @@ export function signedTimestampAge(timestamp: string, now: number = Date.now()):
 }
 
 /** Is a signed timestamp inside the window: at most `maxAgeMs` old and at most `futureMs` ahead. */
-export function isFreshSignature(timestamp: string, options: { maxAgeMs: number; futureMs?: number; now?: number }): boolean {
+export function isFreshSignature(
+  timestamp: string,
+  options: { maxAgeMs: number; futureMs?: number; now?: number },
+): boolean {
   const age = signedTimestampAge(timestamp, options.now);
   return age !== undefined && age <= options.maxAgeMs && -age <= (options.futureMs ?? SIGNED_ANSWER_WINDOW_MS);
 }

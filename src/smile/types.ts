@@ -135,8 +135,11 @@ function answerSchemas(): Promise<AnswerSchemas> {
       // Its scheme and host are checked after the type (https, or http to this machine only).
       upload_url: text,
       // Printed and journalled: a short printable string (a 10-digit one from Smile ID).
-      // eslint-disable-next-line no-control-regex
-      smile_job_id: text.min(1).max(64).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/),
+      smile_job_id: text
+        .min(1)
+        .max(64)
+        // eslint-disable-next-line no-control-regex
+        .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/),
       ref_id: text.optional(),
       camera_config: text.nullable().optional(),
       code: text.optional(),
@@ -168,7 +171,10 @@ export async function checkPrepUploadAnswer(answer: unknown): Promise<AnswerProb
   }
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url))) return undefined;
   const what = url.protocol === 'http:' ? `plain http to ${url.host}` : `a ${url.protocol} URL`;
-  return { field: 'upload_url', message: `upload_url is ${what}: smile sends the selfie only to an https address (plain http only to this machine)` };
+  return {
+    field: 'upload_url',
+    message: `upload_url is ${what}: smile sends the selfie only to an https address (plain http only to this machine)`,
+  };
 }
 
 /** The first problem of a job_status answer (§5.2), or undefined when it is usable. */
@@ -188,15 +194,24 @@ function firstProblem(schema: Zod.ZodType, value: unknown, prefix: PropertyKey[]
   const parsed = schema.safeParse(value);
   if (parsed.success) return undefined;
   const issue = parsed.error.issues[0];
-  if (!issue) return { field: prefix.map(String).join('.') || '(answer)', message: 'the answer does not have the expected shape' };
+  if (!issue)
+    return {
+      field: prefix.map(String).join('.') || '(answer)',
+      message: 'the answer does not have the expected shape',
+    };
   const path = [...prefix, ...issue.path];
-  if (path.length === 0) return { field: '(answer)', message: value === undefined ? 'it is not JSON' : `it is ${describeValue(value)}, not a JSON object` };
+  if (path.length === 0)
+    return {
+      field: '(answer)',
+      message: value === undefined ? 'it is not JSON' : `it is ${describeValue(value)}, not a JSON object`,
+    };
   const field = formatPath(path);
   const actual = valueAt(value, issue.path);
   switch (issue.code) {
     case 'invalid_type':
     case 'invalid_union':
-      if (actual === undefined && issue.code === 'invalid_type') return { field, message: `${field} is missing (it should be ${expectedText(issue)})` };
+      if (actual === undefined && issue.code === 'invalid_type')
+        return { field, message: `${field} is missing (it should be ${expectedText(issue)})` };
       return { field, message: `${field} should be ${expectedText(issue)}, not ${describeValue(actual)}` };
     case 'too_small':
       return { field, message: `${field} is empty` };
@@ -209,12 +224,21 @@ function firstProblem(schema: Zod.ZodType, value: unknown, prefix: PropertyKey[]
   }
 }
 
-const EXPECTED: Record<string, string> = { string: 'a string', boolean: 'true or false', number: 'a number', object: 'an object', record: 'an object', array: 'a list' };
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  boolean: 'true or false',
+  number: 'a number',
+  object: 'an object',
+  record: 'an object',
+  array: 'a list',
+};
 
 function expectedText(issue: Zod.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') return EXPECTED[issue.expected] ?? issue.expected;
   if (issue.code === 'invalid_union') {
-    const options = issue.errors.flat().flatMap((sub) => (sub.code === 'invalid_type' ? [EXPECTED[sub.expected] ?? sub.expected] : []));
+    const options = issue.errors
+      .flat()
+      .flatMap((sub) => (sub.code === 'invalid_type' ? [EXPECTED[sub.expected] ?? sub.expected] : []));
     if (options.length > 0) return [...new Set(options)].join(' or ');
   }
   return 'another type';
@@ -227,8 +251,10 @@ function formatPath(path: readonly PropertyKey[]): string {
     if (typeof part === 'number') out += `[${part}]`;
     else {
       // Keys come from the server: only printable characters reach the message.
-      // eslint-disable-next-line no-control-regex
-      const key = String(part).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 64);
+      const key = String(part)
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+        .slice(0, 64);
       out += out === '' ? key : `.${key}`;
     }
   }

@@ -41,20 +41,33 @@ export function BulkDashboard({ snapshot }: { snapshot: BulkSnapshot }) {
     <Box flexDirection="column" borderStyle="round" borderColor={s.paused ? 'yellow' : 'cyan'} paddingX={1}>
       <Text>
         <Text bold>smile bulk</Text>
-        <Text color="gray"> · {s.environment}{s.dryRun ? ' · dry run' : ''}</Text>
+        <Text color="gray">
+          {' '}
+          · {s.environment}
+          {s.dryRun ? ' · dry run' : ''}
+        </Text>
       </Text>
       <Text>
         {bar(s.done, s.total)}
-        <Text bold>{s.done}{total}</Text>
+        <Text bold>
+          {s.done}
+          {total}
+        </Text>
         {percent}
-        <Text color="gray"> · {s.rate.toFixed(1)} rows/s · elapsed {duration(s.elapsedMs / 1000)} · ETA {s.etaSeconds === undefined ? '–' : duration(s.etaSeconds)}</Text>
+        <Text color="gray">
+          {' '}
+          · {s.rate.toFixed(1)} rows/s · elapsed {duration(s.elapsedMs / 1000)} · ETA{' '}
+          {s.etaSeconds === undefined ? '–' : duration(s.etaSeconds)}
+        </Text>
       </Text>
       <Text>
         {outcomes.length === 0 ? <Text color="gray">no rows finished yet</Text> : null}
         {outcomes.map(([outcome, count], index) => (
           <Text key={outcome}>
             {index > 0 ? <Text color="gray"> · </Text> : null}
-            <Text color={COLOURS[outcome] ?? 'white'}>{outcome} {count}</Text>
+            <Text color={COLOURS[outcome] ?? 'white'}>
+              {outcome} {count}
+            </Text>
           </Text>
         ))}
       </Text>
@@ -68,7 +81,16 @@ export function BulkDashboard({ snapshot }: { snapshot: BulkSnapshot }) {
       {s.recentFailures.length > 0 ? <Text color="gray">recent failures:</Text> : null}
       {s.recentFailures.map((failure) => (
         <Text key={`${failure.line}`} wrap="truncate-end">
-          <Text color={failure.outcome === 'provisional' || failure.outcome === 'pending' || failure.outcome === 'error' ? 'yellow' : 'red'}>  ✗ line {failure.line}</Text>
+          <Text
+            color={
+              failure.outcome === 'provisional' || failure.outcome === 'pending' || failure.outcome === 'error'
+                ? 'yellow'
+                : 'red'
+            }
+          >
+            {' '}
+            ✗ line {failure.line}
+          </Text>
           {failure.user_id ? ` ${printable(failure.user_id)}` : ''}: {printable(failure.reason ?? '')}
         </Text>
       ))}
@@ -84,7 +106,11 @@ export interface MountedDashboard {
  * Draw the dashboard on stderr (a TTY: the caller checks) and redraw it from `snapshot()` a few
  * times a second. Nothing reads stdin: no raw mode, Ctrl-C stays with the process's handler.
  */
-export function mountBulkDashboard(snapshot: () => BulkSnapshot, stderr: NodeJS.WriteStream | NodeJS.WritableStream, intervalMs = 200): MountedDashboard {
+export function mountBulkDashboard(
+  snapshot: () => BulkSnapshot,
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream,
+  intervalMs = 200,
+): MountedDashboard {
   const instance = render(<BulkDashboard snapshot={snapshot()} />, {
     stdout: stderr as NodeJS.WriteStream,
     exitOnCtrlC: false,

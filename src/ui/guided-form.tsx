@@ -104,10 +104,15 @@ export function editLine(line: LineState, key: EditKey): LineState {
   switch (key.kind) {
     case 'text': {
       const inserted = [...key.text];
-      return { value: [...chars.slice(0, cursor), ...inserted, ...chars.slice(cursor)].join(''), cursor: cursor + inserted.length };
+      return {
+        value: [...chars.slice(0, cursor), ...inserted, ...chars.slice(cursor)].join(''),
+        cursor: cursor + inserted.length,
+      };
     }
     case 'backspace':
-      return cursor === 0 ? line : { value: [...chars.slice(0, cursor - 1), ...chars.slice(cursor)].join(''), cursor: cursor - 1 };
+      return cursor === 0
+        ? line
+        : { value: [...chars.slice(0, cursor - 1), ...chars.slice(cursor)].join(''), cursor: cursor - 1 };
     case 'left':
       return { value: line.value, cursor: Math.max(0, cursor - 1) };
     case 'right':
@@ -156,7 +161,10 @@ export function GuidedForm(props: GuidedFormProps) {
     const needsProfileStep = profiles.length > 1 && fixedProfile === undefined;
     state.current = {
       step: needsProfileStep ? 'profile' : !initial.userId ? 'userId' : !initial.selfie ? 'selfie' : 'reEnroll',
-      profileIndex: Math.max(0, profiles.findIndex((profile) => profile.name === (fixedProfile ?? preselect))),
+      profileIndex: Math.max(
+        0,
+        profiles.findIndex((profile) => profile.name === (fixedProfile ?? preselect)),
+      ),
       userId: atEnd(initial.userId ?? ''),
       selfie: atEnd(initial.selfie ?? ''),
       check: undefined,
@@ -179,8 +187,10 @@ export function GuidedForm(props: GuidedFormProps) {
       current.onDone(values);
       exitApp();
     };
-    const profileOf = (form: FormState) => (current.profiles.length > 0 ? current.profiles[form.profileIndex] : undefined);
-    const stepAfterProfile = (): Step => (!current.initial.userId ? 'userId' : !current.initial.selfie ? 'selfie' : 'reEnroll');
+    const profileOf = (form: FormState) =>
+      current.profiles.length > 0 ? current.profiles[form.profileIndex] : undefined;
+    const stepAfterProfile = (): Step =>
+      !current.initial.userId ? 'userId' : !current.initial.selfie ? 'selfie' : 'reEnroll';
 
     const submitSelfie = (path: string) => {
       update({ problem: '', checking: true, check: undefined });
@@ -243,7 +253,13 @@ export function GuidedForm(props: GuidedFormProps) {
         if (pasted) break;
         const answer = each.kind === 'text' ? each.text.toLowerCase() : each.kind;
         const production = (profileOf(form)?.environment ?? current.fallbackEnvironment) === 'production';
-        if ((answer === 'enter' && !production) || answer === 'y') finish({ profile: profileOf(form)?.name, userId: form.userId.value, selfie: form.selfie.value, allowReEnroll: form.allowReEnroll });
+        if ((answer === 'enter' && !production) || answer === 'y')
+          finish({
+            profile: profileOf(form)?.name,
+            userId: form.userId.value,
+            selfie: form.selfie.value,
+            allowReEnroll: form.allowReEnroll,
+          });
         else if (answer === 'n') finish(undefined);
       }
     }
@@ -259,8 +275,14 @@ export function GuidedForm(props: GuidedFormProps) {
   return (
     <Box flexDirection="column">
       <Text bold>
-        Register a person with Smile ID <Text color={production ? 'magenta' : 'cyan'}>· {production ? 'PRODUCTION' : environment}</Text>
-        {profile ? <Text color="gray"> · profile {profile.name} · partner {profile.partnerId}</Text> : null}
+        Register a person with Smile ID{' '}
+        <Text color={production ? 'magenta' : 'cyan'}>· {production ? 'PRODUCTION' : environment}</Text>
+        {profile ? (
+          <Text color="gray">
+            {' '}
+            · profile {profile.name} · partner {profile.partnerId}
+          </Text>
+        ) : null}
       </Text>
       {step === 'profile' ? (
         <Box flexDirection="column">
@@ -268,7 +290,10 @@ export function GuidedForm(props: GuidedFormProps) {
           {profiles.map((item, index) => (
             <Text key={item.name} color={index === profileIndex ? 'cyan' : undefined}>
               {index === profileIndex ? '❯ ' : '  '}
-              {item.name} <Text color={item.environment === 'production' ? 'magenta' : 'gray'}>({item.environment}, partner {item.partnerId})</Text>
+              {item.name}{' '}
+              <Text color={item.environment === 'production' ? 'magenta' : 'gray'}>
+                ({item.environment}, partner {item.partnerId})
+              </Text>
             </Text>
           ))}
         </Box>
@@ -276,13 +301,21 @@ export function GuidedForm(props: GuidedFormProps) {
       {step !== 'profile' ? (
         <Text>
           <Text color="gray">User id: </Text>
-          {step === 'userId' ? <LineInput line={userId} placeholder="e.g. customer-1042" /> : <Text>{userId.value}</Text>}
+          {step === 'userId' ? (
+            <LineInput line={userId} placeholder="e.g. customer-1042" />
+          ) : (
+            <Text>{userId.value}</Text>
+          )}
         </Text>
       ) : null}
       {step !== 'profile' && step !== 'userId' ? (
         <Text>
           <Text color="gray">Selfie: </Text>
-          {step === 'selfie' && !checking ? <LineInput line={selfie} placeholder="path to a JPEG or PNG" /> : <Text>{selfie.value}</Text>}
+          {step === 'selfie' && !checking ? (
+            <LineInput line={selfie} placeholder="path to a JPEG or PNG" />
+          ) : (
+            <Text>{selfie.value}</Text>
+          )}
         </Text>
       ) : null}
       {checking ? <Text color="gray">Checking the selfie…</Text> : null}
@@ -295,7 +328,9 @@ export function GuidedForm(props: GuidedFormProps) {
             {allowReEnroll ? 'yes (allow_new_enroll)' : 'no'}
           </Text>
           <Text bold color={production ? 'magenta' : undefined}>
-            {production ? `Send to PRODUCTION (partner ${profile?.partnerId ?? ''})? (y/N)` : 'Submit? (Enter/y to send, n or Esc to cancel)'}
+            {production
+              ? `Send to PRODUCTION (partner ${profile?.partnerId ?? ''})? (y/N)`
+              : 'Submit? (Enter/y to send, n or Esc to cancel)'}
           </Text>
         </Box>
       ) : null}

@@ -15,14 +15,24 @@ export async function checkSelfieForForm(path: string, color: boolean): Promise<
   return { ...report, preview };
 }
 
-async function loadProfileChoices(ctx: RunContext): Promise<{ profiles: ProfileChoice[]; current: string | undefined }> {
+async function loadProfileChoices(
+  ctx: RunContext,
+): Promise<{ profiles: ProfileChoice[]; current: string | undefined }> {
   if (ctx.globals.emulator) return { profiles: [], current: undefined };
   const { configDir } = await import('../config/paths.js');
   const { listProfiles, currentProfileName } = await import('../config/profiles.js');
   const dir = configDir(ctx.env);
   const listed = await listProfiles(dir).catch(() => []);
-  const current = ctx.globals.profile ?? ctx.env['SMILE_PROFILE'] ?? (await currentProfileName(dir).catch(() => undefined));
-  return { profiles: listed.map((profile) => ({ name: profile.name, environment: profile.environment, partnerId: profile.partnerId })), current };
+  const current =
+    ctx.globals.profile ?? ctx.env['SMILE_PROFILE'] ?? (await currentProfileName(dir).catch(() => undefined));
+  return {
+    profiles: listed.map((profile) => ({
+      name: profile.name,
+      environment: profile.environment,
+      partnerId: profile.partnerId,
+    })),
+    current,
+  };
 }
 
 /** What the form starts from (the flags given) and what it gives back. */
@@ -54,10 +64,20 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
       checkSelfie={(path) => checkSelfieForForm(path, !ctx.env['NO_COLOR'])}
       onDone={(done) => (values = done)}
     />,
-    { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stderr as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false },
+    {
+      stdin: ctx.io.stdin as NodeJS.ReadStream,
+      stdout: ctx.io.stderr as NodeJS.WriteStream,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    },
   );
   await instance.waitUntilExit();
   instance.cleanup();
   if (!values) return undefined;
-  return { userId: values.userId, selfie: values.selfie, allowReEnroll: values.allowReEnroll, profile: values.profile && values.profile !== explicitProfile ? values.profile : undefined };
+  return {
+    userId: values.userId,
+    selfie: values.selfie,
+    allowReEnroll: values.allowReEnroll,
+    profile: values.profile && values.profile !== explicitProfile ? values.profile : undefined,
+  };
 }

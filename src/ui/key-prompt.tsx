@@ -46,16 +46,33 @@ export function HiddenInput({ label, onSubmit }: HiddenInputProps) {
   return (
     <Box>
       <Text>
-        {label} <Text color="gray">{shown === 'received' ? '(received)' : shown === 'cancelled' ? '(cancelled)' : shown === 'typing' ? '(typing, hidden)' : '(hidden, Enter when done)'}</Text>
+        {label}{' '}
+        <Text color="gray">
+          {shown === 'received'
+            ? '(received)'
+            : shown === 'cancelled'
+              ? '(cancelled)'
+              : shown === 'typing'
+                ? '(typing, hidden)'
+                : '(hidden, Enter when done)'}
+        </Text>
       </Text>
     </Box>
   );
 }
 
 /** Ask for a secret on the terminal (stderr), without echo. Undefined when cancelled. */
-export async function promptHidden(label: string, streams: { stdin: NodeJS.ReadStream; stderr: NodeJS.WriteStream }): Promise<string | undefined> {
+export async function promptHidden(
+  label: string,
+  streams: { stdin: NodeJS.ReadStream; stderr: NodeJS.WriteStream },
+): Promise<string | undefined> {
   let result: string | undefined;
-  const instance = render(<HiddenInput label={label} onSubmit={(value) => (result = value)} />, { stdin: streams.stdin, stdout: streams.stderr, exitOnCtrlC: false, patchConsole: false });
+  const instance = render(<HiddenInput label={label} onSubmit={(value) => (result = value)} />, {
+    stdin: streams.stdin,
+    stdout: streams.stderr,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
   await instance.waitUntilExit();
   return result;
 }

@@ -22,27 +22,40 @@ export function ResultCard({ document, environmentLabel, preview }: ResultCardPr
   if (result) rows.push(['result', result]);
   return (
     <Box flexDirection="column" alignItems="flex-start">
-    <Box flexDirection="row" borderStyle="round" borderColor={style.color} paddingX={1} gap={2}>
-      {preview ? <Text>{preview}</Text> : null}
-      <Box flexDirection="column">
-        <Text bold color={style.color}>
-          {style.symbol} {style.label}
-          <Text color="gray"> · {environmentLabel}</Text>
-        </Text>
-        {rows.map(([label, value]) => (
-          <Text key={label}>
-            <Text color="gray">{label.padEnd(10)}</Text>
-            {value}
+      <Box flexDirection="row" borderStyle="round" borderColor={style.color} paddingX={1} gap={2}>
+        {preview ? <Text>{preview}</Text> : null}
+        <Box flexDirection="column">
+          <Text bold color={style.color}>
+            {style.symbol} {style.label}
+            <Text color="gray"> · {environmentLabel}</Text>
           </Text>
-        ))}
-        {actions.map(([key, value]) => (
-          <Text key={key}>
-            <Text color="gray">{'  '}{key.replace(/_/g, ' ')}: </Text>
-            <Text color={/approved|passed|verified|completed/i.test(value) ? 'green' : /rejected|failed/i.test(value) ? 'red' : 'yellow'}>{value}</Text>
-          </Text>
-        ))}
+          {rows.map(([label, value]) => (
+            <Text key={label}>
+              <Text color="gray">{label.padEnd(10)}</Text>
+              {value}
+            </Text>
+          ))}
+          {actions.map(([key, value]) => (
+            <Text key={key}>
+              <Text color="gray">
+                {'  '}
+                {key.replace(/_/g, ' ')}:{' '}
+              </Text>
+              <Text
+                color={
+                  /approved|passed|verified|completed/i.test(value)
+                    ? 'green'
+                    : /rejected|failed/i.test(value)
+                      ? 'red'
+                      : 'yellow'
+                }
+              >
+                {value}
+              </Text>
+            </Text>
+          ))}
+        </Box>
       </Box>
-    </Box>
     </Box>
   );
 }

@@ -8,6 +8,9 @@ if (out) {
   process.on('exit', () => {
     const cpu = process.cpuUsage();
     const usage = process.resourceUsage();
-    writeFileSync(out, JSON.stringify({ userMs: cpu.user / 1000, systemMs: cpu.system / 1000, maxRssBytes: usage.maxRSS * 1024 }));
+    writeFileSync(
+      out,
+      JSON.stringify({ userMs: cpu.user / 1000, systemMs: cpu.system / 1000, maxRssBytes: usage.maxRSS * 1024 }),
+    );
   });
 }

@@ -15,7 +15,12 @@ async function worker() {
     const index = next++;
     const id = `${spec.prefix}-${index}`;
     try {
-      const result = await api.submit_job({ user_id: id, job_id: `job-${id}`, job_type: 4 }, [{ image_type_id: 0, image: spec.selfie }], {}, { return_job_status: true });
+      const result = await api.submit_job(
+        { user_id: id, job_id: `job-${id}`, job_type: 4 },
+        [{ image_type_id: 0, image: spec.selfie }],
+        {},
+        { return_job_status: true },
+      );
       if (result && result.job_success === true) approved++;
       else failures.push({ id, result: result?.result?.ResultCode ?? null });
     } catch (error) {
@@ -27,4 +32,7 @@ const started = performance.now();
 await Promise.all(Array.from({ length: spec.concurrency }, worker));
 const elapsedMs = performance.now() - started;
 // Exit explicitly: axios' keep-alive sockets would otherwise hold the process for a while.
-process.stdout.write(`${JSON.stringify({ approved, failures: failures.slice(0, 5), failed: failures.length, elapsedMs })}\n`, () => process.exit(0));
+process.stdout.write(
+  `${JSON.stringify({ approved, failures: failures.slice(0, 5), failed: failures.length, elapsedMs })}\n`,
+  () => process.exit(0),
+);

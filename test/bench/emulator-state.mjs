@@ -14,7 +14,11 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 
 function startEmulatorProcess(extra) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/smile.js', 'emulator', '--json', '--port', '0', '--processing-ms', '50', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['bin/smile.js', 'emulator', '--json', '--port', '0', '--processing-ms', '50', ...extra],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stderr.on('data', (chunk) => (err += chunk));
@@ -30,7 +34,11 @@ function startEmulatorProcess(extra) {
 function run(args, env) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, NO_COLOR: '1', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, ...env, NO_COLOR: '1', CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -56,8 +64,16 @@ async function trial(dir, label, stateFile) {
   for (let i = 0; i < ROWS; i++) lines.push(`${label}-${i},../photos/face.jpg`);
   const rows = join(dir, 'rows', `${label}.csv`);
   writeFileSync(rows, `${lines.join('\n')}\n`);
-  const env = { SMILE_PARTNER_ID: info.partner_id, SMILE_API_KEY: info.api_key, SMILE_BASE_URL: info.base_url, SMILE_CONFIG_DIR: join(dir, 'config') };
-  const result = await run(['bin/smile.js', 'bulk', rows, '--concurrency', String(CONCURRENCY), '--json', '--quiet'], env);
+  const env = {
+    SMILE_PARTNER_ID: info.partner_id,
+    SMILE_API_KEY: info.api_key,
+    SMILE_BASE_URL: info.base_url,
+    SMILE_CONFIG_DIR: join(dir, 'config'),
+  };
+  const result = await run(
+    ['bin/smile.js', 'bulk', rows, '--concurrency', String(CONCURRENCY), '--json', '--quiet'],
+    env,
+  );
   const stopped = new Promise((resolve) => child.on('close', resolve));
   child.kill('SIGINT');
   await stopped;
@@ -69,7 +85,9 @@ async function trial(dir, label, stateFile) {
       (stateFile ? ` · on disk ${(bytes / 1048576).toFixed(1)} MB (${files.join(', ')})` : ''),
   );
   if (result.code !== 0) console.log(result.err.slice(-2000));
-  const noise = stderr().split('\n').filter((l) => l && !/emulator running|Stop it|Fault/.test(l));
+  const noise = stderr()
+    .split('\n')
+    .filter((l) => l && !/emulator running|Stop it|Fault/.test(l));
   if (noise.length > 0) console.log(`  emulator stderr: ${noise.slice(0, 5).join(' | ')}`);
 }
 
@@ -78,7 +96,9 @@ mkdirSync(join(dir, 'photos'));
 mkdirSync(join(dir, 'rows'));
 copyFileSync(join(root, 'fixtures/selfies/demo.jpg'), join(dir, 'photos', 'face.jpg'));
 try {
-  console.log(`smile bulk ${ROWS} rows · concurrency ${CONCURRENCY} · emulator --processing-ms 50 · ${process.version}`);
+  console.log(
+    `smile bulk ${ROWS} rows · concurrency ${CONCURRENCY} · emulator --processing-ms 50 · ${process.version}`,
+  );
   await trial(dir, 'no-state-file', undefined);
   await trial(dir, 'state-file', join(dir, 'emu', 'state.json'));
 } finally {

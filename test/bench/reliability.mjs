@@ -35,7 +35,8 @@ const HUGE_MB = Number(process.env.HUGE_MB ?? 400);
 const checkouts = [{ label: 'this checkout', dir: root }];
 if (process.env.BASELINE) {
   const dir = resolve(process.env.BASELINE);
-  if (!existsSync(join(dir, 'dist/cli.js'))) throw new Error(`BASELINE ${dir} has no dist/cli.js: run npm ci there first.`);
+  if (!existsSync(join(dir, 'dist/cli.js')))
+    throw new Error(`BASELINE ${dir} has no dist/cli.js: run npm ci there first.`);
   checkouts.push({ label: `baseline (${process.env.BASELINE})`, dir });
 }
 
@@ -55,23 +56,40 @@ function writeRows(dir, count, prefix) {
 }
 
 function envFor(emulatorLike, dir, more = {}) {
-  return { ...process.env, SMILE_PARTNER_ID: emulatorLike.partnerId, SMILE_API_KEY: emulatorLike.apiKey, SMILE_BASE_URL: emulatorLike.baseUrl, SMILE_CONFIG_DIR: join(dir, 'config'), HOME: dir, NO_COLOR: '1', CI: '1', ...more };
+  return {
+    ...process.env,
+    SMILE_PARTNER_ID: emulatorLike.partnerId,
+    SMILE_API_KEY: emulatorLike.apiKey,
+    SMILE_BASE_URL: emulatorLike.baseUrl,
+    SMILE_CONFIG_DIR: join(dir, 'config'),
+    HOME: dir,
+    NO_COLOR: '1',
+    CI: '1',
+    ...more,
+  };
 }
 
 /** Spawn a checkout's CLI; `timeRss` wraps it in /usr/bin/time for its peak RSS. */
 function smile(checkout, args, env, { timeRss = false } = {}) {
   const command = timeRss ? '/usr/bin/time' : process.execPath;
-  const argv = timeRss ? ['-f', 'MAXRSS_KB=%M', process.execPath, join(checkout.dir, 'bin/smile.js'), ...args] : [join(checkout.dir, 'bin/smile.js'), ...args];
+  const argv = timeRss
+    ? ['-f', 'MAXRSS_KB=%M', process.execPath, join(checkout.dir, 'bin/smile.js'), ...args]
+    : [join(checkout.dir, 'bin/smile.js'), ...args];
   const child = spawn(command, argv, { cwd: checkout.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, rssKb: Number(/MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? NaN) })));
+  const exit = new Promise((resolve) =>
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout, stderr, rssKb: Number(/MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? NaN) }),
+    ),
+  );
   return { child, exit };
 }
 
-const count = (path, type) => (existsSync(path) ? (readFileSync(path, 'utf8').match(new RegExp(`"t":"${type}"`, 'g')) ?? []).length : 0);
+const count = (path, type) =>
+  existsSync(path) ? (readFileSync(path, 'utf8').match(new RegExp(`"t":"${type}"`, 'g')) ?? []).length : 0;
 const until = async (condition, everyMs = 5) => {
   while (!(await condition())) await new Promise((r) => setTimeout(r, everyMs));
 };
@@ -107,7 +125,8 @@ async function killTrials(checkout) {
         let ended = false;
         void run.exit.then(() => (ended = true));
         // A random point of the run: after some more records reach the journal.
-        const target = count(journal, 'pin') + count(journal, 'final') + 5 + Math.floor(Math.random() * (KILL_ROWS / KILLS));
+        const target =
+          count(journal, 'pin') + count(journal, 'final') + 5 + Math.floor(Math.random() * (KILL_ROWS / KILLS));
         await until(() => ended || count(journal, 'pin') + count(journal, 'final') >= target, 2);
         if (!ended) {
           run.child.kill('SIGKILL');
@@ -116,7 +135,10 @@ async function killTrials(checkout) {
         await run.exit;
       }
       const last = await smile(checkout, ['bulk', file, '--resume', '--concurrency', '8', '--json'], env).exit;
-      if (last.code !== 0) console.error(`  kill trial ${trial}: final resume exited ${last.code}: ${last.stderr.trim().split('\n').slice(-2).join(' / ')}`);
+      if (last.code !== 0)
+        console.error(
+          `  kill trial ${trial}: final resume exited ${last.code}: ${last.stderr.trim().split('\n').slice(-2).join(' / ')}`,
+        );
       await until(() => [...emulator.state.jobs.values()].every((job) => job.jobComplete || !job.zip), 20);
       const verdict = judge(emulator, ids);
       rows += ids.length;
@@ -172,7 +194,11 @@ async function hostileProxy(emulator, handle) {
     for await (const chunk of req) chunks.push(chunk);
     const body = Buffer.concat(chunks);
     const forward = async () => {
-      const answer = await fetch(`${emulator.origin}${req.url}`, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body: req.method === 'GET' ? undefined : body });
+      const answer = await fetch(`${emulator.origin}${req.url}`, {
+        method: req.method,
+        headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+        body: req.method === 'GET' ? undefined : body,
+      });
       const text = await answer.text();
       let json;
       try {
@@ -191,7 +217,14 @@ async function hostileProxy(emulator, handle) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
-  return { baseUrl: `http://127.0.0.1:${port}/v1`, origin: `http://127.0.0.1:${port}`, partnerId: emulator.partnerId, apiKey: emulator.apiKey, close: () => new Promise((r) => server.close(r)), server };
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    origin: `http://127.0.0.1:${port}`,
+    partnerId: emulator.partnerId,
+    apiKey: emulator.apiKey,
+    close: () => new Promise((r) => server.close(r)),
+    server,
+  };
 }
 
 const sendJson = (res, status, json) => {
@@ -200,7 +233,11 @@ const sendJson = (res, status, json) => {
 };
 
 /** Re-sign an answer with a chosen timestamp (a valid HMAC: only the age is wrong). */
-const resign = (emulator, json, timestamp) => ({ ...json, timestamp, signature: signRequest(emulator.apiKey, emulator.partnerId, timestamp) });
+const resign = (emulator, json, timestamp) => ({
+  ...json,
+  timestamp,
+  signature: signRequest(emulator.apiKey, emulator.partnerId, timestamp),
+});
 
 function hostileCases(emulator) {
   const passJobStatus = (mutate) => async (req, res, _body, forward) => {
@@ -210,15 +247,32 @@ function hostileCases(emulator) {
     res.end(answer.text);
   };
   return [
-    { name: 'job_status signed 2020-01-01 (valid HMAC, old)', expect: 3, handle: passJobStatus((json) => resign(emulator, json, '2020-01-01T00:00:00.000Z')) },
-    { name: 'job_status with a bad signature', expect: 3, handle: passJobStatus((json) => ({ ...json, signature: Buffer.alloc(32, 7).toString('base64') })) },
-    { name: 'ResultCode {"a":1} in a signed result', expect: 5, handle: passJobStatus((json) => (json.result && typeof json.result === 'object' ? resign(emulator, { ...json, result: { ...json.result, ResultCode: { a: 1 } } }, new Date().toISOString()) : json)) },
+    {
+      name: 'job_status signed 2020-01-01 (valid HMAC, old)',
+      expect: 3,
+      handle: passJobStatus((json) => resign(emulator, json, '2020-01-01T00:00:00.000Z')),
+    },
+    {
+      name: 'job_status with a bad signature',
+      expect: 3,
+      handle: passJobStatus((json) => ({ ...json, signature: Buffer.alloc(32, 7).toString('base64') })),
+    },
+    {
+      name: 'ResultCode {"a":1} in a signed result',
+      expect: 5,
+      handle: passJobStatus((json) =>
+        json.result && typeof json.result === 'object'
+          ? resign(emulator, { ...json, result: { ...json.result, ResultCode: { a: 1 } } }, new Date().toISOString())
+          : json,
+      ),
+    },
     {
       name: 'upload_url "data:,ok"',
       expect: 5,
       handle: async (req, res, _body, forward) => {
         const answer = await forward();
-        if (req.url?.endsWith('/upload') && answer.json?.upload_url) return sendJson(res, answer.status, { ...answer.json, upload_url: 'data:,ok' });
+        if (req.url?.endsWith('/upload') && answer.json?.upload_url)
+          return sendJson(res, answer.status, { ...answer.json, upload_url: 'data:,ok' });
         res.writeHead(answer.status, { 'content-type': 'application/json' });
         res.end(answer.text);
       },
@@ -248,7 +302,9 @@ function hostileCases(emulator) {
           return res.end(answer.text);
         }
         res.writeHead(200, { 'content-type': 'application/json' });
-        const head = JSON.stringify(resign(emulator, { job_complete: true, job_success: true, code: '2302' }, new Date().toISOString())).slice(0, -1);
+        const head = JSON.stringify(
+          resign(emulator, { job_complete: true, job_success: true, code: '2302' }, new Date().toISOString()),
+        ).slice(0, -1);
         res.write(`${head},"result":{"ResultText":"`);
         const chunk = Buffer.alloc(1 << 20, 'x');
         let sent = 0;
@@ -285,9 +341,25 @@ async function hostileRuns(checkout) {
     await new Promise((r) => sink.listen(0, '127.0.0.1', r));
     const ctx = { sink: `http://127.0.0.1:${sink.address().port}` };
     const thisCase = hostileCases(emulator).find((c) => c.name === hostile.name);
-    const proxy = await hostileProxy(emulator, (req, res, body, forward) => thisCase.handle(req, res, body, forward, ctx));
+    const proxy = await hostileProxy(emulator, (req, res, body, forward) =>
+      thisCase.handle(req, res, body, forward, ctx),
+    );
     try {
-      const run = smile(checkout, ['register', '--user-id', `hostile-${Date.now()}`, '--selfie', join(dir, 'photos/face.jpg'), '--timeout', '30s', '--json'], envFor(proxy, dir), { timeRss: true });
+      const run = smile(
+        checkout,
+        [
+          'register',
+          '--user-id',
+          `hostile-${Date.now()}`,
+          '--selfie',
+          join(dir, 'photos/face.jpg'),
+          '--timeout',
+          '30s',
+          '--json',
+        ],
+        envFor(proxy, dir),
+        { timeRss: true },
+      );
       const exit = await run.exit;
       let doc;
       try {
@@ -298,8 +370,18 @@ async function hostileRuns(checkout) {
       const believed = doc?.ok === true || doc?.outcome === 'approved';
       // Refused = the exit code of that failure family (product.md), nothing believed, nothing signed sent elsewhere.
       const refused = exit.code === thisCase.expect && !believed && (!thisCase.redirect || sinkBodies === 0);
-      const message = (doc?.error?.message ?? exit.stderr.split('\n').find((l) => l.trim() && !l.startsWith('MAXRSS')) ?? '').slice(0, 90);
-      rows.push({ name: hostile.name, code: exit.code, refused, rssMb: exit.rssKb / 1024, message: `${message}${thisCase.redirect ? ` [signed bodies at the redirect target: ${sinkBodies}]` : ''}` });
+      const message = (
+        doc?.error?.message ??
+        exit.stderr.split('\n').find((l) => l.trim() && !l.startsWith('MAXRSS')) ??
+        ''
+      ).slice(0, 90);
+      rows.push({
+        name: hostile.name,
+        code: exit.code,
+        refused,
+        rssMb: exit.rssKb / 1024,
+        message: `${message}${thisCase.redirect ? ` [signed bodies at the redirect target: ${sinkBodies}]` : ''}`,
+      });
     } finally {
       await proxy.close();
       await new Promise((r) => sink.close(r));
@@ -316,7 +398,18 @@ async function hostileRuns(checkout) {
     try {
       const { file } = writeRows(dir, 20, `bulk-badsig-${Date.now()}`);
       const exit = await smile(checkout, ['bulk', file, '--concurrency', '4'], envFor(proxy, dir)).exit;
-      rows.push({ name: 'bulk: job_status with a bad signature', code: exit.code, refused: exit.code === 3, rssMb: NaN, message: (exit.stderr.trim().split('\n').filter((l) => /signature|Interrupted|✗/.test(l))[0] ?? '').slice(0, 90) });
+      rows.push({
+        name: 'bulk: job_status with a bad signature',
+        code: exit.code,
+        refused: exit.code === 3,
+        rssMb: NaN,
+        message: (
+          exit.stderr
+            .trim()
+            .split('\n')
+            .filter((l) => /signature|Interrupted|✗/.test(l))[0] ?? ''
+        ).slice(0, 90),
+      });
     } finally {
       await proxy.close();
       await emulator.close();
@@ -332,7 +425,15 @@ async function hostileRuns(checkout) {
     await new Promise((r) => free.close(r));
     const out = join(dir, 'callbacks.jsonl');
     const key = { partnerId: '085', apiKey: 'bench-callback-key' };
-    const run = smile(checkout, ['callback', 'listen', '--port', String(port), '--out', out], { ...process.env, SMILE_PARTNER_ID: key.partnerId, SMILE_API_KEY: key.apiKey, SMILE_CONFIG_DIR: join(dir, 'config'), HOME: dir, NO_COLOR: '1', CI: '1' });
+    const run = smile(checkout, ['callback', 'listen', '--port', String(port), '--out', out], {
+      ...process.env,
+      SMILE_PARTNER_ID: key.partnerId,
+      SMILE_API_KEY: key.apiKey,
+      SMILE_CONFIG_DIR: join(dir, 'config'),
+      HOME: dir,
+      NO_COLOR: '1',
+      CI: '1',
+    });
     let status = NaN;
     try {
       await until(async () => {
@@ -344,14 +445,35 @@ async function hostileRuns(checkout) {
         }
       }, 20);
       const old = new Date(Date.now() - 30 * 86_400_000).toISOString();
-      const body = { ResultCode: '0810', ResultText: 'Enroll User', Actions: { Register_Selfie: 'Approved' }, IsFinalResult: 'true', PartnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: 4 }, SmileJobID: '0000000001', timestamp: old, signature: signRequest(key.apiKey, key.partnerId, old) };
-      status = (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status;
+      const body = {
+        ResultCode: '0810',
+        ResultText: 'Enroll User',
+        Actions: { Register_Selfie: 'Approved' },
+        IsFinalResult: 'true',
+        PartnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: 4 },
+        SmileJobID: '0000000001',
+        timestamp: old,
+        signature: signRequest(key.apiKey, key.partnerId, old),
+      };
+      status = (
+        await fetch(`http://127.0.0.1:${port}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).status;
     } finally {
       run.child.kill('SIGTERM');
       await run.exit;
     }
     const stored = existsSync(out) && readFileSync(out, 'utf8').includes('"signature_verified":true');
-    rows.push({ name: 'callback listener: a 30-day-old signed callback', code: status, refused: status >= 400 && !stored, rssMb: NaN, message: `HTTP ${status}, ${stored ? 'stored as verified' : 'not stored as verified'}` });
+    rows.push({
+      name: 'callback listener: a 30-day-old signed callback',
+      code: status,
+      refused: status >= 400 && !stored,
+      rssMb: NaN,
+      message: `HTTP ${status}, ${stored ? 'stored as verified' : 'not stored as verified'}`,
+    });
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
@@ -377,7 +499,10 @@ line(`kill -9: trials × rows (kills)`, (r) => `${KILL_TRIALS} × ${KILL_ROWS} (
 line('kill -9: lost / twice', (r) => `${r.kill.lost} lost / ${r.kill.twice} twice`);
 line(`concurrent resume: trials × rows`, (r) => `${r.concurrent.trials} × ${RESUME_ROWS}`);
 line('concurrent resume: twice / lost', (r) => `${r.concurrent.twice} twice / ${r.concurrent.lost} lost`);
-line('concurrent resume: second run refused', (r) => `${r.concurrent.refused}/${r.concurrent.trials} (exits ${r.concurrent.exits})`);
+line(
+  'concurrent resume: second run refused',
+  (r) => `${r.concurrent.refused}/${r.concurrent.trials} (exits ${r.concurrent.exits})`,
+);
 for (const [index, hostile] of results[0].hostile.entries()) {
   line(`hostile: ${hostile.name}`, (r) => {
     const row = r.hostile[index];
@@ -391,4 +516,5 @@ line('peak RSS, register vs a huge answer', (r) => {
 const refusedCount = (r) => r.hostile.filter((h) => h.refused).length;
 line('hostile cases refused', (r) => `${refusedCount(r)}/${r.hostile.length}`);
 console.log('\nwhat each hostile case printed (this checkout):');
-for (const row of results[0].hostile) console.log(`  ${pad(row.name, 50)} ${row.name.startsWith("callback") ? "" : `exit ${row.code}: `}${row.message}`);
+for (const row of results[0].hostile)
+  console.log(`  ${pad(row.name, 50)} ${row.name.startsWith('callback') ? '' : `exit ${row.code}: `}${row.message}`);

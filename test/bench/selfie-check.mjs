@@ -35,7 +35,8 @@ const dir = await mkdtemp(join(tmpdir(), 'smile-bench-selfies-'));
 try {
   const started = performance.now();
   const bases = [];
-  for (let seed = 1; seed <= 10; seed++) bases.push(await renderPhoto(faceSvg({ seed: 1000 + seed, width: 680, height: 850 }), seed));
+  for (let seed = 1; seed <= 10; seed++)
+    bases.push(await renderPhoto(faceSvg({ seed: 1000 + seed, width: 680, height: 850 }), seed));
   const paths = await mapBounded(
     Array.from({ length: fileCount }, (_, i) => i),
     concurrency,
@@ -58,7 +59,7 @@ try {
     'bare sharp decode (sharp(f).raw().toBuffer())': async () => {
       await mapBounded(paths, concurrency, (p) => sharp(p).raw().toBuffer());
     },
-    'checkSelfieFiles': async () => {
+    checkSelfieFiles: async () => {
       const reports = await checkSelfieFiles(paths, { kind: 'selfie', concurrency });
       const failed = reports.filter((r) => !r.ok).length;
       if (failed > 0) throw new Error(`${failed} generated selfies failed the checks`);
@@ -93,14 +94,20 @@ try {
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const perSecond = (ms) => fileCount / (ms / 1000);
-  console.log(`node ${process.version}, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0].toFixed(1)}, concurrency ${concurrency}, ${rounds} rounds (medians)`);
+  console.log(
+    `node ${process.version}, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0].toFixed(1)}, concurrency ${concurrency}, ${rounds} rounds (medians)`,
+  );
   console.log(`  ${''.padEnd(48)} ${'wall clock'.padStart(16)}  ${'per CPU-second'.padStart(18)}`);
   for (const name of names) {
-    console.log(`  ${name.padEnd(48)} ${perSecond(median(wall[name])).toFixed(0).padStart(6)} selfies/s  ${perSecond(median(cpu[name])).toFixed(0).padStart(8)} selfies/CPU-s`);
+    console.log(
+      `  ${name.padEnd(48)} ${perSecond(median(wall[name])).toFixed(0).padStart(6)} selfies/s  ${perSecond(median(cpu[name])).toFixed(0).padStart(8)} selfies/CPU-s`,
+    );
   }
   const ratio = (name, series) => median(series[name].map((ms, i) => series[bare][i] / ms));
   for (const name of names.slice(1)) {
-    console.log(`ratio ${name} / bare decoding: wall ${ratio(name, wall).toFixed(2)}, CPU ${ratio(name, cpu).toFixed(2)}${name === 'checkSelfieFiles' ? '  (goal ≥ 0.80)' : ''}`);
+    console.log(
+      `ratio ${name} / bare decoding: wall ${ratio(name, wall).toFixed(2)}, CPU ${ratio(name, cpu).toFixed(2)}${name === 'checkSelfieFiles' ? '  (goal ≥ 0.80)' : ''}`,
+    );
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -49,12 +49,18 @@ try {
     commands.forEach((command, index) => times[index].push(once(command.args)));
   }
   const base = median(times[0]);
-  console.log(`Node ${process.version} on ${process.platform}/${process.arch}, median of ${RUNS} runs each (interleaved)\n`);
-  console.log(`${'command'.padEnd(24)}${'median'.padStart(10)}${'min'.padStart(10)}${'max'.padStart(10)}${'× node'.padStart(9)}`);
+  console.log(
+    `Node ${process.version} on ${process.platform}/${process.arch}, median of ${RUNS} runs each (interleaved)\n`,
+  );
+  console.log(
+    `${'command'.padEnd(24)}${'median'.padStart(10)}${'min'.padStart(10)}${'max'.padStart(10)}${'× node'.padStart(9)}`,
+  );
   commands.forEach((command, index) => {
     const values = times[index];
     const med = median(values);
-    console.log(`${command.label.padEnd(24)}${`${med.toFixed(1)} ms`.padStart(10)}${`${Math.min(...values).toFixed(1)} ms`.padStart(10)}${`${Math.max(...values).toFixed(1)} ms`.padStart(10)}${`${(med / base).toFixed(2)}×`.padStart(9)}`);
+    console.log(
+      `${command.label.padEnd(24)}${`${med.toFixed(1)} ms`.padStart(10)}${`${Math.min(...values).toFixed(1)} ms`.padStart(10)}${`${Math.max(...values).toFixed(1)} ms`.padStart(10)}${`${(med / base).toFixed(2)}×`.padStart(9)}`,
+    );
   });
   const ratio = median(times[1]) / base;
   console.log(`\nGoal: smile --version ≤ 2.00× node -e 0 → ${ratio.toFixed(2)}× ${ratio <= 2 ? '(met)' : '(NOT met)'}`);

@@ -31,23 +31,40 @@ export function userIds(count: number, prefix = 'user'): string[] {
 }
 
 /** users.csv with one row per id, selfie relative to the file; extra columns per row optional. */
-export async function writeCsv(ws: Workspace, name: string, ids: readonly string[], extra: (id: string, index: number) => Record<string, string> = () => ({})): Promise<string> {
+export async function writeCsv(
+  ws: Workspace,
+  name: string,
+  ids: readonly string[],
+  extra: (id: string, index: number) => Record<string, string> = () => ({}),
+): Promise<string> {
   const extras = ids.map(extra);
   const columns = [...new Set(extras.flatMap((row) => Object.keys(row)))];
   const lines = [['user_id', 'selfie', ...columns].join(',')];
-  ids.forEach((id, index) => lines.push([id, 'photos/face.jpg', ...columns.map((column) => extras[index]![column] ?? '')].join(',')));
+  ids.forEach((id, index) =>
+    lines.push([id, 'photos/face.jpg', ...columns.map((column) => extras[index]![column] ?? '')].join(',')),
+  );
   const path = ws.path(name);
   await writeFile(path, `${lines.join('\n')}\n`);
   return path;
 }
 
 export function envFor(emulator: RunningEmulator, ws: Workspace, more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { SMILE_PARTNER_ID: emulator.partnerId, SMILE_API_KEY: emulator.apiKey, SMILE_BASE_URL: emulator.baseUrl, SMILE_CONFIG_DIR: ws.path('config'), HOME: ws.dir, ...more };
+  return {
+    SMILE_PARTNER_ID: emulator.partnerId,
+    SMILE_API_KEY: emulator.apiKey,
+    SMILE_BASE_URL: emulator.baseUrl,
+    SMILE_CONFIG_DIR: ws.path('config'),
+    HOME: ws.dir,
+    ...more,
+  };
 }
 
 export async function readJsonl(path: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(path, 'utf8');
-  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /**
@@ -56,7 +73,8 @@ export async function readJsonl(path: string): Promise<Record<string, unknown>[]
  */
 export function expectEachRegisteredOnce(emulator: RunningEmulator, ids: readonly string[]): void {
   const jobsByUser = new Map<string, string[]>();
-  for (const job of emulator.state.jobs.values()) jobsByUser.set(job.userId, [...(jobsByUser.get(job.userId) ?? []), job.jobId]);
+  for (const job of emulator.state.jobs.values())
+    jobsByUser.set(job.userId, [...(jobsByUser.get(job.userId) ?? []), job.jobId]);
   const twice = ids.filter((id) => (jobsByUser.get(id)?.length ?? 0) !== 1);
   expect(twice, 'users without exactly one job').toEqual([]);
   for (const id of ids) {

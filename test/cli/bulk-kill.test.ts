@@ -48,7 +48,10 @@ interface Exit {
 }
 
 function spawnBulk(args: string[]): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, ['bin/smile.js', 'bulk', ...args], { env: childEnv(ws.dir, { ...envFor(emulator, ws), CI: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/smile.js', 'bulk', ...args], {
+    env: childEnv(ws.dir, { ...envFor(emulator, ws), CI: '1' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -69,7 +72,13 @@ function countRecords(journal: string, type: string): number {
 }
 
 /** Send `signal` as soon as the journal satisfies `when` (polled every few ms; no fixed sleeps). */
-async function signalWhen(child: ChildProcess, exit: Promise<Exit>, when: () => boolean, signal: NodeJS.Signals, everyMs = 3): Promise<Exit> {
+async function signalWhen(
+  child: ChildProcess,
+  exit: Promise<Exit>,
+  when: () => boolean,
+  signal: NodeJS.Signals,
+  everyMs = 3,
+): Promise<Exit> {
   let done = false;
   void exit.then(() => (done = true));
   // No limit of its own: the run ends by itself at the latest, and the test's timeout bounds that.
@@ -92,7 +101,9 @@ function landedButNotJournaled(journal: string): string[] {
       // a torn or empty line
     }
   }
-  return [...pinned].filter(([line, jobId]) => !prepared.has(line) && emulator.state.jobs.has(jobId)).map(([, jobId]) => jobId);
+  return [...pinned]
+    .filter(([line, jobId]) => !prepared.has(line) && emulator.state.jobs.has(jobId))
+    .map(([, jobId]) => jobId);
 }
 
 /** Per input line, the job ids the journal ever pinned: each row must have exactly one. */
@@ -115,80 +126,98 @@ const KILL_ROWS = soak(30, 60);
 const TERM_ROWS = soak(20, 40);
 
 describe('smile bulk (subprocess)', () => {
-  it('kill -9 at several points, resume each time: every row registered exactly once', { timeout: 180_000 }, async () => {
-    const ids = userIds(KILL_ROWS, 'kill');
-    const file = await writeCsv(ws, 'users.csv', ids);
-    const journal = `${file}.smile-journal.jsonl`;
-    const inFlight = () => {
-      const pins = countRecords(journal, 'pin');
-      const finals = countRecords(journal, 'final');
-      return pins - finals;
-    };
+  it(
+    'kill -9 at several points, resume each time: every row registered exactly once',
+    { timeout: 180_000 },
+    async () => {
+      const ids = userIds(KILL_ROWS, 'kill');
+      const file = await writeCsv(ws, 'users.csv', ids);
+      const journal = `${file}.smile-journal.jsonl`;
+      const inFlight = () => {
+        const pins = countRecords(journal, 'pin');
+        const finals = countRecords(journal, 'final');
+        return pins - finals;
+      };
 
-    // 1. The worst moment: a prep upload has landed (the emulator has the job) but its answer is not
-    //    journaled yet. Resume must ask job_status and recover that job, not make a second one.
-    let run = spawnBulk([file, '--concurrency', '6']);
-    let exit = await signalWhen(run.child, run.exit, () => landedButNotJournaled(journal).length > 0, 'SIGKILL', 1);
-    expect(exit.signal).toBe('SIGKILL');
-    const landed = landedButNotJournaled(journal);
-    expect(landed.length).toBeGreaterThan(0);
-    expect(inFlight()).toBeGreaterThan(0);
-    // kill -9 leaves the run's lock behind; its pid is dead, so the resume takes it over.
-    expect(existsSync(`${journal}.lock`)).toBe(true);
+      // 1. The worst moment: a prep upload has landed (the emulator has the job) but its answer is not
+      //    journaled yet. Resume must ask job_status and recover that job, not make a second one.
+      let run = spawnBulk([file, '--concurrency', '6']);
+      let exit = await signalWhen(run.child, run.exit, () => landedButNotJournaled(journal).length > 0, 'SIGKILL', 1);
+      expect(exit.signal).toBe('SIGKILL');
+      const landed = landedButNotJournaled(journal);
+      expect(landed.length).toBeGreaterThan(0);
+      expect(inFlight()).toBeGreaterThan(0);
+      // kill -9 leaves the run's lock behind; its pid is dead, so the resume takes it over.
+      expect(existsSync(`${journal}.lock`)).toBe(true);
 
-    // 2. Resumed, killed again once more zips have been uploaded.
-    const uploadedBefore = countRecords(journal, 'uploaded');
-    run = spawnBulk([file, '--resume', '--concurrency', '6']);
-    exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'uploaded') >= uploadedBefore + KILL_ROWS / 5, 'SIGKILL');
-    expect(exit.signal).toBe('SIGKILL');
-    expect(exit.stderr).toMatch(/Taking over the stale lock/);
+      // 2. Resumed, killed again once more zips have been uploaded.
+      const uploadedBefore = countRecords(journal, 'uploaded');
+      run = spawnBulk([file, '--resume', '--concurrency', '6']);
+      exit = await signalWhen(
+        run.child,
+        run.exit,
+        () => countRecords(journal, 'uploaded') >= uploadedBefore + KILL_ROWS / 5,
+        'SIGKILL',
+      );
+      expect(exit.signal).toBe('SIGKILL');
+      expect(exit.stderr).toMatch(/Taking over the stale lock/);
 
-    // 3. Resumed, killed while results arrive.
-    const finalsBefore = countRecords(journal, 'final');
-    run = spawnBulk([file, '--resume', '--concurrency', '6']);
-    exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'final') >= finalsBefore + KILL_ROWS / 4, 'SIGKILL');
-    expect(exit.signal).toBe('SIGKILL');
-    expect(countRecords(journal, 'final')).toBeLessThan(KILL_ROWS);
+      // 3. Resumed, killed while results arrive.
+      const finalsBefore = countRecords(journal, 'final');
+      run = spawnBulk([file, '--resume', '--concurrency', '6']);
+      exit = await signalWhen(
+        run.child,
+        run.exit,
+        () => countRecords(journal, 'final') >= finalsBefore + KILL_ROWS / 4,
+        'SIGKILL',
+      );
+      expect(exit.signal).toBe('SIGKILL');
+      expect(countRecords(journal, 'final')).toBeLessThan(KILL_ROWS);
 
-    // 4. Resumed to the end.
-    run = spawnBulk([file, '--resume', '--concurrency', '6', '--report', ws.path('report.jsonl'), '--json']);
-    exit = await run.exit;
-    expect(exit.stderr).not.toMatch(/✗/);
-    expect(exit.code).toBe(0);
-    expect(JSON.parse(exit.stdout)).toMatchObject({ rows: KILL_ROWS, succeeded: KILL_ROWS, exit_code: 0 });
+      // 4. Resumed to the end.
+      run = spawnBulk([file, '--resume', '--concurrency', '6', '--report', ws.path('report.jsonl'), '--json']);
+      exit = await run.exit;
+      expect(exit.stderr).not.toMatch(/✗/);
+      expect(exit.code).toBe(0);
+      expect(JSON.parse(exit.stdout)).toMatchObject({ rows: KILL_ROWS, succeeded: KILL_ROWS, exit_code: 0 });
 
-    // The emulator's word: one job per user, approved, enrolled once; the journal pinned one job per row.
-    expectEachRegisteredOnce(emulator, ids);
-    // The jobs whose answer was lost at the first kill were finished with retry: true on the same job.
-    for (const jobId of landed) {
-      const job = emulator.state.jobs.get(jobId)!;
-      expect(job.prepUploads.length).toBeGreaterThanOrEqual(2);
-      expect(job.prepUploads.at(-1)!['retry']).toBe(true);
-    }
-    expect(emulator.state.jobs.size).toBe(KILL_ROWS);
-    for (const jobs of pinnedJobs(journal).values()) expect(jobs.size).toBe(1);
-    const report = await readJsonl(ws.path('report.jsonl'));
-    expect(report.map((line) => line['user_id']).sort()).toEqual(ids);
-    const pins = pinnedJobs(journal);
-    for (const line of report) expect(pins.get(line['line'] as number)!.has(line['job_id'] as string)).toBe(true);
-  });
+      // The emulator's word: one job per user, approved, enrolled once; the journal pinned one job per row.
+      expectEachRegisteredOnce(emulator, ids);
+      // The jobs whose answer was lost at the first kill were finished with retry: true on the same job.
+      for (const jobId of landed) {
+        const job = emulator.state.jobs.get(jobId)!;
+        expect(job.prepUploads.length).toBeGreaterThanOrEqual(2);
+        expect(job.prepUploads.at(-1)!['retry']).toBe(true);
+      }
+      expect(emulator.state.jobs.size).toBe(KILL_ROWS);
+      for (const jobs of pinnedJobs(journal).values()) expect(jobs.size).toBe(1);
+      const report = await readJsonl(ws.path('report.jsonl'));
+      expect(report.map((line) => line['user_id']).sort()).toEqual(ids);
+      const pins = pinnedJobs(journal);
+      for (const line of report) expect(pins.get(line['line'] as number)!.has(line['job_id'] as string)).toBe(true);
+    },
+  );
 
-  it('SIGTERM is a clean shutdown: exit 130, journal flushed, --resume finishes the rest', { timeout: 120_000 }, async () => {
-    const ids = userIds(TERM_ROWS, 'term');
-    const file = await writeCsv(ws, 'users.csv', ids);
-    const journal = `${file}.smile-journal.jsonl`;
-    const run = spawnBulk([file, '--concurrency', '4']);
-    const exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'final') >= 5, 'SIGTERM');
-    expect(exit.code).toBe(130);
-    expect(exit.stderr).toMatch(/Interrupted/);
-    expect(exit.stderr).toMatch(/--resume/);
-    // Flushed: the journal ends with a whole line; the lock is released.
-    expect(readFileSync(journal, 'utf8').endsWith('\n')).toBe(true);
-    expect(existsSync(`${journal}.lock`)).toBe(false);
+  it(
+    'SIGTERM is a clean shutdown: exit 130, journal flushed, --resume finishes the rest',
+    { timeout: 120_000 },
+    async () => {
+      const ids = userIds(TERM_ROWS, 'term');
+      const file = await writeCsv(ws, 'users.csv', ids);
+      const journal = `${file}.smile-journal.jsonl`;
+      const run = spawnBulk([file, '--concurrency', '4']);
+      const exit = await signalWhen(run.child, run.exit, () => countRecords(journal, 'final') >= 5, 'SIGTERM');
+      expect(exit.code).toBe(130);
+      expect(exit.stderr).toMatch(/Interrupted/);
+      expect(exit.stderr).toMatch(/--resume/);
+      // Flushed: the journal ends with a whole line; the lock is released.
+      expect(readFileSync(journal, 'utf8').endsWith('\n')).toBe(true);
+      expect(existsSync(`${journal}.lock`)).toBe(false);
 
-    const resumed = spawnBulk([file, '--resume', '--json']);
-    const done = await resumed.exit;
-    expect(done.code).toBe(0);
-    expectEachRegisteredOnce(emulator, ids);
-  });
+      const resumed = spawnBulk([file, '--resume', '--json']);
+      const done = await resumed.exit;
+      expect(done.code).toBe(0);
+      expectEachRegisteredOnce(emulator, ids);
+    },
+  );
 });

@@ -17,7 +17,12 @@ for (const job of spec.jobs) {
     );
     outcomes.push({ ok: true, result });
   } catch (error) {
-    outcomes.push({ ok: false, message: String(error && error.message), status: error?.response?.status, data: error?.response?.data });
+    outcomes.push({
+      ok: false,
+      message: String(error && error.message),
+      status: error?.response?.status,
+      data: error?.response?.data,
+    });
   }
 }
 // Exit explicitly: axios' keep-alive sockets would otherwise hold the process for a while.

@@ -21,12 +21,21 @@ const env = (extra: NodeJS.ProcessEnv) => childEnv(home, { SMILE_CONFIG_DIR: joi
 
 describe('the README CI recipe (scripts/ci-smoke.sh)', () => {
   it('passes: emulator up, approved and rejected as expected', async () => {
-    const { stdout } = await promisify(execFile)('bash', ['scripts/ci-smoke.sh'], { cwd: ROOT, env: env({ SMILE_EMULATOR_PORT: String(20000 + (process.pid % 20000)) }) });
+    const { stdout } = await promisify(execFile)('bash', ['scripts/ci-smoke.sh'], {
+      cwd: ROOT,
+      env: env({ SMILE_EMULATOR_PORT: String(20000 + (process.pid % 20000)) }),
+    });
     expect(stdout).toContain('smoke test passed');
   });
 
   it('fails the build when the outcome is not the expected one', async () => {
-    const run = promisify(execFile)('bash', ['scripts/ci-smoke.sh'], { cwd: ROOT, env: env({ SMILE_EMULATOR_PORT: String(20001 + (process.pid % 20000)), SMILE_SELFIE: 'fixtures/bad/text-renamed.jpg' }) });
+    const run = promisify(execFile)('bash', ['scripts/ci-smoke.sh'], {
+      cwd: ROOT,
+      env: env({
+        SMILE_EMULATOR_PORT: String(20001 + (process.pid % 20000)),
+        SMILE_SELFIE: 'fixtures/bad/text-renamed.jpg',
+      }),
+    });
     await expect(run).rejects.toMatchObject({ code: 4 });
   });
 });

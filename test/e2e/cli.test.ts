@@ -33,7 +33,10 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithout
   return spawn(process.execPath, ['bin/smile.js', ...args], { cwd: ROOT, env: baseEnv(env), stdio: 'pipe' });
 }
 
-function finish(child: ChildProcessWithoutNullStreams, options: { stdin?: string; record?: boolean } = {}): Promise<Run> {
+function finish(
+  child: ChildProcessWithoutNullStreams,
+  options: { stdin?: string; record?: boolean } = {},
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -48,7 +51,8 @@ function finish(child: ChildProcessWithoutNullStreams, options: { stdin?: string
   });
 }
 
-const smile = (args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string) => finish(start(args, env), stdin === undefined ? {} : { stdin });
+const smile = (args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string) =>
+  finish(start(args, env), stdin === undefined ? {} : { stdin });
 
 interface Emulator {
   process: ChildProcessWithoutNullStreams;
@@ -125,38 +129,76 @@ describe('smile (the packaged binary)', () => {
     });
 
     it('4: a selfie that fails its checks', async () => {
-      const run = await smile(['register', '--emulator', '--user-id', 'u-4', '--selfie', 'fixtures/bad/zero-bytes.jpg']);
+      const run = await smile([
+        'register',
+        '--emulator',
+        '--user-id',
+        'u-4',
+        '--selfie',
+        'fixtures/bad/zero-bytes.jpg',
+      ]);
       expect(run.code).toBe(4);
       expect(run.stderr).toMatch(/Nothing was sent/);
     });
 
     it('5: an API failure (a base URL that is not the v1 API)', async () => {
-      const run = await smile(['register', '--user-id', 'u-5', '--selfie', SELFIE, '--json'], { SMILE_PARTNER_ID: fast!.partnerId, SMILE_API_KEY: fast!.apiKey, SMILE_BASE_URL: fast!.baseUrl.replace(/\/v1$/, '/v9') });
+      const run = await smile(['register', '--user-id', 'u-5', '--selfie', SELFIE, '--json'], {
+        SMILE_PARTNER_ID: fast!.partnerId,
+        SMILE_API_KEY: fast!.apiKey,
+        SMILE_BASE_URL: fast!.baseUrl.replace(/\/v1$/, '/v9'),
+      });
       expect(run.code).toBe(5);
       expect(JSON.parse(run.stdout)).toMatchObject({ ok: false });
     });
 
     it('6: rejected', async () => {
-      const run = await smile(['register', '--emulator', '--user-id', 'u-6', '--selfie', SELFIE, '--sandbox-result', 'reject', '--json']);
+      const run = await smile([
+        'register',
+        '--emulator',
+        '--user-id',
+        'u-6',
+        '--selfie',
+        SELFIE,
+        '--sandbox-result',
+        'reject',
+        '--json',
+      ]);
       expect(run.code).toBe(6);
       expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'rejected' });
     });
 
     it('7: --expect did not match', async () => {
-      const run = await smile(['register', '--emulator', '--user-id', 'u-7', '--selfie', SELFIE, '--expect', 'rejected']);
+      const run = await smile([
+        'register',
+        '--emulator',
+        '--user-id',
+        'u-7',
+        '--selfie',
+        SELFIE,
+        '--expect',
+        'rejected',
+      ]);
       expect(run.code).toBe(7);
       expect(run.stderr).toMatch(/expected rejected, got approved/);
     });
 
     it('8: not final when --timeout runs out', async () => {
-      const run = await smile(['register', '--user-id', 'u-8', '--selfie', SELFIE, '--timeout', '3s', '--json'], { SMILE_PARTNER_ID: slow!.partnerId, SMILE_API_KEY: slow!.apiKey, SMILE_BASE_URL: slow!.baseUrl });
+      const run = await smile(['register', '--user-id', 'u-8', '--selfie', SELFIE, '--timeout', '3s', '--json'], {
+        SMILE_PARTNER_ID: slow!.partnerId,
+        SMILE_API_KEY: slow!.apiKey,
+        SMILE_BASE_URL: slow!.baseUrl,
+      });
       expect(run.code).toBe(8);
       expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'pending' });
       expect(run.stderr).toMatch(/smile status --user-id u-8 --job-id job-/);
     });
 
     it('130: Ctrl-C while waiting on a slow emulator, saying what may still run', async () => {
-      const child = start(['register', '--user-id', 'u-130', '--selfie', SELFIE], { SMILE_PARTNER_ID: slow!.partnerId, SMILE_API_KEY: slow!.apiKey, SMILE_BASE_URL: slow!.baseUrl });
+      const child = start(['register', '--user-id', 'u-130', '--selfie', SELFIE], {
+        SMILE_PARTNER_ID: slow!.partnerId,
+        SMILE_API_KEY: slow!.apiKey,
+        SMILE_BASE_URL: slow!.baseUrl,
+      });
       const result = finish(child);
       await new Promise<void>((done, fail) => {
         let stderr = '';
@@ -176,7 +218,23 @@ describe('smile (the packaged binary)', () => {
   });
 
   it('profile add (key on stdin) → register → status against a separate emulator process', async () => {
-    const added = await smile(['profile', 'add', 'local', '--partner-id', fast!.partnerId, '--env', 'sandbox', '--base-url', fast!.baseUrl, '--api-key-file', '-'], {}, `${fast!.apiKey}\n`);
+    const added = await smile(
+      [
+        'profile',
+        'add',
+        'local',
+        '--partner-id',
+        fast!.partnerId,
+        '--env',
+        'sandbox',
+        '--base-url',
+        fast!.baseUrl,
+        '--api-key-file',
+        '-',
+      ],
+      {},
+      `${fast!.apiKey}\n`,
+    );
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toMatch(/✓ profile local added \(current\)/);
     const registered = await smile(['register', '--user-id', 'e2e-user', '--selfie', SELFIE, '--json']);

@@ -11,7 +11,10 @@ describe('smile … | head', () => {
   it('stops quietly when the reader closes the pipe early (no EPIPE stack)', async () => {
     const home = await mkdtemp(join(tmpdir(), 'smile-pipe-'));
     try {
-      const child = spawn(process.execPath, ['bin/smile.js', '--help'], { cwd: ROOT, env: childEnv(home, { SMILE_CONFIG_DIR: join(home, 'config') }) });
+      const child = spawn(process.execPath, ['bin/smile.js', '--help'], {
+        cwd: ROOT,
+        env: childEnv(home, { SMILE_CONFIG_DIR: join(home, 'config') }),
+      });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.stdout.destroy();

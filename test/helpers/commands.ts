@@ -8,7 +8,9 @@ export async function commandPaths(prefix: string[] = []): Promise<string[][]> {
   const help = (await runCli([...prefix, '--help'])).stdout;
   const section = help.split(/^Commands:\n/m)[1];
   if (section === undefined) return [prefix];
-  const names = [...section.split(/\n\n/)[0]!.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((match) => match[1]!).filter((name) => prefix.length === 0 || name !== 'help');
+  const names = [...section.split(/\n\n/)[0]!.matchAll(/^ {2}([a-z][a-z-]*)/gm)]
+    .map((match) => match[1]!)
+    .filter((name) => prefix.length === 0 || name !== 'help');
   const paths: string[][] = prefix.length > 0 ? [prefix] : [];
   for (const name of names) paths.push(...(await commandPaths([...prefix, name])));
   return paths;
@@ -18,5 +20,7 @@ export async function commandPaths(prefix: string[] = []): Promise<string[][]> {
 export async function leafCommandPaths(): Promise<string[][]> {
   const paths = await commandPaths();
   const key = (path: string[]) => path.join(' ');
-  return paths.filter((path) => !paths.some((other) => other.length > path.length && key(other.slice(0, path.length)) === key(path)));
+  return paths.filter(
+    (path) => !paths.some((other) => other.length > path.length && key(other.slice(0, path.length)) === key(path)),
+  );
 }

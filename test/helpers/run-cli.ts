@@ -25,7 +25,10 @@ function stream(isTTY: boolean): PassThrough & { isTTY?: boolean; columns?: numb
       isTTY: true,
       columns: 100,
       rows: 40,
-      cursorTo: (_x: number, _y?: unknown, cb?: () => void) => (typeof _y === 'function' ? (_y as () => void)() : cb?.(), true),
+      cursorTo: (_x: number, _y?: unknown, cb?: () => void) => (
+        typeof _y === 'function' ? (_y as () => void)() : cb?.(),
+        true
+      ),
       moveCursor: (_dx: number, _dy: number, cb?: () => void) => (cb?.(), true),
       clearLine: (_dir: number, cb?: () => void) => (cb?.(), true),
       clearScreenDown: (cb?: () => void) => (cb?.(), true),
@@ -41,7 +44,10 @@ function stream(isTTY: boolean): PassThrough & { isTTY?: boolean; columns?: numb
 export async function runCli(argv: string[], options: RunCliOptions = {}): Promise<RunCliResult> {
   const stdout = stream(options.isTTY === true);
   const stderr = stream(options.isTTY === true);
-  const stdin = stream(options.isTTY === true) as PassThrough & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  const stdin = stream(options.isTTY === true) as PassThrough & {
+    isTTY?: boolean;
+    setRawMode?: (mode: boolean) => unknown;
+  };
   if (options.isTTY) stdin.setRawMode = () => stdin;
   let out = '';
   let err = '';

@@ -21,8 +21,19 @@ export interface CommandContextOptions {
 
 /** A RunContext over captured streams (no terminal, no prompts), for calling a definition's `run` directly. */
 export function commandContext(io: CommandIo, options: CommandContextOptions = {}): RunContext {
-  const globals: GlobalOptions = { json: options.json ?? false, quiet: false, input: false, debug: false, yes: false, emulator: false };
-  const context = createContext({ ...io, stdin: new PassThrough(), env: options.env ?? {} }, globals, options.signal ?? new AbortController().signal);
+  const globals: GlobalOptions = {
+    json: options.json ?? false,
+    quiet: false,
+    input: false,
+    debug: false,
+    yes: false,
+    emulator: false,
+  };
+  const context = createContext(
+    { ...io, stdin: new PassThrough(), env: options.env ?? {} },
+    globals,
+    options.signal ?? new AbortController().signal,
+  );
   return { ...context, out: new Output(io, { json: globals.json, quiet: false, color: options.color ?? false }) };
 }
 
@@ -30,7 +41,10 @@ export function commandContext(io: CommandIo, options: CommandContextOptions = {
  * Runs one command definition with typed values, as cli.ts would after parsing: its exit code, or
  * the error it throws (not rendered: the error boundary is cli.ts's, not the test's).
  */
-export async function runDefinition<O extends Record<string, OptionSpec<unknown>>, A extends Record<string, ArgSpec<unknown>>>(
+export async function runDefinition<
+  O extends Record<string, OptionSpec<unknown>>,
+  A extends Record<string, ArgSpec<unknown>>,
+>(
   definition: CommandDefinition<O, A>,
   values: ValuesOf<O> & ValuesOf<A>,
   io: CommandIo,
@@ -43,7 +57,11 @@ export async function runDefinition<O extends Record<string, OptionSpec<unknown>
  * Runs the real CLI entry in-process on the caller's streams, for a command that keeps running
  * (`smile emulator`): read its output while it runs, abort `signal` to stop it; resolves to the exit code.
  */
-export function runCliOnStreams(argv: string[], io: CommandIo, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<number> {
+export function runCliOnStreams(
+  argv: string[],
+  io: CommandIo,
+  options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+): Promise<number> {
   const env = { PATH: process.env['PATH'], NO_COLOR: '1', ...options.env };
   return main(argv, { ...io, stdin: new PassThrough(), env, ...(options.signal ? { signal: options.signal } : {}) });
 }

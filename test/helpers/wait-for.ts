@@ -10,19 +10,28 @@ export interface WaitOptions {
 }
 
 /** Polls `check` until it returns a value other than undefined, and returns that value. */
-export async function until<T>(check: () => T | undefined | Promise<T | undefined>, what: string | (() => string) = 'a condition', options: WaitOptions = {}): Promise<T> {
+export async function until<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string | (() => string) = 'a condition',
+  options: WaitOptions = {},
+): Promise<T> {
   const every = options.everyMs ?? 5;
   const limit = options.limitMs ?? 20_000;
   const started = Date.now();
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() - started > limit) throw new Error(`gave up waiting for ${typeof what === 'function' ? what() : what}`);
+    if (Date.now() - started > limit)
+      throw new Error(`gave up waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, every));
   }
 }
 
 /** Polls `condition` until it holds. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string | (() => string), options: WaitOptions = {}): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  options: WaitOptions = {},
+): Promise<void> {
   await until(async () => ((await condition()) ? true : undefined), what, options);
 }

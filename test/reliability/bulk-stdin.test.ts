@@ -26,7 +26,14 @@ afterEach(async () => {
   await ws.cleanup();
 });
 
-type Summary = { exit_code: number; rows: number; from_journal: number; journal: string | null; next_step: string | null; outcomes: Record<string, number> };
+type Summary = {
+  exit_code: number;
+  rows: number;
+  from_journal: number;
+  journal: string | null;
+  next_step: string | null;
+  outcomes: Record<string, number>;
+};
 
 function jsonl(ids: readonly string[]): string {
   return `${ids.map((id) => JSON.stringify({ user_id: id, selfie: ws.path('photos/face.jpg') })).join('\n')}\n`;
@@ -39,48 +46,56 @@ function journalNamed(stderr: string): string {
 }
 
 describe('bulk: rows piped on stdin', () => {
-  it('cat rows.jsonl | smile bulk -: journal in the state directory, path printed; the same input resumes from it', { timeout: 60_000 }, async () => {
-    const ids = userIds(3, 'pipe');
-    const rows = jsonl(ids);
-    const env = envFor(emulator, ws);
-    const first = await spawnSmile(['bulk', '-'], env, { stdin: rows }).exit;
-    expect(first.code).toBe(0);
-    const journal = journalNamed(first.stderr);
-    expect(journal.startsWith(ws.path('config'))).toBe(true);
-    expect(existsSync(journal)).toBe(true);
-    expectEachRegisteredOnce(emulator, ids);
+  it(
+    'cat rows.jsonl | smile bulk -: journal in the state directory, path printed; the same input resumes from it',
+    { timeout: 60_000 },
+    async () => {
+      const ids = userIds(3, 'pipe');
+      const rows = jsonl(ids);
+      const env = envFor(emulator, ws);
+      const first = await spawnSmile(['bulk', '-'], env, { stdin: rows }).exit;
+      expect(first.code).toBe(0);
+      const journal = journalNamed(first.stderr);
+      expect(journal.startsWith(ws.path('config'))).toBe(true);
+      expect(existsSync(journal)).toBe(true);
+      expectEachRegisteredOnce(emulator, ids);
 
-    // The same bytes find the same journal: a plain re-run is refused with the pipe's resume command.
-    const again = await runCli(['bulk', '-'], { env, stdin: rows });
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain(journal);
-    expect(again.stderr).toMatch(/\| smile bulk - --resume/);
-    const sent = emulator.state.requests.length;
-    const resumed = await runCli(['bulk', '-', '--resume', '--json'], { env, stdin: rows });
-    expect(resumed.code).toBe(0);
-    expect(resumed.json<Summary>()).toMatchObject({ rows: 3, from_journal: 3, journal });
-    expect(emulator.state.requests.length).toBe(sent);
+      // The same bytes find the same journal: a plain re-run is refused with the pipe's resume command.
+      const again = await runCli(['bulk', '-'], { env, stdin: rows });
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain(journal);
+      expect(again.stderr).toMatch(/\| smile bulk - --resume/);
+      const sent = emulator.state.requests.length;
+      const resumed = await runCli(['bulk', '-', '--resume', '--json'], { env, stdin: rows });
+      expect(resumed.code).toBe(0);
+      expect(resumed.json<Summary>()).toMatchObject({ rows: 3, from_journal: 3, journal });
+      expect(emulator.state.requests.length).toBe(sent);
 
-    // Other rows, or a shard of them, get journals of their own.
-    const other = await runCli(['bulk', '-', '--json'], { env, stdin: jsonl(userIds(2, 'other')) });
-    expect(other.code).toBe(0);
-    expect(other.json<Summary>().journal).not.toBe(journal);
-    const shard = await runCli(['bulk', '-', '--shard', '1/2', '--json'], { env, stdin: jsonl(userIds(4, 'shard')) });
-    expect(shard.json<Summary>().journal).toMatch(/shard-1of2/);
-  });
+      // Other rows, or a shard of them, get journals of their own.
+      const other = await runCli(['bulk', '-', '--json'], { env, stdin: jsonl(userIds(2, 'other')) });
+      expect(other.code).toBe(0);
+      expect(other.json<Summary>().journal).not.toBe(journal);
+      const shard = await runCli(['bulk', '-', '--shard', '1/2', '--json'], { env, stdin: jsonl(userIds(4, 'shard')) });
+      expect(shard.json<Summary>().journal).toMatch(/shard-1of2/);
+    },
+  );
 
-  it('a piped run that needs a re-run says how to resume a pipe, and that resume finishes it', { timeout: 60_000 }, async () => {
-    const ids = userIds(3, 'again');
-    const rows = jsonl(ids);
-    const env = envFor(emulator, ws);
-    emulator.setFaults({ errorRate: 1 });
-    const failed = await runCli(['bulk', '-', '--max-attempts', '1'], { env, stdin: rows });
-    expect(failed.code).toBe(5);
-    expect(failed.stderr).toMatch(/\| smile bulk - --resume/);
-    expect(failed.stderr).not.toMatch(/Rows from stdin need --journal/);
-    emulator.setFaults({});
-    const resumed = await runCli(['bulk', '-', '--resume', '--json'], { env, stdin: rows });
-    expect(resumed.code).toBe(0);
-    expectEachRegisteredOnce(emulator, ids);
-  });
+  it(
+    'a piped run that needs a re-run says how to resume a pipe, and that resume finishes it',
+    { timeout: 60_000 },
+    async () => {
+      const ids = userIds(3, 'again');
+      const rows = jsonl(ids);
+      const env = envFor(emulator, ws);
+      emulator.setFaults({ errorRate: 1 });
+      const failed = await runCli(['bulk', '-', '--max-attempts', '1'], { env, stdin: rows });
+      expect(failed.code).toBe(5);
+      expect(failed.stderr).toMatch(/\| smile bulk - --resume/);
+      expect(failed.stderr).not.toMatch(/Rows from stdin need --journal/);
+      emulator.setFaults({});
+      const resumed = await runCli(['bulk', '-', '--resume', '--json'], { env, stdin: rows });
+      expect(resumed.code).toBe(0);
+      expectEachRegisteredOnce(emulator, ids);
+    },
+  );
 });

@@ -24,11 +24,30 @@ export interface ListenerProcess {
 }
 
 /** Start `smile callback listen --port 0 …args` as its own process, optionally under a wrapper (prlimit …). */
-export async function startListener(args: string[], options: { env?: NodeJS.ProcessEnv; wrapper?: string[]; configDir: string }): Promise<ListenerProcess> {
-  const command = [...(options.wrapper ?? []), process.execPath, 'bin/smile.js', 'callback', 'listen', '--port', '0', ...args];
+export async function startListener(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; wrapper?: string[]; configDir: string },
+): Promise<ListenerProcess> {
+  const command = [
+    ...(options.wrapper ?? []),
+    process.execPath,
+    'bin/smile.js',
+    'callback',
+    'listen',
+    '--port',
+    '0',
+    ...args,
+  ];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'], NO_COLOR: '1', SMILE_CONFIG_DIR: options.configDir, SMILE_PARTNER_ID: PARTNER, SMILE_API_KEY: KEY, ...options.env },
+    env: {
+      PATH: process.env['PATH'],
+      NO_COLOR: '1',
+      SMILE_CONFIG_DIR: options.configDir,
+      SMILE_PARTNER_ID: PARTNER,
+      SMILE_API_KEY: KEY,
+      ...options.env,
+    },
     stdio: 'pipe',
   });
   let out = '';
@@ -62,9 +81,20 @@ export async function startListener(args: string[], options: { env?: NodeJS.Proc
 const NA = 'Not Applicable';
 
 /** A job_type 4 approved result for (user, job), signed now (or at `at`), padded so its stored line is about `bytes` long. */
-export function signedCallback(user: string, job: string, options: { bytes?: number; at?: Date; key?: string } = {}): Record<string, unknown> {
+export function signedCallback(
+  user: string,
+  job: string,
+  options: { bytes?: number; at?: Date; key?: string } = {},
+): Record<string, unknown> {
   const result: Record<string, unknown> = {
-    Actions: { Human_Review_Compare: NA, Human_Review_Liveness_Check: NA, Human_Review_Update_Selfie: NA, Liveness_Check: NA, Register_Selfie: 'Approved', Selfie_Provided: 'Passed' },
+    Actions: {
+      Human_Review_Compare: NA,
+      Human_Review_Liveness_Check: NA,
+      Human_Review_Update_Selfie: NA,
+      Liveness_Check: NA,
+      Register_Selfie: 'Approved',
+      Selfie_Provided: 'Passed',
+    },
     ConfidenceValue: '100',
     IsFinalResult: 'true',
     IsMachineResult: 'true',
@@ -82,11 +112,18 @@ export function signedCallback(user: string, job: string, options: { bytes?: num
 }
 
 export const post = (url: string, body: unknown): Promise<Response> =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 /** Every line of a JSONL file parses as an object and the file ends with a newline (no torn record). */
 export function wholeLines(text: string): Record<string, unknown>[] {
   if (text === '') return [];
   expect(text.endsWith('\n'), 'the file ends with a newline').toBe(true);
-  return text.slice(0, -1).split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -16,7 +16,11 @@ import { KEY, PARTNER, post, signedCallback, wholeLines } from './callback-liste
 
 const DAY = 24 * 60 * 60_000;
 let dir: string;
-const env = (): NodeJS.ProcessEnv => ({ SMILE_PARTNER_ID: PARTNER, SMILE_API_KEY: KEY, SMILE_CONFIG_DIR: join(dir, 'none') });
+const env = (): NodeJS.ProcessEnv => ({
+  SMILE_PARTNER_ID: PARTNER,
+  SMILE_API_KEY: KEY,
+  SMILE_CONFIG_DIR: join(dir, 'none'),
+});
 const ago = (ms: number) => new Date(Date.now() - ms);
 
 beforeAll(async () => {
@@ -40,9 +44,17 @@ async function listen(argv: string[]) {
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const controller = new AbortController();
-  const done = main(['callback', 'listen', '--port', '0', ...argv], { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1', ...env() }, signal: controller.signal });
+  const done = main(['callback', 'listen', '--port', '0', ...argv], {
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    env: { NO_COLOR: '1', ...env() },
+    signal: controller.signal,
+  });
   let url: string | undefined;
-  await expect.poll(() => (url = /listening on (http:\/\/[^/]+)\//.exec(err)?.[1]) ?? err, { timeout: 5000 }).toMatch(/^http:/);
+  await expect
+    .poll(() => (url = /listening on (http:\/\/[^/]+)\//.exec(err)?.[1]) ?? err, { timeout: 5000 })
+    .toMatch(/^http:/);
   return {
     url: url!,
     stdout: () => out,
@@ -72,11 +84,38 @@ describe('callback verify: the signed timestamp has an age', () => {
   });
 
   it('takes one inside the default window, refuses one just past it, and one signed too far in the future', async () => {
-    const inside = await runCli(['callback', 'verify', await bodyFile('inside.json', signedCallback('u-1', 'job-1', { at: ago(CALLBACK_MAX_AGE_MS - 60_000) }))], { env: env() });
+    const inside = await runCli(
+      [
+        'callback',
+        'verify',
+        await bodyFile('inside.json', signedCallback('u-1', 'job-1', { at: ago(CALLBACK_MAX_AGE_MS - 60_000) })),
+      ],
+      { env: env() },
+    );
     expect(inside.code, inside.stderr).toBe(0);
-    const past = await runCli(['callback', 'verify', await bodyFile('past.json', signedCallback('u-1', 'job-1', { at: ago(CALLBACK_MAX_AGE_MS + 60_000) }))], { env: env() });
+    const past = await runCli(
+      [
+        'callback',
+        'verify',
+        await bodyFile('past.json', signedCallback('u-1', 'job-1', { at: ago(CALLBACK_MAX_AGE_MS + 60_000) })),
+      ],
+      { env: env() },
+    );
     expect(past.code).toBe(3);
-    const future = await runCli(['callback', 'verify', await bodyFile('future.json', signedCallback('u-1', 'job-1', { at: ago(-(SIGNED_ANSWER_WINDOW_MS + 5 * 60_000)) })), '--max-age', '30d', '--json'], { env: env() });
+    const future = await runCli(
+      [
+        'callback',
+        'verify',
+        await bodyFile(
+          'future.json',
+          signedCallback('u-1', 'job-1', { at: ago(-(SIGNED_ANSWER_WINDOW_MS + 5 * 60_000)) }),
+        ),
+        '--max-age',
+        '30d',
+        '--json',
+      ],
+      { env: env() },
+    );
     expect(future.code).toBe(3);
     expect(future.json()).toMatchObject({ ok: false, error: { code: 'future_signature' } });
     expect(JSON.stringify(future.json())).toMatch(/in the future.*clock/);
@@ -107,7 +146,10 @@ describe('callback listen: stale, future and repeated deliveries', () => {
       expect(answer.status).toBe(401);
       expect(await answer.json()).toMatchObject({ ok: false, error: expect.stringMatching(/30 days ago/) });
       expect(await readFile(out, 'utf8')).toBe('');
-      const future = await post(listener.url, signedCallback('u-1', 'job-future', { at: ago(-(SIGNED_ANSWER_WINDOW_MS + 5 * 60_000)) }));
+      const future = await post(
+        listener.url,
+        signedCallback('u-1', 'job-future', { at: ago(-(SIGNED_ANSWER_WINDOW_MS + 5 * 60_000)) }),
+      );
       expect(future.status).toBe(401);
       expect(await readFile(out, 'utf8')).toBe('');
     } finally {
@@ -140,7 +182,9 @@ describe('callback listen: stale, future and repeated deliveries', () => {
       expect((await post(listener.url, reordered)).status).toBe(200);
       // Many at once: stored once.
       const burst = signedCallback('u-2', 'job-2');
-      expect((await Promise.all(Array.from({ length: 8 }, () => post(listener.url, burst)))).map((answer) => answer.status)).toEqual(Array(8).fill(200));
+      expect(
+        (await Promise.all(Array.from({ length: 8 }, () => post(listener.url, burst)))).map((answer) => answer.status),
+      ).toEqual(Array(8).fill(200));
     } finally {
       await listener.stop();
     }

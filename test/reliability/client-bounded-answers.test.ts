@@ -26,7 +26,6 @@ afterEach(() => {
   proxy.intercept = undefined;
 });
 
-
 /** Serve `match`ing requests with a huge body; returns the stream's counters. */
 function hugeAnswerFor(match: (method: string, path: string) => boolean, prefix?: string) {
   const streams: { sent(): number; closed(): boolean }[] = [];
@@ -41,7 +40,9 @@ function hugeAnswerFor(match: (method: string, path: string) => boolean, prefix?
 describe('response bodies are capped', () => {
   it('a 256 MB job_status answer: exit 5 naming the limit, and the client stops reading early', async () => {
     const streams = hugeAnswerFor((_method, path) => path.endsWith('/job_status'));
-    const run = await runCli(['register', '--user-id', uid('huge'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('huge'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code, run.stdout + run.stderr).toBe(5);
     const doc = run.json<ErrorDoc>();
     expect(doc.error.code).toBe('response_too_large');
@@ -55,7 +56,9 @@ describe('response bodies are capped', () => {
 
   it('a huge prep upload answer is cut off at its (smaller) limit', async () => {
     const streams = hugeAnswerFor((method, path) => method === 'POST' && path.endsWith('/upload'), '{"upload_url":"');
-    const run = await runCli(['register', '--user-id', uid('hugeprep'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('hugeprep'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code).toBe(5);
     const doc = run.json<ErrorDoc>();
     expect(doc.error.code).toBe('response_too_large');
@@ -67,7 +70,9 @@ describe('response bodies are capped', () => {
 
   it('a huge answer to the zip PUT (an endless XML error) is cut off too', async () => {
     const streams = hugeAnswerFor((method) => method === 'PUT', '<?xml version="1.0"?><Error><Message>');
-    const run = await runCli(['register', '--user-id', uid('hugeput'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('hugeput'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code).toBe(5);
     expect(run.json<ErrorDoc>().error.code).toBe('response_too_large');
     expect(streams).toHaveLength(1);

@@ -27,7 +27,6 @@ afterEach(() => {
   proxy.intercept = undefined;
 });
 
-
 const silentEnv = () => ({ ...envFor(proxy), SMILE_BASE_URL: silent.baseUrl });
 /** Swallow matching requests: read them, never answer. */
 const hang = (match: (method: string, path: string) => boolean) => {
@@ -38,7 +37,10 @@ describe('register --timeout bounds the whole command', () => {
   it('a server that never answers the prep upload: exit 5, what to do, the job id to check', async () => {
     const jobId = uid('job');
     const user = uid('user');
-    const run = await runCli(['register', '--user-id', user, '--job-id', jobId, '--selfie', SELFIE, '--timeout', '3s', '--json'], { env: silentEnv() });
+    const run = await runCli(
+      ['register', '--user-id', user, '--job-id', jobId, '--selfie', SELFIE, '--timeout', '3s', '--json'],
+      { env: silentEnv() },
+    );
     expect(run.code, run.stdout + run.stderr).toBe(5);
     const doc = run.json<ErrorDoc>();
     expect(doc.error.code).toBe('deadline');
@@ -50,7 +52,9 @@ describe('register --timeout bounds the whole command', () => {
   });
 
   it('the same in human output: the message and the next step on stderr, nothing on stdout', async () => {
-    const run = await runCli(['register', '--user-id', uid('h'), '--selfie', SELFIE, '--timeout', '2s'], { env: silentEnv() });
+    const run = await runCli(['register', '--user-id', uid('h'), '--selfie', SELFIE, '--timeout', '2s'], {
+      env: silentEnv(),
+    });
     expect(run.code).toBe(5);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/--timeout 2s ran out before the upload was known to have landed/);
@@ -59,7 +63,9 @@ describe('register --timeout bounds the whole command', () => {
 
   it('a zip PUT that never answers: exit 5 (the upload is not known to have landed)', async () => {
     hang((method) => method === 'PUT');
-    const run = await runCli(['register', '--user-id', uid('put'), '--selfie', SELFIE, '--timeout', '3s', '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('put'), '--selfie', SELFIE, '--timeout', '3s', '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code, run.stdout + run.stderr).toBe(5);
     const doc = run.json<ErrorDoc>();
     expect(doc.error.code).toBe('deadline');
@@ -70,7 +76,9 @@ describe('register --timeout bounds the whole command', () => {
   it('after the upload, a job_status that never answers: pending, exit 8 with the resume command', async () => {
     hang((_method, path) => path.endsWith('/job_status'));
     const user = uid('poll');
-    const run = await runCli(['register', '--user-id', user, '--selfie', SELFIE, '--timeout', '3s', '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', user, '--selfie', SELFIE, '--timeout', '3s', '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code, run.stdout + run.stderr).toBe(8);
     expect(run.json()).toMatchObject({ outcome: 'pending', user_id: user });
     expect(run.stderr).toMatch(/smile status --user-id/);
@@ -80,13 +88,18 @@ describe('register --timeout bounds the whole command', () => {
   });
 
   it('--no-wait is bounded by --timeout too', async () => {
-    const run = await runCli(['register', '--user-id', uid('nw'), '--selfie', SELFIE, '--no-wait', '--timeout', '2s', '--json'], { env: silentEnv() });
+    const run = await runCli(
+      ['register', '--user-id', uid('nw'), '--selfie', SELFIE, '--no-wait', '--timeout', '2s', '--json'],
+      { env: silentEnv() },
+    );
     expect(run.code).toBe(5);
     expect(run.json<ErrorDoc>().error.code).toBe('deadline');
   });
 
   it('--timeout 0 is a usage error pointing at --no-wait (it would leave no time to submit)', async () => {
-    const run = await runCli(['register', '--user-id', uid('zero'), '--selfie', SELFIE, '--timeout', '0'], { env: silentEnv() });
+    const run = await runCli(['register', '--user-id', uid('zero'), '--selfie', SELFIE, '--timeout', '0'], {
+      env: silentEnv(),
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--no-wait/);
     expect(silent.connections()).toBe(connectionsBefore);
@@ -101,7 +114,9 @@ describe('register --timeout bounds the whole command', () => {
 
 describe('status --timeout bounds the command too', () => {
   it('status --wait against a server that never answers: exit 5, no result, how to retry', async () => {
-    const run = await runCli(['status', '--user-id', 'u-1', '--job-id', 'j-1', '--wait', '--timeout', '2s', '--json'], { env: silentEnv() });
+    const run = await runCli(['status', '--user-id', 'u-1', '--job-id', 'j-1', '--wait', '--timeout', '2s', '--json'], {
+      env: silentEnv(),
+    });
     expect(run.code, run.stdout + run.stderr).toBe(5);
     const doc = run.json<ErrorDoc>();
     expect(doc.error.code).toBe('deadline');
@@ -109,7 +124,9 @@ describe('status --timeout bounds the command too', () => {
   });
 
   it('plain status against a server that never answers: exit 5 within --timeout', async () => {
-    const run = await runCli(['status', '--user-id', 'u-1', '--job-id', 'j-1', '--timeout', '2s'], { env: silentEnv() });
+    const run = await runCli(['status', '--user-id', 'u-1', '--job-id', 'j-1', '--timeout', '2s'], {
+      env: silentEnv(),
+    });
     expect(run.code).toBe(5);
     expect(run.stderr).toMatch(/--timeout 2s/);
   });

@@ -80,7 +80,15 @@ export interface HostileProxy {
  */
 export async function hostileProxy(options: { processingMs?: number } = {}): Promise<HostileProxy> {
   const emulator = await startEmulator({ port: 0, processingMs: options.processingMs ?? 100 });
-  const proxy: HostileProxy = { baseUrl: '', origin: '', emulator, intercept: undefined, rewrite: undefined, seen: [], close: async () => undefined };
+  const proxy: HostileProxy = {
+    baseUrl: '',
+    origin: '',
+    emulator,
+    intercept: undefined,
+    rewrite: undefined,
+    seen: [],
+    close: async () => undefined,
+  };
   const tracked = await listen((req, res) => {
     void (async () => {
       const body = await readBody(req);
@@ -95,7 +103,8 @@ export async function hostileProxy(options: { processingMs?: number } = {}): Pro
       let text = await response.text();
       try {
         let json = JSON.parse(text) as Record<string, unknown>;
-        if (typeof json['upload_url'] === 'string') json = { ...json, upload_url: json['upload_url'].replace(emulator.origin, proxy.origin) };
+        if (typeof json['upload_url'] === 'string')
+          json = { ...json, upload_url: json['upload_url'].replace(emulator.origin, proxy.origin) };
         if (proxy.rewrite) json = proxy.rewrite(path, json);
         text = JSON.stringify(json);
       } catch {
@@ -158,7 +167,11 @@ export async function silentServer(): Promise<SilentServer> {
  * Answer with a 200 whose body never ends (up to `totalBytes`), written with backpressure so that
  * `sent()` counts what the client actually took; `closed()` turns true when the client hung up.
  */
-export function streamHugeBody(res: ServerResponse, totalBytes: number, prefix = '{"timestamp":"'): { sent(): number; closed(): boolean } {
+export function streamHugeBody(
+  res: ServerResponse,
+  totalBytes: number,
+  prefix = '{"timestamp":"',
+): { sent(): number; closed(): boolean } {
   let sent = 0;
   let closed = false;
   const chunk = Buffer.alloc(64 * 1024, 'a');
@@ -183,6 +196,15 @@ export function streamHugeBody(res: ServerResponse, totalBytes: number, prefix =
 }
 
 /** Credentials and base URL for runCli against a proxy (no profile on disk). */
-export function envFor(proxy: { baseUrl: string; emulator: RunningEmulator }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { SMILE_PARTNER_ID: proxy.emulator.partnerId, SMILE_API_KEY: proxy.emulator.apiKey, SMILE_BASE_URL: proxy.baseUrl, SMILE_CONFIG_DIR: '/nonexistent/smile-client-reliability', ...extra };
+export function envFor(
+  proxy: { baseUrl: string; emulator: RunningEmulator },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    SMILE_PARTNER_ID: proxy.emulator.partnerId,
+    SMILE_API_KEY: proxy.emulator.apiKey,
+    SMILE_BASE_URL: proxy.baseUrl,
+    SMILE_CONFIG_DIR: '/nonexistent/smile-client-reliability',
+    ...extra,
+  };
 }

@@ -29,14 +29,17 @@ afterEach(() => {
 /** Re-sign a job_status answer with the right key and partner, at another time. */
 function resignedAt(timestamp: string) {
   return (path: string, body: Record<string, unknown>) =>
-    path.endsWith('/job_status') ? { ...body, timestamp, signature: signRequest(proxy.emulator.apiKey, proxy.emulator.partnerId, timestamp) } : body;
+    path.endsWith('/job_status')
+      ? { ...body, timestamp, signature: signRequest(proxy.emulator.apiKey, proxy.emulator.partnerId, timestamp) }
+      : body;
 }
-
 
 describe('signed job_status answers have an age', () => {
   it('register refuses an approved answer signed (with the key) on 2020-01-01: exit 3, stale_signature', async () => {
     proxy.rewrite = resignedAt('2020-01-01T00:00:00.000Z');
-    const run = await runCli(['register', '--user-id', uid('old'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('old'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code, run.stdout + run.stderr).toBe(3);
     const doc = run.json<ErrorDoc>();
     expect(doc.ok).toBe(false);
@@ -51,7 +54,9 @@ describe('signed job_status answers have an age', () => {
   it('status refuses an answer signed an hour in the future, in the human output too', async () => {
     const user = uid('future');
     const jobId = uid('job');
-    const ok = await runCli(['register', '--user-id', user, '--job-id', jobId, '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const ok = await runCli(['register', '--user-id', user, '--job-id', jobId, '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(ok.code, ok.stderr).toBe(0);
     const future = new Date(Date.now() + 60 * 60_000).toISOString();
     proxy.rewrite = resignedAt(future);
@@ -64,7 +69,9 @@ describe('signed job_status answers have an age', () => {
 
   it('believes a fresh answer signed with an epoch-milliseconds timestamp (the Java fixture style)', async () => {
     proxy.rewrite = (path, body) => resignedAt(String(Date.now()))(path, body);
-    const run = await runCli(['register', '--user-id', uid('epoch'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('epoch'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.json()).toMatchObject({ outcome: 'approved' });
   });
@@ -78,7 +85,9 @@ describe('signed requests never follow a redirect', () => {
       res.end();
       return true;
     };
-    const run = await runCli(['register', '--user-id', uid('r307'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('r307'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(elsewhere.received).toEqual([]);
     expect(run.code, run.stdout + run.stderr).toBe(5);
     const doc = run.json<ErrorDoc>();

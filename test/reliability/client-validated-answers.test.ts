@@ -20,7 +20,6 @@ afterEach(() => {
   proxy.rewrite = undefined;
 });
 
-
 const puts = () => proxy.seen.filter((request) => request.method === 'PUT').length;
 
 describe('prep upload answers are checked', () => {
@@ -34,7 +33,9 @@ describe('prep upload answers are checked', () => {
     it(`refuses an upload_url that is ${name}: exit 5 naming upload_url, nothing uploaded`, async () => {
       proxy.rewrite = (path, body) => (path.endsWith('/upload') ? { ...body, upload_url: url } : body);
       const before = puts();
-      const run = await runCli(['register', '--user-id', uid('url'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+      const run = await runCli(['register', '--user-id', uid('url'), '--selfie', SELFIE, '--json'], {
+        env: envFor(proxy),
+      });
       expect(run.code, run.stdout + run.stderr).toBe(5);
       const doc = run.json<ErrorDoc>();
       expect(doc.error.code).toBe('bad_response');
@@ -46,13 +47,17 @@ describe('prep upload answers are checked', () => {
 
   it('still takes plain http on a loopback upload_url (the emulator, localhost)', async () => {
     // The proxy itself is http://127.0.0.1: the control case for the test above.
-    const run = await runCli(['register', '--user-id', uid('loop'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('loop'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code, run.stderr).toBe(0);
   });
 
   it('refuses a smile_job_id that is not a string', async () => {
     proxy.rewrite = (path, body) => (path.endsWith('/upload') ? { ...body, smile_job_id: { id: 1 } } : body);
-    const run = await runCli(['register', '--user-id', uid('sjid'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    const run = await runCli(['register', '--user-id', uid('sjid'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code).toBe(5);
     expect(run.json<ErrorDoc>().error.message).toContain('smile_job_id');
   });
@@ -60,18 +65,33 @@ describe('prep upload answers are checked', () => {
 
 describe('job_status answers are checked (register and status)', () => {
   const variants: [string, string, (body: Record<string, unknown>) => Record<string, unknown>][] = [
-    ['result.ResultCode an object', 'result.ResultCode', (body) => ({ ...body, result: { ...(body['result'] as object), ResultCode: { a: 1 } } })],
+    [
+      'result.ResultCode an object',
+      'result.ResultCode',
+      (body) => ({ ...body, result: { ...(body['result'] as object), ResultCode: { a: 1 } } }),
+    ],
     ['job_complete a string', 'job_complete', (body) => ({ ...body, job_complete: 'yes' })],
     ['job_success a number', 'job_success', (body) => ({ ...body, job_success: 1 })],
     ['result a number', 'result', (body) => ({ ...body, result: 42 })],
-    ['result.Actions with a non-string value', 'result.Actions.Register_Selfie', (body) => ({ ...body, result: { ...(body['result'] as object), Actions: { Register_Selfie: ['Approved'] } } })],
-    ['result.ResultText a list', 'result.ResultText', (body) => ({ ...body, result: { ...(body['result'] as object), ResultText: ['Enroll User'] } })],
+    [
+      'result.Actions with a non-string value',
+      'result.Actions.Register_Selfie',
+      (body) => ({ ...body, result: { ...(body['result'] as object), Actions: { Register_Selfie: ['Approved'] } } }),
+    ],
+    [
+      'result.ResultText a list',
+      'result.ResultText',
+      (body) => ({ ...body, result: { ...(body['result'] as object), ResultText: ['Enroll User'] } }),
+    ],
     ['history not a list', 'history', (body) => ({ ...body, history: 'none' })],
   ];
   for (const [name, field, change] of variants) {
     it(`register: ${name} is an API error naming ${field}, never a result`, async () => {
-      proxy.rewrite = (path, body) => (path.endsWith('/job_status') && body['job_complete'] === true ? change(body) : body);
-      const run = await runCli(['register', '--user-id', uid('bad'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+      proxy.rewrite = (path, body) =>
+        path.endsWith('/job_status') && body['job_complete'] === true ? change(body) : body;
+      const run = await runCli(['register', '--user-id', uid('bad'), '--selfie', SELFIE, '--json'], {
+        env: envFor(proxy),
+      });
       expect(run.code, run.stdout + run.stderr).toBe(5);
       const doc = run.json<ErrorDoc>();
       expect(doc.ok).toBe(false);
@@ -84,8 +104,17 @@ describe('job_status answers are checked (register and status)', () => {
   it('status: the same check, human output names the field and prints no result', async () => {
     const user = uid('st');
     const jobId = uid('job');
-    expect((await runCli(['register', '--user-id', user, '--job-id', jobId, '--selfie', SELFIE, '--json'], { env: envFor(proxy) })).code).toBe(0);
-    proxy.rewrite = (path, body) => (path.endsWith('/job_status') ? { ...body, result: { ...(body['result'] as object), ResultCode: { a: 1 } } } : body);
+    expect(
+      (
+        await runCli(['register', '--user-id', user, '--job-id', jobId, '--selfie', SELFIE, '--json'], {
+          env: envFor(proxy),
+        })
+      ).code,
+    ).toBe(0);
+    proxy.rewrite = (path, body) =>
+      path.endsWith('/job_status')
+        ? { ...body, result: { ...(body['result'] as object), ResultCode: { a: 1 } } }
+        : body;
     const run = await runCli(['status', '--user-id', user, '--job-id', jobId], { env: envFor(proxy) });
     expect(run.code).toBe(5);
     expect(run.stdout).toBe('');
@@ -94,8 +123,13 @@ describe('job_status answers are checked (register and status)', () => {
 
   it('unknown extra keys pass through verbatim (top level and inside result)', async () => {
     const extra = { nested: [1, { deep: 'x' }], flag: null };
-    proxy.rewrite = (path, body) => (path.endsWith('/job_status') && body['job_complete'] === true ? { ...body, kyc_receipt: extra, result: { ...(body['result'] as object), Antifraud: extra, FutureField: 7 } } : body);
-    const run = await runCli(['register', '--user-id', uid('extra'), '--selfie', SELFIE, '--json'], { env: envFor(proxy) });
+    proxy.rewrite = (path, body) =>
+      path.endsWith('/job_status') && body['job_complete'] === true
+        ? { ...body, kyc_receipt: extra, result: { ...(body['result'] as object), Antifraud: extra, FutureField: 7 } }
+        : body;
+    const run = await runCli(['register', '--user-id', uid('extra'), '--selfie', SELFIE, '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code, run.stderr).toBe(0);
     const doc = run.json<{ result: Record<string, unknown> }>();
     expect(doc.result['Antifraud']).toEqual(extra);
@@ -104,8 +138,13 @@ describe('job_status answers are checked (register and status)', () => {
   });
 
   it('a plain-string result while no zip has arrived is still fine (smile-api.md §5.2)', async () => {
-    proxy.rewrite = (path, body) => (path.endsWith('/job_status') ? { ...body, job_complete: false, job_success: false, code: '2314', result: 'No zip file received' } : body);
-    const run = await runCli(['register', '--user-id', uid('nozip'), '--selfie', SELFIE, '--timeout', '1s', '--json'], { env: envFor(proxy) });
+    proxy.rewrite = (path, body) =>
+      path.endsWith('/job_status')
+        ? { ...body, job_complete: false, job_success: false, code: '2314', result: 'No zip file received' }
+        : body;
+    const run = await runCli(['register', '--user-id', uid('nozip'), '--selfie', SELFIE, '--timeout', '1s', '--json'], {
+      env: envFor(proxy),
+    });
     expect(run.code, run.stderr).toBe(8);
     expect(run.json()).toMatchObject({ outcome: 'pending', result: 'No zip file received' });
   });

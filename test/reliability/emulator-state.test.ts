@@ -4,7 +4,16 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,7 +21,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCliOnStreams } from '../helpers/run-command.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { InputError, SmileCliError } from '../../src/errors.js';
-import { ids, jobStatus, makeZip, postJson, prepBody, prepUpload, putZip, register, waitForResult } from '../unit/emulator/helpers.js';
+import {
+  ids,
+  jobStatus,
+  makeZip,
+  postJson,
+  prepBody,
+  prepUpload,
+  putZip,
+  register,
+  waitForResult,
+} from '../unit/emulator/helpers.js';
 import { childEnv } from '../helpers/child-env.js';
 import { until } from '../helpers/wait-for.js';
 import { tinyDisk, tinyDiskUnavailable } from './tiny-disk.js';
@@ -38,7 +57,9 @@ function zipWith(selfie: Uint8Array): Uint8Array {
 }
 
 function lines(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').filter((line) => line !== '');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '');
 }
 
 function header(file: string): Record<string, unknown> {
@@ -74,8 +95,12 @@ describe('emulator state file: an append-only log', () => {
     const before: Record<string, unknown> = {};
     try {
       before.approved = (await register(first, { ...approved, zip: zipWith(approved.selfie) })).result;
-      before.rejected = (await register(first, { ...rejected, sandboxResult: '1', zip: zipWith(rejected.selfie) })).result;
-      before.provisional = (await register(first, { ...provisional, sandboxResult: '2', final: true, zip: zipWith(provisional.selfie) })).result;
+      before.rejected = (
+        await register(first, { ...rejected, sandboxResult: '1', zip: zipWith(rejected.selfie) })
+      ).result;
+      before.provisional = (
+        await register(first, { ...provisional, sandboxResult: '2', final: true, zip: zipWith(provisional.selfie) })
+      ).result;
       prep = await prepUpload(first, pending);
       expect(prep.status).toBe(200);
     } finally {
@@ -88,17 +113,31 @@ describe('emulator state file: an append-only log', () => {
 
     const second = await startEmulator({ stateFile, processingMs: 1, warn: (m) => notes.push(m) });
     try {
-      expect(second.state.users.get(approved.userId)).toMatchObject({ enrolled: true, enrollments: 1, enrolledJobIds: [approved.jobId] });
+      expect(second.state.users.get(approved.userId)).toMatchObject({
+        enrolled: true,
+        enrollments: 1,
+        enrolledJobIds: [approved.jobId],
+      });
       expect(second.state.users.get(rejected.userId)?.enrolled).toBe(false);
       expect(second.state.users.get(provisional.userId)?.enrolled).toBe(true);
-      for (const [name, who] of [['approved', approved], ['rejected', rejected], ['provisional', provisional]] as const) {
+      for (const [name, who] of [
+        ['approved', approved],
+        ['rejected', rejected],
+        ['provisional', provisional],
+      ] as const) {
         const status = await jobStatus(second, who.userId, who.jobId);
         expect(status.body.result, name).toEqual(before[name]);
-        expect(Buffer.from(await imageOf(second, who.userId, who.jobId)).equals(Buffer.from(who.selfie)), name).toBe(true);
+        expect(Buffer.from(await imageOf(second, who.userId, who.jobId)).equals(Buffer.from(who.selfie)), name).toBe(
+          true,
+        );
         expect(Buffer.from(second.state.selfieOf(who.jobId) ?? []).equals(Buffer.from(who.selfie)), name).toBe(true);
       }
-      expect((await jobStatus(second, provisional.userId, provisional.jobId, { history: true })).body.history).toHaveLength(2);
-      expect((await prepUpload(second, { userId: approved.userId, jobId: `${approved.jobId}-again` })).body).toMatchObject({ code: '2209' });
+      expect(
+        (await jobStatus(second, provisional.userId, provisional.jobId, { history: true })).body.history,
+      ).toHaveLength(2);
+      expect(
+        (await prepUpload(second, { userId: approved.userId, jobId: `${approved.jobId}-again` })).body,
+      ).toMatchObject({ code: '2209' });
 
       // Appended, never rewritten: what is on disk now stays a prefix of the file.
       const onDisk = readFileSync(stateFile);
@@ -133,7 +172,8 @@ describe('emulator state file: an append-only log', () => {
         jobs.push(job);
         expect(emu.state.selfiesInMemory()).toBe(0);
       }
-      for (const job of jobs.slice(0, 3)) expect(Buffer.from(await imageOf(emu, job.userId, job.jobId)).equals(Buffer.from(job.selfie))).toBe(true);
+      for (const job of jobs.slice(0, 3))
+        expect(Buffer.from(await imageOf(emu, job.userId, job.jobId)).equals(Buffer.from(job.selfie))).toBe(true);
       expect(emu.state.selfiesInMemory()).toBe(0);
     } finally {
       await emu.close();
@@ -141,7 +181,8 @@ describe('emulator state file: an append-only log', () => {
     const again = await startEmulator({ stateFile });
     try {
       expect(again.state.selfiesInMemory()).toBe(0);
-      for (const job of jobs) expect(Buffer.from(again.state.selfieOf(job.jobId) ?? []).equals(Buffer.from(job.selfie))).toBe(true);
+      for (const job of jobs)
+        expect(Buffer.from(again.state.selfieOf(job.jobId) ?? []).equals(Buffer.from(job.selfie))).toBe(true);
       expect(again.state.selfiesInMemory()).toBe(0);
     } finally {
       await again.close();
@@ -199,11 +240,36 @@ describe('emulator state file: an append-only log', () => {
     };
     const refId = `085-0000000007-${'a'.repeat(30)}`;
     const job = {
-      jobId, userId, jobType: 4, smileJobId: '0000000007', refIds: [refId], createdAt: new Date().toISOString(),
-      partnerParams: { job_id: jobId, user_id: userId, job_type: '4' }, sandboxResult: '0', callbackUrl: null,
-      allowNewEnroll: false, useEnrolledImage: false, prepUploads: [{}], status: 'complete',
-      zip: { receivedAt: new Date().toISOString(), bytes: 100, entries: ['info.json', 'selfie.jpg'], entrySizes: {}, info: {}, selfie: { source: 'file', entry: 'selfie.jpg' }, livenessFrames: 0, problem: null },
-      puts: 1, readyAt: Date.now(), reviewAt: null, jobComplete: true, jobSuccess: true, result, results: [result],
+      jobId,
+      userId,
+      jobType: 4,
+      smileJobId: '0000000007',
+      refIds: [refId],
+      createdAt: new Date().toISOString(),
+      partnerParams: { job_id: jobId, user_id: userId, job_type: '4' },
+      sandboxResult: '0',
+      callbackUrl: null,
+      allowNewEnroll: false,
+      useEnrolledImage: false,
+      prepUploads: [{}],
+      status: 'complete',
+      zip: {
+        receivedAt: new Date().toISOString(),
+        bytes: 100,
+        entries: ['info.json', 'selfie.jpg'],
+        entrySizes: {},
+        info: {},
+        selfie: { source: 'file', entry: 'selfie.jpg' },
+        livenessFrames: 0,
+        problem: null,
+      },
+      puts: 1,
+      readyAt: Date.now(),
+      reviewAt: null,
+      jobComplete: true,
+      jobSuccess: true,
+      result,
+      results: [result],
     };
     const old = {
       version: 1,
@@ -304,16 +370,40 @@ describe('emulator state file: one emulator at a time', () => {
 describe('emulator state file: kill -9', () => {
   it('keeps every acknowledged change when the emulator process is killed', async () => {
     const stateFile = join(tempDir(), 'state.jsonl');
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'smile.js'), 'emulator', '--json', '--port', '0', '--processing-ms', '1', '--state-file', stateFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnv(tempDir()),
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'smile.js'),
+        'emulator',
+        '--json',
+        '--port',
+        '0',
+        '--processing-ms',
+        '1',
+        '--state-file',
+        stateFile,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: childEnv(tempDir()),
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     try {
-      const info = JSON.parse(await until(() => (out.includes('\n') ? out : undefined), 'emulator start')) as Record<string, string>;
-      const remote = { baseUrl: info.base_url, origin: new URL(info.base_url ?? '').origin, partnerId: info.partner_id, apiKey: info.api_key } as RunningEmulator;
+      const info = JSON.parse(await until(() => (out.includes('\n') ? out : undefined), 'emulator start')) as Record<
+        string,
+        string
+      >;
+      const remote = {
+        baseUrl: info.base_url,
+        origin: new URL(info.base_url ?? '').origin,
+        partnerId: info.partner_id,
+        apiKey: info.api_key,
+      } as RunningEmulator;
       const done = { ...ids(), selfie: selfieBytes() };
       await register(remote, { ...done, zip: zipWith(done.selfie) });
       const pending = ids();
@@ -347,103 +437,120 @@ describe('emulator state file: kill -9', () => {
   });
 });
 
-describe.skipIf(tinyDiskUnavailable !== undefined)(`emulator state file on a full disk${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ''}`, () => {
-  it('says so on stderr and answers 500 while it cannot save; saves the backlog once space is back', async () => {
-    const disk = tinyDisk(512);
-    try {
-      const stateFile = join(disk.dir, 'emu', 'state.jsonl');
-      const out = capture();
-      const err = capture();
-      const controller = new AbortController();
-      const running = runCliOnStreams(['emulator', '--json', '--processing-ms', '1', '--state-file', stateFile], { stdout: out.stream, stderr: err.stream }, { signal: controller.signal });
-      const info = JSON.parse(await until(() => (out.text().includes('\n') ? out.text() : undefined))) as Record<string, string>;
-      const emu = { baseUrl: info.base_url, origin: new URL(info.base_url ?? '').origin, partnerId: info.partner_id, apiKey: info.api_key } as RunningEmulator;
-      let stopped = false;
+describe.skipIf(tinyDiskUnavailable !== undefined)(
+  `emulator state file on a full disk${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ''}`,
+  () => {
+    it('says so on stderr and answers 500 while it cannot save; saves the backlog once space is back', async () => {
+      const disk = tinyDisk(512);
       try {
-        const before = ids();
-        await register(emu, before);
-
-        disk.leaveFree(0);
-        // A record bigger than a page, so it cannot slip into the slack of the log's last page.
-        const during = { ...ids(), params: { note: 'n'.repeat(8192) } };
-        const refused = await prepUpload(emu, during);
-        expect(refused.status).toBe(500);
-        expect(refused.text).toMatch(/state/i);
-        expect(err.text()).toContain(stateFile);
-        expect(err.text()).toMatch(/could not save/i);
-        // Nothing is acknowledged while the backlog is unsaved.
-        const status = await jobStatus(emu, before.userId, before.jobId);
-        expect(status.status).toBe(500);
-
-        for (const name of readdirSync(disk.dir)) if (name.startsWith('.filler')) rmSync(join(disk.dir, name));
-        const prep = await postJson<{ upload_url: string }>(`${emu.baseUrl}/upload`, { ...prepBody(emu, during), retry: true });
-        expect(prep.status).toBe(200);
-        expect((await putZip(prep.body.upload_url, makeZip())).status).toBe(200);
-        expect((await waitForResult(emu, during.userId, during.jobId)).job_success).toBe(true);
-        expect(err.text()).toMatch(/saved again/i);
-        controller.abort();
-        expect(await running).toBe(0);
-        stopped = true;
-        expect(err.text()).not.toContain('    at ');
-
-        const again = await startEmulator({ stateFile });
+        const stateFile = join(disk.dir, 'emu', 'state.jsonl');
+        const out = capture();
+        const err = capture();
+        const controller = new AbortController();
+        const running = runCliOnStreams(
+          ['emulator', '--json', '--processing-ms', '1', '--state-file', stateFile],
+          { stdout: out.stream, stderr: err.stream },
+          { signal: controller.signal },
+        );
+        const info = JSON.parse(await until(() => (out.text().includes('\n') ? out.text() : undefined))) as Record<
+          string,
+          string
+        >;
+        const emu = {
+          baseUrl: info.base_url,
+          origin: new URL(info.base_url ?? '').origin,
+          partnerId: info.partner_id,
+          apiKey: info.api_key,
+        } as RunningEmulator;
+        let stopped = false;
         try {
-          expect(again.state.users.get(before.userId)?.enrolled).toBe(true);
-          expect(again.state.users.get(during.userId)?.enrolled).toBe(true);
-          expect(again.state.jobs.get(during.jobId)?.partnerParams.note).toHaveLength(8192);
+          const before = ids();
+          await register(emu, before);
+
+          disk.leaveFree(0);
+          // A record bigger than a page, so it cannot slip into the slack of the log's last page.
+          const during = { ...ids(), params: { note: 'n'.repeat(8192) } };
+          const refused = await prepUpload(emu, during);
+          expect(refused.status).toBe(500);
+          expect(refused.text).toMatch(/state/i);
+          expect(err.text()).toContain(stateFile);
+          expect(err.text()).toMatch(/could not save/i);
+          // Nothing is acknowledged while the backlog is unsaved.
+          const status = await jobStatus(emu, before.userId, before.jobId);
+          expect(status.status).toBe(500);
+
+          for (const name of readdirSync(disk.dir)) if (name.startsWith('.filler')) rmSync(join(disk.dir, name));
+          const prep = await postJson<{ upload_url: string }>(`${emu.baseUrl}/upload`, {
+            ...prepBody(emu, during),
+            retry: true,
+          });
+          expect(prep.status).toBe(200);
+          expect((await putZip(prep.body.upload_url, makeZip())).status).toBe(200);
+          expect((await waitForResult(emu, during.userId, during.jobId)).job_success).toBe(true);
+          expect(err.text()).toMatch(/saved again/i);
+          controller.abort();
+          expect(await running).toBe(0);
+          stopped = true;
+          expect(err.text()).not.toContain('    at ');
+
+          const again = await startEmulator({ stateFile });
+          try {
+            expect(again.state.users.get(before.userId)?.enrolled).toBe(true);
+            expect(again.state.users.get(during.userId)?.enrolled).toBe(true);
+            expect(again.state.jobs.get(during.jobId)?.partnerParams.note).toHaveLength(8192);
+          } finally {
+            await again.close();
+          }
         } finally {
-          await again.close();
+          if (!stopped) {
+            controller.abort();
+            await running.catch(() => undefined);
+          }
         }
       } finally {
-        if (!stopped) {
-          controller.abort();
-          await running.catch(() => undefined);
-        }
+        disk.cleanup();
       }
-    } finally {
-      disk.cleanup();
-    }
-  });
+    });
 
-  it('fails close() naming the file when changes are left unsaved', async () => {
-    const disk = tinyDisk(256);
-    try {
-      const stateFile = join(disk.dir, 'state.jsonl');
-      const notes: string[] = [];
-      const emu = await startEmulator({ stateFile, processingMs: 1, warn: (m) => notes.push(m) });
-      disk.leaveFree(0);
-      expect((await prepUpload(emu, { ...ids(), params: { note: 'n'.repeat(8192) } })).status).toBe(500);
-      const closed = await emu.close().then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      expect(closed).toBeInstanceOf(SmileCliError);
-      expect((closed as SmileCliError).message).toContain(stateFile);
-      expect((closed as SmileCliError).message).toMatch(/disk is full/);
-      expect((closed as SmileCliError).exitCode).toBe(5);
-      expect(notes.join('\n')).toMatch(/could not save/);
-    } finally {
-      disk.cleanup();
-    }
-  });
+    it('fails close() naming the file when changes are left unsaved', async () => {
+      const disk = tinyDisk(256);
+      try {
+        const stateFile = join(disk.dir, 'state.jsonl');
+        const notes: string[] = [];
+        const emu = await startEmulator({ stateFile, processingMs: 1, warn: (m) => notes.push(m) });
+        disk.leaveFree(0);
+        expect((await prepUpload(emu, { ...ids(), params: { note: 'n'.repeat(8192) } })).status).toBe(500);
+        const closed = await emu.close().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(closed).toBeInstanceOf(SmileCliError);
+        expect((closed as SmileCliError).message).toContain(stateFile);
+        expect((closed as SmileCliError).message).toMatch(/disk is full/);
+        expect((closed as SmileCliError).exitCode).toBe(5);
+        expect(notes.join('\n')).toMatch(/could not save/);
+      } finally {
+        disk.cleanup();
+      }
+    });
 
-  it('refuses to start, naming the file, when the state file cannot be written at all', async () => {
-    const disk = tinyDisk(64);
-    try {
-      const stateFile = join(disk.dir, 'state.jsonl');
-      disk.leaveFree(0);
-      const refused = await startEmulator({ stateFile }).then(
-        async (emu) => {
-          await emu.close();
-          return undefined;
-        },
-        (error: unknown) => error,
-      );
-      expect((refused as Error | undefined)?.message ?? 'started').toContain(stateFile);
-      expect(existsSync(stateFile) ? statSync(stateFile).size : 0).toBe(0);
-    } finally {
-      disk.cleanup();
-    }
-  });
-});
-
+    it('refuses to start, naming the file, when the state file cannot be written at all', async () => {
+      const disk = tinyDisk(64);
+      try {
+        const stateFile = join(disk.dir, 'state.jsonl');
+        disk.leaveFree(0);
+        const refused = await startEmulator({ stateFile }).then(
+          async (emu) => {
+            await emu.close();
+            return undefined;
+          },
+          (error: unknown) => error,
+        );
+        expect((refused as Error | undefined)?.message ?? 'started').toContain(stateFile);
+        expect(existsSync(stateFile) ? statSync(stateFile).size : 0).toBe(0);
+      } finally {
+        disk.cleanup();
+      }
+    });
+  },
+);

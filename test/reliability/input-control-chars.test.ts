@@ -82,14 +82,19 @@ describe('the one place that writes', () => {
 
 describe('smile register with a hostile selfie path', () => {
   it('names the path with its escapes shown, and exits 4', async () => {
-    const result = await runCli(['register', '--emulator', '--user-id', 'u-1', '--selfie', join(dir, `a${OSC_TITLE}b.jpg`)], { env: env() });
+    const result = await runCli(
+      ['register', '--emulator', '--user-id', 'u-1', '--selfie', join(dir, `a${OSC_TITLE}b.jpg`)],
+      { env: env() },
+    );
     expect(result.code).toBe(4);
     expect(result.stderr).not.toMatch(UNSAFE);
     expect(result.stderr).toContain('a\\x1b]0;pwned\\x07b.jpg');
   });
 
   it('a symlink loop is explained in plain words', async () => {
-    const result = await runCli(['register', '--emulator', '--user-id', 'u-1', '--selfie', join(dir, 'loop-a.jpg')], { env: env() });
+    const result = await runCli(['register', '--emulator', '--user-id', 'u-1', '--selfie', join(dir, 'loop-a.jpg')], {
+      env: env(),
+    });
     expect(result.code).toBe(4);
     expect(result.stderr).not.toMatch(NODE_WORDS);
     expect(result.stderr).toMatch(/loop-a\.jpg: The file cannot be read \(too many symbolic links/);
@@ -99,7 +104,9 @@ describe('smile register with a hostile selfie path', () => {
 describe('smile selfie check', () => {
   it('says what is wrong with a symlink loop and an over-long name without Node error texts', async () => {
     const long = join(dir, `${'x'.repeat(300)}.jpg`);
-    const result = await runCli(['selfie', 'check', join(dir, 'loop-a.jpg'), long, join(dir, `c${OSC_TITLE}.jpg`)], { env: env() });
+    const result = await runCli(['selfie', 'check', join(dir, 'loop-a.jpg'), long, join(dir, `c${OSC_TITLE}.jpg`)], {
+      env: env(),
+    });
     expect(result.code).toBe(4);
     expect(result.stdout).not.toMatch(NODE_WORDS);
     expect(result.stdout).not.toMatch(UNSAFE);
@@ -131,11 +138,20 @@ describe('smile bulk rows with bad paths', () => {
     const input = join(dir, 'rows.jsonl');
     await writeFile(input, `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`);
     const report = join(dir, 'report.jsonl');
-    const result = await runCli(['bulk', input, '--dry-run', '--emulator', '--report', report, '--journal', join(dir, 'rows.journal.jsonl')], { env: env() });
+    const result = await runCli(
+      ['bulk', input, '--dry-run', '--emulator', '--report', report, '--journal', join(dir, 'rows.journal.jsonl')],
+      { env: env() },
+    );
     expect(result.code).toBe(4);
     expect(result.stderr).not.toMatch(UNSAFE);
     expect(result.stderr).not.toMatch(NODE_WORDS);
-    const byLine = new Map((await readFile(report, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { line: number; reason: string | null }).map((doc) => [doc.line, doc.reason]));
+    const byLine = new Map(
+      (await readFile(report, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { line: number; reason: string | null })
+        .map((doc) => [doc.line, doc.reason]),
+    );
     const reasons = Object.fromEntries(rows.map((row, index) => [row.user_id, byLine.get(index + 1)]));
     for (const reason of Object.values(reasons)) if (reason !== null) expect(reason).not.toMatch(NODE_WORDS);
     expect(reasons['u-loop']).toMatch(/selfie loop-a\.jpg: too many symbolic links/);
@@ -153,7 +169,21 @@ describe('smile bulk rows with bad paths', () => {
     await writeFile(input, `user_id,selfie,param.note\nu-1,face.jpg,"x${OSC_TITLE}y"\nu-2,b${OSC_TITLE}.jpg,z\n`);
     const report = join(dir, 'report.csv');
     const rejects = join(dir, 'rejects.csv');
-    const result = await runCli(['bulk', input, '--dry-run', '--emulator', '--report', report, '--rejects', rejects, '--journal', join(dir, 'rows.csv.journal.jsonl')], { env: env() });
+    const result = await runCli(
+      [
+        'bulk',
+        input,
+        '--dry-run',
+        '--emulator',
+        '--report',
+        report,
+        '--rejects',
+        rejects,
+        '--journal',
+        join(dir, 'rows.csv.journal.jsonl'),
+      ],
+      { env: env() },
+    );
     expect(result.code).toBe(4);
     const reportText = await readFile(report, 'utf8');
     const rejectsText = await readFile(rejects, 'utf8');

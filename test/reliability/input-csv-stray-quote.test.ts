@@ -31,7 +31,11 @@ afterAll(async () => {
 });
 
 /** A header and `rows` data rows (`u1`…); `edit` may replace a row by its physical line number. */
-async function csv(name: string, rows: number, edit: (line: number, text: string) => string = (_, text) => text): Promise<string> {
+async function csv(
+  name: string,
+  rows: number,
+  edit: (line: number, text: string) => string = (_, text) => text,
+): Promise<string> {
   const lines = ['user_id,use_enrolled_image,param.note'];
   for (let i = 1; i <= rows; i++) lines.push(edit(i + 1, `u${i},true,n${i}`));
   const path = join(dir, name);
@@ -40,7 +44,10 @@ async function csv(name: string, rows: number, edit: (line: number, text: string
 }
 
 async function dryRun(path: string): Promise<{ code: number; summary: Summary }> {
-  const result = await runCli(['bulk', path, '--dry-run', '--emulator', '--json', '--journal', `${path}.journal.jsonl`], { env: { HOME: dir, SMILE_CONFIG_DIR: join(dir, 'config') } });
+  const result = await runCli(
+    ['bulk', path, '--dry-run', '--emulator', '--json', '--journal', `${path}.journal.jsonl`],
+    { env: { HOME: dir, SMILE_CONFIG_DIR: join(dir, 'config') } },
+  );
   return { code: result.code, summary: result.json<Summary>() };
 }
 
@@ -69,7 +76,9 @@ describe('a stray quote in a bulk CSV', () => {
   });
 
   it('closed by a quote further down that is followed by text: only the row with the stray quote is lost', async () => {
-    const path = await csv('stray-closed.csv', 1000, (line, text) => (line === 4 ? 'u3,"true,n3' : line === 9 ? 'u8,true,"n8"' : text));
+    const path = await csv('stray-closed.csv', 1000, (line, text) =>
+      line === 4 ? 'u3,"true,n3' : line === 9 ? 'u8,true,"n8"' : text,
+    );
     const { summary } = await dryRun(path);
     expect(summary.rows).toBe(1000);
     expect(summary.outcomes.invalid).toBe(1);
@@ -78,7 +87,9 @@ describe('a stray quote in a bulk CSV', () => {
   });
 
   it('closed cleanly at the end of a later line: the row is invalid and the message names the lines it swallowed', async () => {
-    const path = await csv('stray-clean.csv', 1000, (line, text) => (line === 4 ? 'u3,"true,n3' : line === 7 ? 'u6,true,n6"' : text));
+    const path = await csv('stray-clean.csv', 1000, (line, text) =>
+      line === 4 ? 'u3,"true,n3' : line === 7 ? 'u6,true,n6"' : text,
+    );
     const { summary } = await dryRun(path);
     const failure = summary.first_failures.find((f) => f.line === 4);
     expect(failure?.reason).toMatch(/lines 4–7/);
@@ -87,7 +98,13 @@ describe('a stray quote in a bulk CSV', () => {
   });
 
   it('keeps legitimate multi-line quoted values working, with the right line numbers after them', async () => {
-    const path = await csv('multi.csv', 1000, (line, text) => (line === 4 ? 'u3,true,"first line\nsecond line\r\nthird ""quoted"" line"' : line === 500 ? 'u499,maybe,n499' : text));
+    const path = await csv('multi.csv', 1000, (line, text) =>
+      line === 4
+        ? 'u3,true,"first line\nsecond line\r\nthird ""quoted"" line"'
+        : line === 500
+          ? 'u499,maybe,n499'
+          : text,
+    );
     const { summary } = await dryRun(path);
     expect(summary.rows).toBe(1000);
     expect(summary.outcomes.checked).toBe(999);

@@ -86,7 +86,11 @@ describe.skipIf(fifoUnavailable)('secret files that are not regular files', () =
   });
 
   it('SMILE_API_KEY_FILE naming a device is refused without reading it', async () => {
-    const run = await smile(STATUS, { SMILE_PARTNER_ID: '085', SMILE_API_KEY_FILE: '/dev/zero', SMILE_BASE_URL: NOWHERE });
+    const run = await smile(STATUS, {
+      SMILE_PARTNER_ID: '085',
+      SMILE_API_KEY_FILE: '/dev/zero',
+      SMILE_BASE_URL: NOWHERE,
+    });
     expect(run.hung).toBe(false);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('SMILE_API_KEY_FILE /dev/zero is a device, not a regular file');
@@ -96,7 +100,10 @@ describe.skipIf(fifoUnavailable)('secret files that are not regular files', () =
     const config = join(dir, 'config-fifo');
     const keyFile = join(dir, 'plain.key');
     await writeFile(keyFile, 'KEY-0123456789abcdef0123456789abcdef\n');
-    const added = await runCli(['profile', 'add', 'p', '--partner-id', '085', '--env', 'sandbox', '--api-key-file', keyFile], { env: { HOME: dir, SMILE_CONFIG_DIR: config } });
+    const added = await runCli(
+      ['profile', 'add', 'p', '--partner-id', '085', '--env', 'sandbox', '--api-key-file', keyFile],
+      { env: { HOME: dir, SMILE_CONFIG_DIR: config } },
+    );
     expect(added.code).toBe(0);
     const credentials = join(config, 'credentials.json');
     await unlink(credentials);
@@ -109,7 +116,10 @@ describe.skipIf(fifoUnavailable)('secret files that are not regular files', () =
 
   it('profile add --api-key-file naming a FIFO is refused at once', async () => {
     const fifo = mkfifo('add.fifo');
-    const run = await smile(['profile', 'add', 'q', '--partner-id', '085', '--env', 'sandbox', '--api-key-file', fifo], { SMILE_CONFIG_DIR: join(dir, 'config-add') });
+    const run = await smile(
+      ['profile', 'add', 'q', '--partner-id', '085', '--env', 'sandbox', '--api-key-file', fifo],
+      { SMILE_CONFIG_DIR: join(dir, 'config-add') },
+    );
     expect(run.hung).toBe(false);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain(`--api-key-file ${fifo} is a named pipe (FIFO), not a regular file`);

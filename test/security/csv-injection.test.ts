@@ -70,7 +70,14 @@ describe('spreadsheet injection in CSV reports', () => {
     await writeFile(csv, `${lines.join('\n')}\n`);
     const report = join(dir, 'report.csv');
     const rejects = join(dir, 'rejects.csv');
-    const run = await runCli(['bulk', csv, '--report', report, '--rejects', rejects, '--json'], { env: { SMILE_PARTNER_ID: '085', SMILE_API_KEY: MARKED_KEY, SMILE_BASE_URL: emulator.baseUrl, SMILE_CONFIG_DIR: join(dir, 'none') } });
+    const run = await runCli(['bulk', csv, '--report', report, '--rejects', rejects, '--json'], {
+      env: {
+        SMILE_PARTNER_ID: '085',
+        SMILE_API_KEY: MARKED_KEY,
+        SMILE_BASE_URL: emulator.baseUrl,
+        SMILE_CONFIG_DIR: join(dir, 'none'),
+      },
+    });
     expect([4, 6]).toContain(run.code);
     for (const file of [report, rejects]) {
       const rows = parseCsv(await readFile(file, 'utf8'));

@@ -61,7 +61,10 @@ export async function recordingProxy(targetOrigin: string): Promise<RecordingPro
           // leave non-JSON answers alone
         }
       }
-      res.writeHead(response.status, { 'content-type': response.headers.get('content-type') ?? 'application/json', date: response.headers.get('date') ?? new Date().toUTCString() });
+      res.writeHead(response.status, {
+        'content-type': response.headers.get('content-type') ?? 'application/json',
+        date: response.headers.get('date') ?? new Date().toUTCString(),
+      });
       res.end(text);
     })().catch((error: unknown) => {
       res.statusCode = 502;

@@ -12,7 +12,14 @@ const S3_SIGNATURE = 'c0ffee11c0ffee22c0ffee33c0ffee44';
 
 describe('redaction helpers', () => {
   it('redacts signature fields at any depth, pre-signed URL secrets and long base64', () => {
-    const redacted = JSON.stringify(redactJson({ signature: 'abc', nested: [{ Signature: 'x', api_key: 'k' }], url: `https://s3.example/b?X-Amz-Signature=${S3_SIGNATURE}&X-Amz-Credential=AKIA/x`, image: 'A'.repeat(400) }));
+    const redacted = JSON.stringify(
+      redactJson({
+        signature: 'abc',
+        nested: [{ Signature: 'x', api_key: 'k' }],
+        url: `https://s3.example/b?X-Amz-Signature=${S3_SIGNATURE}&X-Amz-Credential=AKIA/x`,
+        image: 'A'.repeat(400),
+      }),
+    );
     expect(redacted).not.toMatch(/"abc"|"x"|"k"|c0ffee|AKIA|AAAAAAAAAA/);
     expect(redactUrl(`https://h/p?Signature=${URL_SIGNATURE}&Expires=1`)).not.toContain(URL_SIGNATURE);
   });
@@ -23,7 +30,9 @@ describe('redaction helpers', () => {
     expect(out).toContain('<Code>SignatureDoesNotMatch</Code>');
     expect(out).toContain(`<SignatureProvided>${REDACTED}</SignatureProvided>`);
     expect(out).not.toMatch(/AKIAEXAMPLE|c0ffee|application\/zip/);
-    expect(redactText(`see https://s3.example/k?a=1&amp;X-Amz-Signature=${S3_SIGNATURE}&amp;b=2`)).not.toContain(S3_SIGNATURE);
+    expect(redactText(`see https://s3.example/k?a=1&amp;X-Amz-Signature=${S3_SIGNATURE}&amp;b=2`)).not.toContain(
+      S3_SIGNATURE,
+    );
   });
 });
 
@@ -36,18 +45,37 @@ describe('--debug against a storage server that refuses the zip', () => {
         const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         if (req.url === '/v1/upload') {
           res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify({ upload_url: `${origin}/bucket/zip?Expires=9999999999&Signature=${URL_SIGNATURE}`, ref_id: 'r', smile_job_id: '0000000001', code: '2202' }));
+          res.end(
+            JSON.stringify({
+              upload_url: `${origin}/bucket/zip?Expires=9999999999&Signature=${URL_SIGNATURE}`,
+              ref_id: 'r',
+              smile_job_id: '0000000001',
+              code: '2202',
+            }),
+          );
           return;
         }
         res.statusCode = 403;
         res.setHeader('content-type', 'application/xml');
-        res.end(`<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><SignatureProvided>${URL_SIGNATURE}</SignatureProvided><StringToSign>PUT\napplication/zip\n9999999999\n/bucket/zip</StringToSign></Error>`);
+        res.end(
+          `<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><SignatureProvided>${URL_SIGNATURE}</SignatureProvided><StringToSign>PUT\napplication/zip\n9999999999\n/bucket/zip</StringToSign></Error>`,
+        );
       });
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     try {
       const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-      const run = await runCli(['register', '--debug', '--user-id', 'u', '--selfie', resolve('fixtures/selfies/demo.jpg'), '--no-wait'], { env: { SMILE_PARTNER_ID: '085', SMILE_API_KEY: MARKED_KEY, SMILE_BASE_URL: baseUrl, SMILE_CONFIG_DIR: '/nonexistent/smile' } });
+      const run = await runCli(
+        ['register', '--debug', '--user-id', 'u', '--selfie', resolve('fixtures/selfies/demo.jpg'), '--no-wait'],
+        {
+          env: {
+            SMILE_PARTNER_ID: '085',
+            SMILE_API_KEY: MARKED_KEY,
+            SMILE_BASE_URL: baseUrl,
+            SMILE_CONFIG_DIR: '/nonexistent/smile',
+          },
+        },
+      );
       expect(run.code).toBe(5);
       expect(run.stderr).toMatch(/\[debug\] ← 403 PUT/);
       expect(run.stderr).toContain('SignatureDoesNotMatch');

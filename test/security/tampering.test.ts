@@ -17,7 +17,14 @@ const APPROVED = {
   job_complete: true,
   job_success: true,
   code: '2302',
-  result: { Actions: { Register_Selfie: 'Approved', Selfie_Provided: 'Passed' }, ResultCode: '0810', ResultText: 'Enroll User', IsFinalResult: 'true', SmileJobID: '0000000001', PartnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: '4' } },
+  result: {
+    Actions: { Register_Selfie: 'Approved', Selfie_Provided: 'Passed' },
+    ResultCode: '0810',
+    ResultText: 'Enroll User',
+    IsFinalResult: 'true',
+    SmileJobID: '0000000001',
+    PartnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: '4' },
+  },
 };
 
 let dir: string;
@@ -42,19 +49,30 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const env = (baseUrl: string): NodeJS.ProcessEnv => ({ SMILE_PARTNER_ID: PARTNER, SMILE_API_KEY: MARKED_KEY, SMILE_BASE_URL: baseUrl, SMILE_CONFIG_DIR: join(dir, 'none') });
+const env = (baseUrl: string): NodeJS.ProcessEnv => ({
+  SMILE_PARTNER_ID: PARTNER,
+  SMILE_API_KEY: MARKED_KEY,
+  SMILE_BASE_URL: baseUrl,
+  SMILE_CONFIG_DIR: join(dir, 'none'),
+});
 
 describe('tampered job_status answers (a fake server)', () => {
   const variants: [string, () => Record<string, unknown>][] = [
     ['signed with another key', () => ({ ...APPROVED, ...signedFields('an-attackers-key-000', PARTNER) })],
     ['signed for another partner', () => ({ ...APPROVED, ...signedFields(MARKED_KEY, '086') })],
-    ['timestamp changed after signing', () => {
-      const fields = signedFields(MARKED_KEY, PARTNER);
-      return { ...APPROVED, ...fields, timestamp: new Date(Date.parse(fields.timestamp) + 1000).toISOString() };
-    }],
+    [
+      'timestamp changed after signing',
+      () => {
+        const fields = signedFields(MARKED_KEY, PARTNER);
+        return { ...APPROVED, ...fields, timestamp: new Date(Date.parse(fields.timestamp) + 1000).toISOString() };
+      },
+    ],
     ['no signature', () => ({ ...APPROVED, timestamp: new Date().toISOString() })],
     ['an empty signature', () => ({ ...APPROVED, timestamp: new Date().toISOString(), signature: '' })],
-    ['a signature that is not base64', () => ({ ...APPROVED, timestamp: new Date().toISOString(), signature: '!!!not-base64!!!' })],
+    [
+      'a signature that is not base64',
+      () => ({ ...APPROVED, timestamp: new Date().toISOString(), signature: '!!!not-base64!!!' }),
+    ],
   ];
   for (const [name, make] of variants) {
     it(`status refuses an answer ${name} (exit 3, no result shown)`, async () => {
@@ -88,9 +106,24 @@ describe('tampered job_status during register (a proxy in front of the emulator)
 
   it('register stops with exit 3 instead of printing a forged approval', async () => {
     const proxy = await recordingProxy(emulator.origin);
-    proxy.rewrite = (path, body) => (path.endsWith('/job_status') ? { ...body, job_success: true, signature: signedFields('forger', PARTNER).signature } : body);
+    proxy.rewrite = (path, body) =>
+      path.endsWith('/job_status')
+        ? { ...body, job_success: true, signature: signedFields('forger', PARTNER).signature }
+        : body;
     try {
-      const run = await runCli(['register', '--user-id', 'tampered-user', '--selfie', resolve('fixtures/selfies/demo.jpg'), '--sandbox-result', 'reject', '--json'], { env: env(proxy.baseUrl) });
+      const run = await runCli(
+        [
+          'register',
+          '--user-id',
+          'tampered-user',
+          '--selfie',
+          resolve('fixtures/selfies/demo.jpg'),
+          '--sandbox-result',
+          'reject',
+          '--json',
+        ],
+        { env: env(proxy.baseUrl) },
+      );
       expect(run.code).toBe(3);
       const doc = run.json<{ ok: boolean; outcome?: string; error?: { code: string } }>();
       expect(doc.ok).toBe(false);
@@ -103,11 +136,15 @@ describe('tampered job_status during register (a proxy in front of the emulator)
 
   it('doctor fails the signed round trip through the same proxy', async () => {
     const proxy = await recordingProxy(emulator.origin);
-    proxy.rewrite = (path, body) => (path.endsWith('/job_status') ? { ...body, ...signedFields('forger', PARTNER) } : body);
+    proxy.rewrite = (path, body) =>
+      path.endsWith('/job_status') ? { ...body, ...signedFields('forger', PARTNER) } : body;
     try {
       const run = await runCli(['doctor', '--json'], { env: env(proxy.baseUrl) });
       expect(run.code).toBe(3);
-      expect(run.json<{ checks: { name: string; status: string }[] }>().checks.find((check) => check.name === 'round_trip')?.status).toBe('fail');
+      expect(
+        run.json<{ checks: { name: string; status: string }[] }>().checks.find((check) => check.name === 'round_trip')
+          ?.status,
+      ).toBe('fail');
     } finally {
       await proxy.close();
     }
@@ -115,7 +152,14 @@ describe('tampered job_status during register (a proxy in front of the emulator)
 });
 
 describe('tampered callbacks', () => {
-  const result = { Actions: { Register_Selfie: 'Rejected' }, IsFinalResult: 'true', IsMachineResult: 'true', PartnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: '4' }, ResultCode: '0813', ResultText: 'Enroll User FAIL' };
+  const result = {
+    Actions: { Register_Selfie: 'Rejected' },
+    IsFinalResult: 'true',
+    IsMachineResult: 'true',
+    PartnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: '4' },
+    ResultCode: '0813',
+    ResultText: 'Enroll User FAIL',
+  };
 
   it('callback verify refuses every tampered variant with exit 3 and prints no result', async () => {
     const genuine = { ...result, ...signedFields(MARKED_KEY, PARTNER) };

@@ -20,7 +20,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const env = () => ({ SMILE_PARTNER_ID: emulator.partnerId, SMILE_API_KEY: MARKED_KEY, SMILE_BASE_URL: emulator.baseUrl, SMILE_CONFIG_DIR: join(dir, 'none') });
+const env = () => ({
+  SMILE_PARTNER_ID: emulator.partnerId,
+  SMILE_API_KEY: MARKED_KEY,
+  SMILE_BASE_URL: emulator.baseUrl,
+  SMILE_CONFIG_DIR: join(dir, 'none'),
+});
 
 describe('zip entry names', () => {
   it('are selfie.jpg, liveness-NN.jpg and info.json whatever the input files are called', async () => {
@@ -35,12 +40,33 @@ describe('zip entry names', () => {
 
     const userId = '../../etc/passwd';
     const jobId = 'job-../../zip-slip';
-    const run = await runCli(['register', '--user-id', userId, '--job-id', jobId, '--selfie', traversal, '--liveness', odd, slashy, '--param', 'file_name=../../x.jpg', '--json'], { env: env() });
+    const run = await runCli(
+      [
+        'register',
+        '--user-id',
+        userId,
+        '--job-id',
+        jobId,
+        '--selfie',
+        traversal,
+        '--liveness',
+        odd,
+        slashy,
+        '--param',
+        'file_name=../../x.jpg',
+        '--json',
+      ],
+      { env: env() },
+    );
     expect(run.code, run.stderr).toBe(0);
     const job = emulator.state.jobs.get(jobId)!;
     expect(job.zip?.entries.slice().sort()).toEqual(['info.json', 'liveness-01.jpg', 'liveness-02.jpg', 'selfie.jpg']);
     const info = job.zip?.info as { images: { file_name?: string; image_type_id: number }[] };
-    expect(info.images.map((image) => image.file_name).sort()).toEqual(['liveness-01.jpg', 'liveness-02.jpg', 'selfie.jpg']);
+    expect(info.images.map((image) => image.file_name).sort()).toEqual([
+      'liveness-01.jpg',
+      'liveness-02.jpg',
+      'selfie.jpg',
+    ]);
     for (const entry of job.zip!.entries) {
       expect(entry).toMatch(/^[a-z0-9.-]+$/);
       expect(entry).not.toContain('..');

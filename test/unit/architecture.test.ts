@@ -51,19 +51,32 @@ interface FileFacts {
 
 /** Every module specifier a file names, and its `as never` casts, from the syntax tree (not from text). */
 function scanSource(fileName: string, text: string): FileFacts {
-  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, fileName.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const source = ts.createSourceFile(
+    fileName,
+    text,
+    ts.ScriptTarget.Latest,
+    true,
+    fileName.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS,
+  );
   const facts: FileFacts = { imports: [], asNever: [] };
   const line = (node: ts.Node) => source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
   const add = (literal: ts.Node | undefined, typeOnly: boolean) => {
-    if (literal && (ts.isStringLiteral(literal) || ts.isNoSubstitutionTemplateLiteral(literal))) facts.imports.push({ specifier: literal.text, line: line(literal), typeOnly });
+    if (literal && (ts.isStringLiteral(literal) || ts.isNoSubstitutionTemplateLiteral(literal)))
+      facts.imports.push({ specifier: literal.text, line: line(literal), typeOnly });
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node)) add(node.moduleSpecifier, node.importClause?.isTypeOnly ?? false);
     else if (ts.isExportDeclaration(node)) add(node.moduleSpecifier, node.isTypeOnly);
-    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node.moduleReference.expression, node.isTypeOnly);
-    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0], false);
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference))
+      add(node.moduleReference.expression, node.isTypeOnly);
+    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword)
+      add(node.arguments[0], false);
     else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal, true);
-    else if ((ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) && node.type.kind === ts.SyntaxKind.NeverKeyword) facts.asNever.push(line(node));
+    else if (
+      (ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) &&
+      node.type.kind === ts.SyntaxKind.NeverKeyword
+    )
+      facts.asNever.push(line(node));
     ts.forEachChild(node, visit);
   };
   visit(source);
@@ -75,7 +88,15 @@ function resolveSpecifier(from: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
   const base = resolve(dirname(from), specifier);
   const stem = base.replace(/\.(m|c)?jsx?$/, '');
-  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.cts`, join(base, 'index.ts'), join(base, 'index.tsx')];
+  const candidates = [
+    base,
+    `${stem}.ts`,
+    `${stem}.tsx`,
+    `${stem}.mts`,
+    `${stem}.cts`,
+    join(base, 'index.ts'),
+    join(base, 'index.tsx'),
+  ];
   const found = candidates.find((path) => /\.(m|c)?tsx?$/.test(path) && existsSync(path) && statSync(path).isFile());
   if (found === undefined) throw new Error(`${rel(from)} imports ${specifier}, which resolves to no file under src/`);
   return found;
@@ -112,20 +133,36 @@ function findCycles(graph: ReadonlyMap<string, ReadonlySet<string>>, limit = 200
 
 /** What `actual` has beyond `known` (new problems) and what `known` lists that is gone (stale entries). */
 function compare(actual: readonly string[], known: readonly string[]): { added: string[]; stale: string[] } {
-  return { added: actual.filter((entry) => !known.includes(entry)), stale: known.filter((entry) => !actual.includes(entry)) };
+  return {
+    added: actual.filter((entry) => !known.includes(entry)),
+    stale: known.filter((entry) => !actual.includes(entry)),
+  };
 }
 
 function describeDrift(what: string, drift: { added: string[]; stale: string[] }): string {
   const lines: string[] = [];
-  if (drift.added.length > 0) lines.push(`new ${what} (fix them; KNOWN in test/unit/architecture.test.ts is only for today's):`, ...drift.added.map((entry) => `  ${entry}`));
-  if (drift.stale.length > 0) lines.push(`${what} listed in KNOWN that are gone (remove them from the list):`, ...drift.stale.map((entry) => `  ${entry}`));
+  if (drift.added.length > 0)
+    lines.push(
+      `new ${what} (fix them; KNOWN in test/unit/architecture.test.ts is only for today's):`,
+      ...drift.added.map((entry) => `  ${entry}`),
+    );
+  if (drift.stale.length > 0)
+    lines.push(
+      `${what} listed in KNOWN that are gone (remove them from the list):`,
+      ...drift.stale.map((entry) => `  ${entry}`),
+    );
   return lines.join('\n');
 }
 
 const files = sourceFiles(SRC).sort();
 const facts = new Map(files.map((file) => [file, scanSource(file, readFileSync(file, 'utf8'))]));
 /** Import graph over src/, file → files it imports (type-only imports included). */
-const graph = new Map(files.map((file) => [file, new Set(facts.get(file)!.imports.flatMap(({ specifier }) => resolveSpecifier(file, specifier) ?? []))]));
+const graph = new Map(
+  files.map((file) => [
+    file,
+    new Set(facts.get(file)!.imports.flatMap(({ specifier }) => resolveSpecifier(file, specifier) ?? [])),
+  ]),
+);
 
 describe('architecture (style.md: one folder per idea, data flows one way)', () => {
   it('reads the whole of src/', () => {
@@ -136,7 +173,9 @@ describe('architecture (style.md: one folder per idea, data flows one way)', () 
   });
 
   it('has no import cycle, type-only imports included', () => {
-    const cycles = findCycles(new Map([...graph].map(([file, targets]) => [rel(file), new Set([...targets].map(rel))]))).map((cycle) => cycle.join(' → '));
+    const cycles = findCycles(
+      new Map([...graph].map(([file, targets]) => [rel(file), new Set([...targets].map(rel))])),
+    ).map((cycle) => cycle.join(' → '));
     const drift = compare(cycles, KNOWN.cycles);
     expect(drift, describeDrift('import cycles', drift)).toEqual({ added: [], stale: [] });
   });
@@ -145,20 +184,28 @@ describe('architecture (style.md: one folder per idea, data flows one way)', () 
     const backward = [...graph].flatMap(([file, targets]) => {
       const from = rel(file);
       if (from === 'cli.ts' || from.startsWith('commands/')) return [];
-      return [...targets].map(rel).filter((to) => to.startsWith('commands/')).map((to) => `${from} → ${to}`);
+      return [...targets]
+        .map(rel)
+        .filter((to) => to.startsWith('commands/'))
+        .map((to) => `${from} → ${to}`);
     });
     const drift = compare(backward.sort(), KNOWN.commandImports);
     expect(drift, describeDrift('imports of src/commands/ from outside it', drift)).toEqual({ added: [], stale: [] });
   });
 
   it('has no `as never` in src/', () => {
-    const casts = [...facts].filter(([, fileFacts]) => fileFacts.asNever.length > 0).map(([file, fileFacts]) => ({ file: rel(file), lines: fileFacts.asNever }));
+    const casts = [...facts]
+      .filter(([, fileFacts]) => fileFacts.asNever.length > 0)
+      .map(([file, fileFacts]) => ({ file: rel(file), lines: fileFacts.asNever }));
     const drift = compare(
       casts.map((cast) => cast.file),
       KNOWN.asNever,
     );
     const where = casts.map((cast) => `${cast.file}:${cast.lines.join(',')}`).join(' ');
-    expect(drift, `${describeDrift('files with `as never`', drift)}\n(now: ${where || 'none'})`).toEqual({ added: [], stale: [] });
+    expect(drift, `${describeDrift('files with `as never`', drift)}\n(now: ${where || 'none'})`).toEqual({
+      added: [],
+      stale: [],
+    });
   });
 });
 
@@ -176,12 +223,21 @@ describe('the checker itself', () => {
         "const g = await import('./g.js');",
         "type H = typeof import('./h.js');",
         '// import nope from "./comment.js"; x as never',
-        "const s = \"import('./string.js') as never\";",
+        'const s = "import(\'./string.js\') as never";',
         'const n = value as never;',
         'const m = <never>value;',
       ].join('\n'),
     );
-    expect(found.imports.map((entry) => `${entry.specifier}${entry.typeOnly ? ' (type)' : ''}`)).toEqual(['./a.js', './b.js (type)', './c.js', './d.js', './e.js (type)', './f.js', './g.js', './h.js (type)']);
+    expect(found.imports.map((entry) => `${entry.specifier}${entry.typeOnly ? ' (type)' : ''}`)).toEqual([
+      './a.js',
+      './b.js (type)',
+      './c.js',
+      './d.js',
+      './e.js (type)',
+      './f.js',
+      './g.js',
+      './h.js (type)',
+    ]);
     expect(found.asNever).toEqual([11, 12]);
   });
 
@@ -193,6 +249,13 @@ describe('the checker itself', () => {
       ['d', new Set(['d', 'a'])],
     ]);
     expect(findCycles(graph).map((cycle) => cycle.join(' → '))).toEqual(['a → b → a', 'a → b → c → a', 'd → d']);
-    expect(findCycles(new Map([['a', new Set(['b'])], ['b', new Set<string>()]]))).toEqual([]);
+    expect(
+      findCycles(
+        new Map([
+          ['a', new Set(['b'])],
+          ['b', new Set<string>()],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

@@ -65,7 +65,13 @@ describe('CsvParser', () => {
     // Contract change (issue 9 item 8): the lines after an unclosed quote are no longer swallowed.
     const records = parseEveryway('h\nu1,"never closed\nu2,x\n');
     expect(records).toHaveLength(3);
-    expect(records[1]).toEqual({ line: 2, fields: ['u1', '"never closed'], error: expect.stringMatching(/opened on line 2 is never closed: it would swallow line 3 \(to the end of the file\); this row is skipped and reading goes on at line 3/) });
+    expect(records[1]).toEqual({
+      line: 2,
+      fields: ['u1', '"never closed'],
+      error: expect.stringMatching(
+        /opened on line 2 is never closed: it would swallow line 3 \(to the end of the file\); this row is skipped and reading goes on at line 3/,
+      ),
+    });
     expect(records[2]).toEqual({ line: 3, fields: ['u2', 'x'] });
   });
 
@@ -82,14 +88,22 @@ describe('CsvParser', () => {
     const text = `h\nu1,"stray\n${rows.join('\r\n')}\r\n`;
     const records = parseEveryway(text);
     expect(records).toHaveLength(302);
-    expect(records[1]).toEqual({ line: 2, fields: ['u1', '"stray'], error: expect.stringMatching(/opened on line 2 is still open 100 lines later: a stray " would swallow lines 3–102 and more; this row is skipped and reading goes on at line 3/) });
+    expect(records[1]).toEqual({
+      line: 2,
+      fields: ['u1', '"stray'],
+      error: expect.stringMatching(
+        /opened on line 2 is still open 100 lines later: a stray " would swallow lines 3–102 and more; this row is skipped and reading goes on at line 3/,
+      ),
+    });
     expect(records.slice(2)).toEqual(rows.map((row, i) => ({ line: i + 3, fields: row.split(',') })));
   });
 
   it('takes a quote that closes lines later with text after it for a stray one', () => {
     const records = parseEveryway('h\nu1,"stray\nu2,x\nu3,"y"z\nu4,w\n');
     expect(records.map((r) => r.line)).toEqual([1, 2, 3, 4, 5]);
-    expect(records[1]!.error).toMatch(/opened on line 2 closes only on line 4, with text after the closing quote: a stray " would swallow lines 3–4; this row is skipped and reading goes on at line 3/);
+    expect(records[1]!.error).toMatch(
+      /opened on line 2 closes only on line 4, with text after the closing quote: a stray " would swallow lines 3–4; this row is skipped and reading goes on at line 3/,
+    );
     expect(records[2]).toEqual({ line: 3, fields: ['u2', 'x'] });
     expect(records[3]!.error).toMatch(/after a closing quote on line 4/);
     expect(records[4]).toEqual({ line: 5, fields: ['u4', 'w'] });
@@ -110,7 +124,9 @@ describe('CsvParser', () => {
     for (const size of [4096, 65_536, text.length]) {
       const records = parse(text, size);
       expect(records.map((r) => r.line)).toEqual([1, 2, 3, 4, 5]);
-      expect(records[1]!.error).toMatch(/opened on line 2 runs on for more than 1 MiB: a stray " would swallow lines 3–\d+ and more; this row is skipped and reading goes on at line 3/);
+      expect(records[1]!.error).toMatch(
+        /opened on line 2 runs on for more than 1 MiB: a stray " would swallow lines 3–\d+ and more; this row is skipped and reading goes on at line 3/,
+      );
       expect(records[4]).toEqual({ line: 5, fields: ['u4', 'x'] });
     }
   });
@@ -154,7 +170,8 @@ describe('spreadsheet injection', () => {
   });
 
   it('round-trips through unneutraliseCell', () => {
-    for (const cell of ['=cmd', '@x', '-x', 'plain', "'quoted", '-1.5']) expect(unneutraliseCell(neutraliseCell(cell))).toBe(cell);
+    for (const cell of ['=cmd', '@x', '-x', 'plain', "'quoted", '-1.5'])
+      expect(unneutraliseCell(neutraliseCell(cell))).toBe(cell);
   });
 
   it('quotes cells that need it, after neutralising', () => {

@@ -13,7 +13,18 @@ function snapshot(overrides: Partial<BulkSnapshot> = {}): BulkSnapshot {
     ok: 45,
     retryable: 2,
     failed: 3,
-    outcomes: { approved: 45, submitted: 0, skipped: 0, checked: 0, rejected: 3, refused: 0, invalid: 0, provisional: 0, pending: 2, error: 0 },
+    outcomes: {
+      approved: 45,
+      submitted: 0,
+      skipped: 0,
+      checked: 0,
+      rejected: 3,
+      refused: 0,
+      invalid: 0,
+      provisional: 0,
+      pending: 2,
+      error: 0,
+    },
     fromJournal: 0,
     elapsedMs: 10_000,
     rate: 5,
@@ -43,7 +54,17 @@ describe('BulkDashboard', () => {
   });
 
   it('says when every worker is paused by a 429, and copes with an unknown total (stdin)', () => {
-    const { lastFrame } = render(<BulkDashboard snapshot={snapshot({ paused: true, total: undefined, etaSeconds: undefined, rateLimitPauses: 2, recentFailures: [] })} />);
+    const { lastFrame } = render(
+      <BulkDashboard
+        snapshot={snapshot({
+          paused: true,
+          total: undefined,
+          etaSeconds: undefined,
+          rateLimitPauses: 2,
+          recentFailures: [],
+        })}
+      />,
+    );
     const frame = strip(lastFrame());
     expect(frame).toContain('rate limited (429)');
     expect(frame).toContain('2 rate-limit pauses');

@@ -20,7 +20,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function recordsOf(name: string, content: string | Buffer, format?: 'csv' | 'jsonl'): Promise<{ columns: string[] | undefined; unknown: string[]; records: InputRecord[] }> {
+async function recordsOf(
+  name: string,
+  content: string | Buffer,
+  format?: 'csv' | 'jsonl',
+): Promise<{ columns: string[] | undefined; unknown: string[]; records: InputRecord[] }> {
   const path = join(dir, name);
   await writeFile(path, content);
   const input = await openBulkInput(path, format, process.stdin);
@@ -43,19 +47,34 @@ describe('reading CSV', () => {
     const csv = '\uFEFFuser_id,selfie,param.branch\r\n"zoë-1",photos/a.jpg,"Nairobi, CBD"\r\n';
     const { columns, records } = await recordsOf('bom.csv', csv);
     expect(columns).toEqual(['user_id', 'selfie', 'param.branch']);
-    expect(records).toEqual([{ line: 2, values: { user_id: 'zoë-1', selfie: 'photos/a.jpg', 'param.branch': 'Nairobi, CBD' }, raw: ['zoë-1', 'photos/a.jpg', 'Nairobi, CBD'] }]);
+    expect(records).toEqual([
+      {
+        line: 2,
+        values: { user_id: 'zoë-1', selfie: 'photos/a.jpg', 'param.branch': 'Nairobi, CBD' },
+        raw: ['zoë-1', 'photos/a.jpg', 'Nairobi, CBD'],
+      },
+    ]);
   });
 
   it('matches known columns case-insensitively and lists unknown ones', async () => {
-    const { columns, unknown } = await recordsOf('case.csv', 'User_ID, Selfie ,Param.Branch,notes,reason\nu1,photos/a.jpg,x,y,z\n');
+    const { columns, unknown } = await recordsOf(
+      'case.csv',
+      'User_ID, Selfie ,Param.Branch,notes,reason\nu1,photos/a.jpg,x,y,z\n',
+    );
     expect(columns).toEqual(['user_id', 'selfie', 'param.Branch', 'notes', 'reason']);
     expect(unknown).toEqual(['notes']);
   });
 
   it('refuses an empty file, a header without user_id, and a column given twice (exit 4)', async () => {
     await expect(recordsOf('empty.csv', '')).rejects.toMatchObject({ exitCode: 4, code: 'no_header' });
-    await expect(recordsOf('noid.csv', 'id,selfie\n1,a.jpg\n')).rejects.toMatchObject({ exitCode: 4, code: 'no_user_id_column' });
-    await expect(recordsOf('dup.csv', 'user_id,selfie,selfie\n')).rejects.toMatchObject({ exitCode: 4, code: 'duplicate_column' });
+    await expect(recordsOf('noid.csv', 'id,selfie\n1,a.jpg\n')).rejects.toMatchObject({
+      exitCode: 4,
+      code: 'no_user_id_column',
+    });
+    await expect(recordsOf('dup.csv', 'user_id,selfie,selfie\n')).rejects.toMatchObject({
+      exitCode: 4,
+      code: 'duplicate_column',
+    });
   });
 
   it('flags a row with more fields than the header, accepts trailing empty ones and short rows', async () => {
@@ -71,7 +90,11 @@ describe('reading CSV', () => {
   });
 
   it('turns invalid UTF-8 into a bad row, not a crash', async () => {
-    const bytes = Buffer.concat([Buffer.from('user_id,selfie\nu'), Buffer.from([0xff, 0xfe]), Buffer.from(',photos/a.jpg\nu2,photos/a.jpg\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('user_id,selfie\nu'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(',photos/a.jpg\nu2,photos/a.jpg\n'),
+    ]);
     const { records } = await recordsOf('latin1.csv', bytes);
     const first = await validateRecord(records[0]!, context());
     expect(first.ok).toBe(false);
@@ -85,7 +108,13 @@ describe('reading JSONL', () => {
     const text = '{"user_id":"u1","selfie":"photos/a.jpg"}\r\n\n{"user_id": 2}\nnot json\n[1]\n{"user_id":"u5"}';
     const { columns, records } = await recordsOf('rows.jsonl', text);
     expect(columns).toBeUndefined();
-    expect(records.map((record) => [record.line, record.error === undefined])).toEqual([[1, true], [3, true], [4, false], [5, false], [6, true]]);
+    expect(records.map((record) => [record.line, record.error === undefined])).toEqual([
+      [1, true],
+      [3, true],
+      [4, false],
+      [5, false],
+      [6, true],
+    ]);
     expect(records[2]!.error).toMatch(/not valid JSON/);
     expect(records[3]!.error).toBe('not a JSON object');
   });
@@ -111,7 +140,19 @@ describe('reading JSONL', () => {
 
 describe('validating rows', () => {
   it('resolves paths relative to the input file and builds the request fields', async () => {
-    const result = await check({ user_id: 'u1', selfie: 'photos/a.jpg', liveness: 'photos/a.jpg; photos/b.jpg', latitude: '-1.2921', longitude: '36.8219', altitude: '1795', allow_re_enroll: 'yes', sandbox_result: 'reject', 'param.branch': 'nbo', 'param.empty': '', job_id: 'job-7' });
+    const result = await check({
+      user_id: 'u1',
+      selfie: 'photos/a.jpg',
+      liveness: 'photos/a.jpg; photos/b.jpg',
+      latitude: '-1.2921',
+      longitude: '36.8219',
+      altitude: '1795',
+      allow_re_enroll: 'yes',
+      sandbox_result: 'reject',
+      'param.branch': 'nbo',
+      'param.empty': '',
+      job_id: 'job-7',
+    });
     expect(result).toMatchObject({
       ok: true,
       row: {
@@ -129,8 +170,25 @@ describe('validating rows', () => {
   });
 
   it('takes JSONL values: numbers, booleans, lists and a params object', async () => {
-    const result = await check({ user_id: 42, selfie: 'photos/a.jpg', liveness: ['photos/b.jpg'], latitude: 1.5, longitude: 2, allow_re_enroll: true, params: { branch: 'x', n: 3 } });
-    expect(result).toMatchObject({ ok: true, row: { userId: '42', livenessPaths: [join(dir, 'photos', 'b.jpg')], geo: { latitude: 1.5, longitude: 2 }, allowReEnroll: true, params: { branch: 'x', n: '3' } } });
+    const result = await check({
+      user_id: 42,
+      selfie: 'photos/a.jpg',
+      liveness: ['photos/b.jpg'],
+      latitude: 1.5,
+      longitude: 2,
+      allow_re_enroll: true,
+      params: { branch: 'x', n: 3 },
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      row: {
+        userId: '42',
+        livenessPaths: [join(dir, 'photos', 'b.jpg')],
+        geo: { latitude: 1.5, longitude: 2 },
+        allowReEnroll: true,
+        params: { branch: 'x', n: '3' },
+      },
+    });
   });
 
   const bad: [string, Record<string, unknown>, RegExp][] = [
@@ -139,14 +197,30 @@ describe('validating rows', () => {
     ['missing selfie', { user_id: 'u' }, /selfie is missing/],
     ['missing file', { user_id: 'u', selfie: 'photos/none.jpg' }, /selfie photos\/none\.jpg: no such file/],
     ['a directory', { user_id: 'u', selfie: 'photos' }, /not a file/],
-    ['missing liveness file', { user_id: 'u', selfie: 'photos/a.jpg', liveness: 'photos/x.jpg' }, /liveness photos\/x\.jpg: no such file/],
-    ['latitude out of range', { user_id: 'u', selfie: 'photos/a.jpg', latitude: '95', longitude: '1' }, /latitude 95 is outside/],
+    [
+      'missing liveness file',
+      { user_id: 'u', selfie: 'photos/a.jpg', liveness: 'photos/x.jpg' },
+      /liveness photos\/x\.jpg: no such file/,
+    ],
+    [
+      'latitude out of range',
+      { user_id: 'u', selfie: 'photos/a.jpg', latitude: '95', longitude: '1' },
+      /latitude 95 is outside/,
+    ],
     ['latitude alone', { user_id: 'u', selfie: 'photos/a.jpg', latitude: '5' }, /latitude and longitude go together/],
     ['not a number', { user_id: 'u', selfie: 'photos/a.jpg', latitude: 'north', longitude: '1' }, /LAT,LON/],
     ['bad bool', { user_id: 'u', selfie: 'photos/a.jpg', allow_re_enroll: 'maybe' }, /allow_re_enroll is "maybe"/],
-    ['bad sandbox_result', { user_id: 'u', selfie: 'photos/a.jpg', sandbox_result: 'yes' }, /sandbox_result takes approve/],
+    [
+      'bad sandbox_result',
+      { user_id: 'u', selfie: 'photos/a.jpg', sandbox_result: 'yes' },
+      /sandbox_result takes approve/,
+    ],
     ['reserved param', { user_id: 'u', selfie: 'photos/a.jpg', 'param.job_id': 'x' }, /job_id is set by smile/],
-    ['selfie and use_enrolled_image', { user_id: 'u', selfie: 'photos/a.jpg', use_enrolled_image: 'true' }, /do not go together/],
+    [
+      'selfie and use_enrolled_image',
+      { user_id: 'u', selfie: 'photos/a.jpg', use_enrolled_image: 'true' },
+      /do not go together/,
+    ],
     ['bad callback', { user_id: 'u', selfie: 'photos/a.jpg', callback_url: 'ftp://x' }, /callback_url/],
     ['object user_id', { user_id: { a: 1 }, selfie: 'photos/a.jpg' }, /user_id must be text/],
   ];
@@ -165,9 +239,14 @@ describe('validating rows', () => {
     const production = context({ environment: 'production' });
     const sandboxResult = await check({ user_id: 'p1', selfie: 'photos/a.jpg', sandbox_result: 'approve' }, production);
     expect(!sandboxResult.ok && sandboxResult.problem.reason).toMatch(/refused in production/);
-    const http = await check({ user_id: 'p2', selfie: 'photos/a.jpg', callback_url: 'http://example.com/cb' }, production);
+    const http = await check(
+      { user_id: 'p2', selfie: 'photos/a.jpg', callback_url: 'http://example.com/cb' },
+      production,
+    );
     expect(!http.ok && http.problem.reason).toMatch(/https in production/);
-    expect((await check({ user_id: 'p3', selfie: 'photos/a.jpg', callback_url: 'https://example.com/cb' }, production)).ok).toBe(true);
+    expect(
+      (await check({ user_id: 'p3', selfie: 'photos/a.jpg', callback_url: 'https://example.com/cb' }, production)).ok,
+    ).toBe(true);
   });
 
   it('flags a duplicate user_id with the line of the first', async () => {
@@ -180,7 +259,10 @@ describe('validating rows', () => {
 
   it('passes an unreadable record through as a bad row with its reason', async () => {
     const result = await validateRecord({ line: 7, values: {}, raw: 'x', error: 'not a JSON object' }, context());
-    expect(result).toEqual({ ok: false, problem: { line: 7, userId: undefined, reason: 'not a JSON object', code: 'unreadable_row', raw: 'x' } });
+    expect(result).toEqual({
+      ok: false,
+      problem: { line: 7, userId: undefined, reason: 'not a JSON object', code: 'unreadable_row', raw: 'x' },
+    });
   });
 });
 
@@ -190,7 +272,11 @@ describe('prescan', () => {
     await writeFile(join(dir, 'scan.csv'), `${lines.join('\n')}\n`);
     const input = await openBulkInput(join(dir, 'scan.csv'), undefined, process.stdin);
     const all = await prescanInput(input, undefined);
-    expect(all).toMatchObject({ rows: 50, allRows: 50, fingerprint: { kind: 'sha256', bytes: Buffer.byteLength(`${lines.join('\n')}\n`) } });
+    expect(all).toMatchObject({
+      rows: 50,
+      allRows: 50,
+      fingerprint: { kind: 'sha256', bytes: Buffer.byteLength(`${lines.join('\n')}\n`) },
+    });
     const counts = await Promise.all([1, 2, 3].map((index) => prescanInput(input, { index, count: 3 })));
     expect(counts.reduce((sum, scan) => sum + scan.rows, 0)).toBe(50);
     expect(new Set(counts.map((scan) => scan.fingerprint.value)).size).toBe(1);

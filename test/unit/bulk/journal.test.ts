@@ -2,12 +2,27 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JOURNAL_VERSION, JournalWriter, defaultJournalPath, journalExists, journalMismatch, readFinalDocument, readJournal, stdinJournalPath } from '../../../src/bulk/journal.js';
+import {
+  JOURNAL_VERSION,
+  JournalWriter,
+  defaultJournalPath,
+  journalExists,
+  journalMismatch,
+  readFinalDocument,
+  readJournal,
+  stdinJournalPath,
+} from '../../../src/bulk/journal.js';
 import type { JournalHeader } from '../../../src/bulk/journal.js';
 import { rowDocument } from '../../../src/bulk/row-result.js';
 
 let dir: string;
-const header: JournalHeader = { t: 'run', v: JOURNAL_VERSION, input: { name: 'users.csv', format: 'csv', kind: 'sha256', value: 'abc', bytes: 10 }, shard: null, started_at: '2025-01-01T00:00:00.000Z' };
+const header: JournalHeader = {
+  t: 'run',
+  v: JOURNAL_VERSION,
+  input: { name: 'users.csv', format: 'csv', kind: 'sha256', value: 'abc', bytes: 10 },
+  shard: null,
+  started_at: '2025-01-01T00:00:00.000Z',
+};
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'smile-journal-'));
@@ -24,9 +39,15 @@ describe('journal', () => {
 
   it('names the journal of stdin rows after their fingerprint (and shard), in the given directory', () => {
     const fingerprint = { kind: 'sha256-head' as const, value: 'a'.repeat(64), bytes: null };
-    expect(stdinJournalPath('/state/bulk-journals', fingerprint, undefined)).toBe(`/state/bulk-journals/stdin-${'a'.repeat(16)}.smile-journal.jsonl`);
-    expect(stdinJournalPath('/state/bulk-journals', fingerprint, '1/3')).toBe(`/state/bulk-journals/stdin-${'a'.repeat(16)}.shard-1of3.smile-journal.jsonl`);
-    expect(stdinJournalPath('/s', { ...fingerprint, value: 'b'.repeat(64) }, undefined)).not.toBe(stdinJournalPath('/s', fingerprint, undefined));
+    expect(stdinJournalPath('/state/bulk-journals', fingerprint, undefined)).toBe(
+      `/state/bulk-journals/stdin-${'a'.repeat(16)}.smile-journal.jsonl`,
+    );
+    expect(stdinJournalPath('/state/bulk-journals', fingerprint, '1/3')).toBe(
+      `/state/bulk-journals/stdin-${'a'.repeat(16)}.shard-1of3.smile-journal.jsonl`,
+    );
+    expect(stdinJournalPath('/s', { ...fingerprint, value: 'b'.repeat(64) }, undefined)).not.toBe(
+      stdinJournalPath('/s', fingerprint, undefined),
+    );
   });
 
   it('writes the steps of each row and reads them back into a compact index', async () => {
@@ -36,17 +57,49 @@ describe('journal', () => {
     await journal.append({ t: 'pin', line: 3, user_id: 'u2', job_id: 'job-2' });
     await journal.append({ t: 'prepared', line: 2, smile_job_id: '0000000001' });
     await journal.append({ t: 'uploaded', line: 2 });
-    const approved = rowDocument({ line: 2, outcome: 'approved', status: 'ok', environment: 'sandbox', userId: 'u1', jobId: 'job-1', smileJobId: '0000000001', jobStatus: undefined, reason: undefined });
+    const approved = rowDocument({
+      line: 2,
+      outcome: 'approved',
+      status: 'ok',
+      environment: 'sandbox',
+      userId: 'u1',
+      jobId: 'job-1',
+      smileJobId: '0000000001',
+      jobStatus: undefined,
+      reason: undefined,
+    });
     await journal.append({ t: 'final', line: 2, done: true, outcome: 'approved', doc: approved });
     await journal.append({ t: 'pin', line: 4, user_id: 'u3', job_id: 'job-3' });
-    await journal.append({ t: 'final', line: 4, done: false, outcome: 'error', doc: rowDocument({ line: 4, outcome: 'error', status: 'retryable', environment: 'sandbox', userId: 'u3', jobId: 'job-3', smileJobId: undefined, jobStatus: undefined, reason: 'network' }) });
+    await journal.append({
+      t: 'final',
+      line: 4,
+      done: false,
+      outcome: 'error',
+      doc: rowDocument({
+        line: 4,
+        outcome: 'error',
+        status: 'retryable',
+        environment: 'sandbox',
+        userId: 'u3',
+        jobId: 'job-3',
+        smileJobId: undefined,
+        jobStatus: undefined,
+        reason: 'network',
+      }),
+    });
     await journal.close();
     expect(await journalExists(path)).toBe(true);
 
     const state = await readJournal(path);
     expect(state.header).toEqual(header);
     expect(state.tornTail).toBe(false);
-    expect(state.entries.get(2)).toMatchObject({ userId: 'u1', jobId: 'job-1', step: 'uploaded', smileJobId: '0000000001', final: { done: true, outcome: 'approved' } });
+    expect(state.entries.get(2)).toMatchObject({
+      userId: 'u1',
+      jobId: 'job-1',
+      step: 'uploaded',
+      smileJobId: '0000000001',
+      final: { done: true, outcome: 'approved' },
+    });
     expect(state.entries.get(3)).toEqual({ userId: 'u2', jobId: 'job-2', step: 'pinned' });
     expect(state.entries.get(4)).toMatchObject({ step: 'pinned', final: { done: false, outcome: 'error' } });
     expect(readFinalDocument(path, state.entries.get(2)!)).toEqual(approved);
@@ -64,7 +117,11 @@ describe('journal', () => {
   it('group-commits concurrent appends: all of them land, each whole, each resolved once durable', async () => {
     const path = join(dir, 'j.jsonl');
     const journal = await JournalWriter.create(path, header);
-    await Promise.all(Array.from({ length: 500 }, (_, i) => journal.append({ t: 'pin', line: i + 2, user_id: `u${i}`, job_id: `job-${i}` })));
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        journal.append({ t: 'pin', line: i + 2, user_id: `u${i}`, job_id: `job-${i}` }),
+      ),
+    );
     await journal.close();
     const lines = (await readFile(path, 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(501);
@@ -74,7 +131,10 @@ describe('journal', () => {
   it('never overwrites a journal: creating one that exists is a usage error naming --resume', async () => {
     const path = join(dir, 'j.jsonl');
     await (await JournalWriter.create(path, header)).close();
-    await expect(JournalWriter.create(path, header)).rejects.toMatchObject({ exitCode: 2, hint: expect.stringMatching(/--resume/) });
+    await expect(JournalWriter.create(path, header)).rejects.toMatchObject({
+      exitCode: 2,
+      hint: expect.stringMatching(/--resume/),
+    });
   });
 
   it('starts afresh over an empty journal (a crash right after creating it): no pin, nothing to lose', async () => {
@@ -102,7 +162,10 @@ describe('journal', () => {
 
   it('refuses a journal damaged before its end, and files that are not journals', async () => {
     const path = join(dir, 'j.jsonl');
-    await writeFile(path, `${JSON.stringify(header)}\n{"t":"pin","line":2,"user_id":"u1","job_id":"job-1"}\ngarbage\n{"t":"uploaded","line":2}\n`);
+    await writeFile(
+      path,
+      `${JSON.stringify(header)}\n{"t":"pin","line":2,"user_id":"u1","job_id":"job-1"}\ngarbage\n{"t":"uploaded","line":2}\n`,
+    );
     await expect(readJournal(path)).rejects.toMatchObject({ exitCode: 4, code: 'journal_damaged' });
     await writeFile(path, 'user_id,selfie\n');
     await expect(readJournal(path)).rejects.toMatchObject({ exitCode: 4 });

@@ -4,7 +4,9 @@ import { RequestGate } from '../../../src/bulk/limiter.js';
 /** Start `n` requests at once; record the fake time at which each is let through. */
 function launch(gate: RequestGate, n: number, signal?: AbortSignal): { times: number[]; all: Promise<unknown> } {
   const times: number[] = [];
-  const all = Promise.all(Array.from({ length: n }, () => gate.beforeRequest(signal).then(() => times.push(Date.now()))));
+  const all = Promise.all(
+    Array.from({ length: n }, () => gate.beforeRequest(signal).then(() => times.push(Date.now()))),
+  );
   return { times, all };
 }
 

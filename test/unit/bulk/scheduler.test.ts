@@ -60,11 +60,28 @@ describe('BulkScheduler', () => {
   });
 
   function rows(count: number): BulkRow[] {
-    return Array.from({ length: count }, (_, index) => ({ line: index + 2, userId: `s-${index}`, jobId: undefined, selfiePath: resolve('fixtures/selfies/demo.jpg'), livenessPaths: [], params: {}, callbackUrl: undefined, allowReEnroll: false, useEnrolledImage: false, geo: undefined, sandboxResult: undefined, raw: [] }));
+    return Array.from({ length: count }, (_, index) => ({
+      line: index + 2,
+      userId: `s-${index}`,
+      jobId: undefined,
+      selfiePath: resolve('fixtures/selfies/demo.jpg'),
+      livenessPaths: [],
+      params: {},
+      callbackUrl: undefined,
+      allowReEnroll: false,
+      useEnrolledImage: false,
+      geo: undefined,
+      sandboxResult: undefined,
+      raw: [],
+    }));
   }
 
   it('decouples submission from waiting: one worker keeps submitting while earlier jobs wait', async () => {
-    const client = new SmileClient({ baseUrl: emulator.baseUrl, partnerId: emulator.partnerId, apiKey: emulator.apiKey });
+    const client = new SmileClient({
+      baseUrl: emulator.baseUrl,
+      partnerId: emulator.partnerId,
+      apiKey: emulator.apiKey,
+    });
     const records: JournalRecord[] = [];
     const results: RowResult[] = [];
     let maxWaiting = 0;
@@ -86,12 +103,23 @@ describe('BulkScheduler', () => {
       maxWaiting = Math.max(maxWaiting, scheduler.waiting);
     }
     await scheduler.drain();
-    expect(results.map((result) => result.outcome)).toEqual(['approved', 'approved', 'approved', 'approved', 'approved']);
+    expect(results.map((result) => result.outcome)).toEqual([
+      'approved',
+      'approved',
+      'approved',
+      'approved',
+      'approved',
+    ]);
     // With a single worker, later rows were submitted while earlier jobs were still being polled.
     expect(maxWaiting).toBeGreaterThan(1);
     // The journal: pin before prepared before uploaded before final, for every row.
     for (const line of [2, 3, 4, 5, 6]) {
-      expect(records.filter((record) => 'line' in record && record.line === line).map((record) => record.t)).toEqual(['pin', 'prepared', 'uploaded', 'final']);
+      expect(records.filter((record) => 'line' in record && record.line === line).map((record) => record.t)).toEqual([
+        'pin',
+        'prepared',
+        'uploaded',
+        'final',
+      ]);
     }
   });
 });

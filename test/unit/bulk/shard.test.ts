@@ -14,7 +14,8 @@ describe('shards', () => {
     const ids = ['u-1', 'u-2', 'user-3f0c7a3e', 'Zoë', '42'];
     expect(ids.map((id) => shardOf(id, 4))).toEqual([1, 4, 3, 4, 3]);
     // The documented rule: the first 48 bits of SHA-256(user_id), modulo N, plus one.
-    for (const id of ids) expect(shardOf(id, 7)).toBe((createHash('sha256').update(id).digest().readUIntBE(0, 6) % 7) + 1);
+    for (const id of ids)
+      expect(shardOf(id, 7)).toBe((createHash('sha256').update(id).digest().readUIntBE(0, 6) % 7) + 1);
     expect(shardOf('u-1', 1)).toBe(1);
     expect(shardOf('', 7)).toBe(1);
   });

@@ -7,7 +7,12 @@ describe('bulk flag checks', () => {
     expect(checkConcurrency(1)).toBe(1);
     expect(checkConcurrency(256)).toBe(256);
     expect(() => checkConcurrency(0)).toThrow('--concurrency takes a whole number of at least 1.');
-    expect(() => checkConcurrency(257)).toThrow(expect.objectContaining({ message: '--concurrency 257 is more than 256.', hint: expect.stringMatching(/--rate/) }));
+    expect(() => checkConcurrency(257)).toThrow(
+      expect.objectContaining({
+        message: '--concurrency 257 is more than 256.',
+        hint: expect.stringMatching(/--rate/),
+      }),
+    );
   });
 
   it('--rate: above 0', () => {

@@ -16,21 +16,73 @@ import { runCli } from '../../helpers/run-cli.js';
 const KEY = 'callback-test-key-5f1c0e9a';
 const PARTNER = '085';
 let dir: string;
-const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ SMILE_PARTNER_ID: PARTNER, SMILE_API_KEY: KEY, SMILE_CONFIG_DIR: join(dir, 'none'), ...extra });
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  SMILE_PARTNER_ID: PARTNER,
+  SMILE_API_KEY: KEY,
+  SMILE_CONFIG_DIR: join(dir, 'none'),
+  ...extra,
+});
 
 const NA = 'Not Applicable';
 function result(kind: 'approved' | 'rejected' | 'provisional' | 'reviewed', user = 'u-1', job = 'job-1'): ResultObject {
-  const base = { ConfidenceValue: '100', JSONVersion: '1.0.0', PartnerParams: { job_id: job, user_id: user, job_type: '4' }, ResultType: 'SAIA', SmileJobID: '0000000042', Source: 'WebAPI' };
+  const base = {
+    ConfidenceValue: '100',
+    JSONVersion: '1.0.0',
+    PartnerParams: { job_id: job, user_id: user, job_type: '4' },
+    ResultType: 'SAIA',
+    SmileJobID: '0000000042',
+    Source: 'WebAPI',
+  };
   const human = { Human_Review_Compare: NA, Human_Review_Liveness_Check: NA, Human_Review_Update_Selfie: NA };
   switch (kind) {
     case 'approved':
-      return { ...base, Actions: { ...human, Liveness_Check: NA, Register_Selfie: 'Approved', Selfie_Provided: 'Passed' }, IsFinalResult: 'true', IsMachineResult: 'true', ResultCode: '0810', ResultText: 'Enroll User' };
+      return {
+        ...base,
+        Actions: { ...human, Liveness_Check: NA, Register_Selfie: 'Approved', Selfie_Provided: 'Passed' },
+        IsFinalResult: 'true',
+        IsMachineResult: 'true',
+        ResultCode: '0810',
+        ResultText: 'Enroll User',
+      };
     case 'rejected':
-      return { ...base, Actions: { ...human, Liveness_Check: NA, Register_Selfie: 'Rejected', Selfie_Provided: 'Passed' }, IsFinalResult: 'true', IsMachineResult: 'true', ResultCode: '0813', ResultText: 'Enroll User FAIL' };
+      return {
+        ...base,
+        Actions: { ...human, Liveness_Check: NA, Register_Selfie: 'Rejected', Selfie_Provided: 'Passed' },
+        IsFinalResult: 'true',
+        IsMachineResult: 'true',
+        ResultCode: '0813',
+        ResultText: 'Enroll User FAIL',
+      };
     case 'provisional':
-      return { ...base, Actions: { ...human, Human_Review_Compare: 'Under Review', Liveness_Check: NA, Register_Selfie: 'Provisionally Approved', Selfie_Provided: 'Passed' }, IsFinalResult: 'false', IsMachineResult: 'true', ResultCode: '0814', ResultText: 'Provisional Enroll - Under Review' };
+      return {
+        ...base,
+        Actions: {
+          ...human,
+          Human_Review_Compare: 'Under Review',
+          Liveness_Check: NA,
+          Register_Selfie: 'Provisionally Approved',
+          Selfie_Provided: 'Passed',
+        },
+        IsFinalResult: 'false',
+        IsMachineResult: 'true',
+        ResultCode: '0814',
+        ResultText: 'Provisional Enroll - Under Review',
+      };
     case 'reviewed':
-      return { ...base, Actions: { ...human, Human_Review_Compare: 'Passed', Liveness_Check: NA, Register_Selfie: 'Approved', Selfie_Provided: 'Passed' }, IsFinalResult: 'true', IsMachineResult: 'false', ResultCode: '1210', ResultText: 'Enroll User' };
+      return {
+        ...base,
+        Actions: {
+          ...human,
+          Human_Review_Compare: 'Passed',
+          Liveness_Check: NA,
+          Register_Selfie: 'Approved',
+          Selfie_Provided: 'Passed',
+        },
+        IsFinalResult: 'true',
+        IsMachineResult: 'false',
+        ResultCode: '1210',
+        ResultText: 'Enroll User',
+      };
   }
 }
 const signed = (body: ResultObject, key = KEY, partner = PARTNER) => ({ ...body, ...signedFields(key, partner) });
@@ -54,7 +106,19 @@ describe('smile callback verify', () => {
     const run = await runCli(['callback', 'verify', file, '--json'], { env: env() });
     expect(run.code, run.stderr).toBe(0);
     const doc = run.json();
-    expect(doc).toMatchObject({ ok: true, outcome: 'approved', environment: 'sandbox', user_id: 'u-7', job_id: 'job-7', smile_job_id: '0000000042', result_code: '0810', result_text: 'Enroll User', job_complete: true, job_success: true, signature_verified: true });
+    expect(doc).toMatchObject({
+      ok: true,
+      outcome: 'approved',
+      environment: 'sandbox',
+      user_id: 'u-7',
+      job_id: 'job-7',
+      smile_job_id: '0000000042',
+      result_code: '0810',
+      result_text: 'Enroll User',
+      job_complete: true,
+      job_success: true,
+      signature_verified: true,
+    });
     expect(doc['actions']).toMatchObject({ Register_Selfie: 'Approved' });
     expect(doc['result']).not.toHaveProperty('signature');
     expect(doc['result']).not.toHaveProperty('timestamp');
@@ -62,7 +126,10 @@ describe('smile callback verify', () => {
   });
 
   it('prints the human card with the verification line, reading stdin with -', async () => {
-    const run = await runCli(['callback', 'verify', '-'], { env: env(), stdin: JSON.stringify(signed(result('reviewed'))) });
+    const run = await runCli(['callback', 'verify', '-'], {
+      env: env(),
+      stdin: JSON.stringify(signed(result('reviewed'))),
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^✓ approved · sandbox/);
     expect(run.stdout).toContain('1210 Enroll User');
@@ -70,17 +137,26 @@ describe('smile callback verify', () => {
   });
 
   it('exits like register for rejected (6) and provisional (8) results', async () => {
-    const rejected = await runCli(['callback', 'verify', await bodyFile('rejected.json', signed(result('rejected'))), '--json'], { env: env() });
+    const rejected = await runCli(
+      ['callback', 'verify', await bodyFile('rejected.json', signed(result('rejected'))), '--json'],
+      { env: env() },
+    );
     expect(rejected.code).toBe(6);
     expect(rejected.json()).toMatchObject({ ok: false, outcome: 'rejected', job_success: false });
-    const provisional = await runCli(['callback', 'verify', await bodyFile('provisional.json', signed(result('provisional'))), '--json'], { env: env() });
+    const provisional = await runCli(
+      ['callback', 'verify', await bodyFile('provisional.json', signed(result('provisional'))), '--json'],
+      { env: env() },
+    );
     expect(provisional.code).toBe(8);
     expect(provisional.json()).toMatchObject({ outcome: 'provisional' });
   });
 
   it('refuses a tampered signature (exit 3) and never shows the result', async () => {
     const body = signed(result('approved'));
-    const file = await bodyFile('tampered.json', { ...body, signature: signedFields('someone-elses-key', PARTNER).signature });
+    const file = await bodyFile('tampered.json', {
+      ...body,
+      signature: signedFields('someone-elses-key', PARTNER).signature,
+    });
     const run = await runCli(['callback', 'verify', file, '--json'], { env: env() });
     expect(run.code).toBe(3);
     const doc = run.json<{ ok: boolean; error: { code: string; message: string }; outcome?: string }>();
@@ -108,7 +184,9 @@ describe('smile callback verify', () => {
     expect((await runCli(['callback', 'verify', await bodyFile('text.txt', 'hello')], { env: env() })).code).toBe(4);
     expect((await runCli(['callback', 'verify', await bodyFile('array.json', [1, 2])], { env: env() })).code).toBe(4);
     expect((await runCli(['callback', 'verify', join(dir, 'missing.json')], { env: env() })).code).toBe(4);
-    const noKey = await runCli(['callback', 'verify', await bodyFile('ok.json', signed(result('approved')))], { env: { SMILE_CONFIG_DIR: join(dir, 'none') } });
+    const noKey = await runCli(['callback', 'verify', await bodyFile('ok.json', signed(result('approved')))], {
+      env: { SMILE_CONFIG_DIR: join(dir, 'none') },
+    });
     expect(noKey.code).toBe(3);
   });
 
@@ -119,12 +197,20 @@ describe('smile callback verify', () => {
     expect(zero.json()).toMatchObject({ ok: false, error: { message: '--max-age must be longer than 0, not "0".' } });
     const bad = await runCli(['callback', 'listen', '--port', '0', '--max-age', 'soon', '--json'], { env: env() });
     expect(bad.code).toBe(2);
-    expect(bad.json()).toMatchObject({ ok: false, error: { message: '--max-age takes a duration like 90m, 24h or 30d, not "soon".', hint: expect.stringContaining(`The default is ${describeSpan(CALLBACK_MAX_AGE_MS)};`) } });
+    expect(bad.json()).toMatchObject({
+      ok: false,
+      error: {
+        message: '--max-age takes a duration like 90m, 24h or 30d, not "soon".',
+        hint: expect.stringContaining(`The default is ${describeSpan(CALLBACK_MAX_AGE_MS)};`),
+      },
+    });
   });
 
   it('verifies the emulator callbacks with --emulator (its throwaway key)', async () => {
     const file = await bodyFile('emulator.json', signed(result('approved'), DEFAULT_EMULATOR_API_KEY));
-    const run = await runCli(['callback', 'verify', file, '--emulator', '--json'], { env: { SMILE_CONFIG_DIR: join(dir, 'none') } });
+    const run = await runCli(['callback', 'verify', file, '--emulator', '--json'], {
+      env: { SMILE_CONFIG_DIR: join(dir, 'none') },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.json()).toMatchObject({ outcome: 'approved', signature_verified: true });
   });
@@ -145,7 +231,13 @@ async function listen(argv: string[], environment: NodeJS.ProcessEnv): Promise<L
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const controller = new AbortController();
-  const done = main(['callback', 'listen', '--port', '0', ...argv], { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1', ...environment }, signal: controller.signal });
+  const done = main(['callback', 'listen', '--port', '0', ...argv], {
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    env: { NO_COLOR: '1', ...environment },
+    signal: controller.signal,
+  });
   let url: string | undefined;
   await expect
     .poll(
@@ -167,7 +259,8 @@ async function listen(argv: string[], environment: NodeJS.ProcessEnv): Promise<L
   };
 }
 
-const post = (url: string, body: string, headers: Record<string, string> = {}) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
 describe('smile callback listen', () => {
   it('answers 200 for verified results (saved first), 401 bad signature, 400 not JSON, 413 too large', async () => {
@@ -180,10 +273,23 @@ describe('smile callback listen', () => {
       // On disk before the answer.
       const saved = (await readFile(out, 'utf8')).trim().split('\n');
       expect(saved).toHaveLength(1);
-      expect(JSON.parse(saved[0]!)).toMatchObject({ outcome: 'approved', user_id: 'u-9', job_id: 'job-9', path: '/any/path', signature_verified: true });
+      expect(JSON.parse(saved[0]!)).toMatchObject({
+        outcome: 'approved',
+        user_id: 'u-9',
+        job_id: 'job-9',
+        path: '/any/path',
+        signature_verified: true,
+      });
       expect(saved[0]).not.toContain(good.signature);
 
-      expect((await post(listener.url, JSON.stringify({ ...good, signature: signedFields('nope-not-key', PARTNER).signature }))).status).toBe(401);
+      expect(
+        (
+          await post(
+            listener.url,
+            JSON.stringify({ ...good, signature: signedFields('nope-not-key', PARTNER).signature }),
+          )
+        ).status,
+      ).toBe(401);
       expect((await post(listener.url, JSON.stringify(result('approved')))).status).toBe(401);
       expect((await post(listener.url, 'not json at all')).status).toBe(400);
       expect((await post(listener.url, 'x'.repeat(2 * 1024 * 1024 + 10))).status).toBe(413);
@@ -206,25 +312,53 @@ describe('smile callback listen', () => {
     const out = join(dir, 'emulator.jsonl');
     const listener = await listen(['--out', out], env());
     try {
-      const run = await runCli(['register', '--user-id', 'cb-user', '--selfie', 'fixtures/selfies/demo.jpg', '--sandbox-result', 'provisional', '--callback-url', `${listener.url}/cb`, '--no-wait', '--json'], { env: env({ SMILE_BASE_URL: emulator.baseUrl }) });
+      const run = await runCli(
+        [
+          'register',
+          '--user-id',
+          'cb-user',
+          '--selfie',
+          'fixtures/selfies/demo.jpg',
+          '--sandbox-result',
+          'provisional',
+          '--callback-url',
+          `${listener.url}/cb`,
+          '--no-wait',
+          '--json',
+        ],
+        { env: env({ SMILE_BASE_URL: emulator.baseUrl }) },
+      );
       expect(run.code, run.stderr).toBe(0);
       const jobId = String(run.json()['job_id']);
       // The emulator issues each result from a timer, and also whenever job_status is asked. Its
       // timers can fire a millisecond before their due time by Date.now() and are then not re-armed
       // (src/emulator/lifecycle.ts scheduleJob/settleJob), which left the human review unsent: so
       // while waiting, ask job_status as an operator would (`smile status`), which settles the job.
-      const settle = () => runCli(['status', '--user-id', 'cb-user', '--job-id', jobId, '--json'], { env: env({ SMILE_BASE_URL: emulator.baseUrl }) });
+      const settle = () =>
+        runCli(['status', '--user-id', 'cb-user', '--job-id', jobId, '--json'], {
+          env: env({ SMILE_BASE_URL: emulator.baseUrl }),
+        });
       const deliveries = () => emulator.state.callbacks.filter((delivery) => delivery.jobId === jobId);
       // The listener writes a line before it answers: wait for the emulator to have seen both answers too.
       const delivered = async () => {
-        const done = deliveries().filter((delivery) => delivery.done).map((delivery) => delivery.status);
+        const done = deliveries()
+          .filter((delivery) => delivery.done)
+          .map((delivery) => delivery.status);
         if (done.length < 2) await settle();
         return done;
       };
-      await expect.poll(delivered, { timeout: 20_000, interval: 200 }).toEqual([200, 200]).catch((error: unknown) => {
-        throw new Error(`${String(error)}\ndeliveries: ${JSON.stringify(emulator.state.callbacks.map(({ payload: _payload, ...rest }) => rest))}\njob: ${JSON.stringify(emulator.state.jobs.get(jobId)?.status)}\nlistener: ${listener.stderr()}`);
-      });
-      const records = (await readFile(out, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      await expect
+        .poll(delivered, { timeout: 20_000, interval: 200 })
+        .toEqual([200, 200])
+        .catch((error: unknown) => {
+          throw new Error(
+            `${String(error)}\ndeliveries: ${JSON.stringify(emulator.state.callbacks.map(({ payload: _payload, ...rest }) => rest))}\njob: ${JSON.stringify(emulator.state.jobs.get(jobId)?.status)}\nlistener: ${listener.stderr()}`,
+          );
+        });
+      const records = (await readFile(out, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(records.map((record) => [record['job_id'], record['outcome'], record['result_code']])).toEqual([
         [jobId, 'provisional', '0814'],
         [jobId, 'approved', '1210'],
@@ -234,7 +368,9 @@ describe('smile callback listen', () => {
       await emulator.close();
     }
     const lines = listener.stdout().trim().split('\n');
-    expect(lines[0]).toMatch(/^… provisional · user cb-user · job job-.* · 0814 Provisional Enroll - Under Review · machine result, not final$/);
+    expect(lines[0]).toMatch(
+      /^… provisional · user cb-user · job job-.* · 0814 Provisional Enroll - Under Review · machine result, not final$/,
+    );
     expect(lines[1]).toMatch(/^✓ approved · user cb-user · .* · 1210 Enroll User · human review result, final$/);
   });
 
@@ -284,10 +420,15 @@ describe('smile callback listen', () => {
       res.end();
     });
     await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
-    const listener = await listen(['--forward', `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/smile`], env());
+    const listener = await listen(
+      ['--forward', `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/smile`],
+      env(),
+    );
     try {
       expect((await post(listener.url, JSON.stringify(signed(result('approved'))))).status).toBe(200);
-      await expect.poll(() => listener.stderr(), { timeout: 20_000 }).toMatch(/forward of .* failed after 1 attempt: redirected \(HTTP 307\).*not followed/);
+      await expect
+        .poll(() => listener.stderr(), { timeout: 20_000 })
+        .toMatch(/forward of .* failed after 1 attempt: redirected \(HTTP 307\).*not followed/);
       expect(bodiesElsewhere).toBe(0);
     } finally {
       await listener.stop();
@@ -302,7 +443,9 @@ describe('smile callback listen', () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     try {
-      const run = await runCli(['callback', 'listen', '--port', String((busy.address() as AddressInfo).port)], { env: env() });
+      const run = await runCli(['callback', 'listen', '--port', String((busy.address() as AddressInfo).port)], {
+        env: env(),
+      });
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/already in use/);
     } finally {
@@ -322,7 +465,10 @@ describe('smile callback listen', () => {
 
 describe('smile callback verify - on a terminal', () => {
   it('refuses to wait for a body typed into a terminal (exit 2)', async () => {
-    const run = await runCli(['callback', 'verify', '-'], { env: { SMILE_PARTNER_ID: '085', SMILE_API_KEY: 'k-0123456789' }, isTTY: true });
+    const run = await runCli(['callback', 'verify', '-'], {
+      env: { SMILE_PARTNER_ID: '085', SMILE_API_KEY: 'k-0123456789' },
+      isTTY: true,
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/stdin is a terminal/);
   });

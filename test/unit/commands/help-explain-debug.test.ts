@@ -22,7 +22,13 @@ describe('smile explain', () => {
     for (const info of allCodes()) {
       const run = await runCli(['explain', info.code, '--json']);
       expect(run.code, info.code).toBe(0);
-      expect(run.json()).toMatchObject({ ok: true, code: info.code, title: info.title, final: info.final, hint: info.hint });
+      expect(run.json()).toMatchObject({
+        ok: true,
+        code: info.code,
+        title: info.title,
+        final: info.final,
+        hint: info.hint,
+      });
     }
   });
 
@@ -33,7 +39,53 @@ describe('smile explain', () => {
 
   it('covers the codes of smile-api.md §6 and the HTTP/S3 errors the tool meets', async () => {
     const codes = new Set(allCodes().map((info) => info.code));
-    for (const code of ['0810', '0814', '1210', '0840', '0841', '0820', '0821', '0907', '0903', '0001', '2201', '2202', '2203', '2204', '2205', '2207', '2208', '2209', '2210', '2211', '2212', '2213', '2214', '2215', '2216', '2220', '2221', '2301', '2314', '2401', '2405', '2413', '2414', '400', '401', '403', '404', '408', '429', '500', '502', '503', '504', 'AccessDenied', 'SignatureDoesNotMatch']) {
+    for (const code of [
+      '0810',
+      '0814',
+      '1210',
+      '0840',
+      '0841',
+      '0820',
+      '0821',
+      '0907',
+      '0903',
+      '0001',
+      '2201',
+      '2202',
+      '2203',
+      '2204',
+      '2205',
+      '2207',
+      '2208',
+      '2209',
+      '2210',
+      '2211',
+      '2212',
+      '2213',
+      '2214',
+      '2215',
+      '2216',
+      '2220',
+      '2221',
+      '2301',
+      '2314',
+      '2401',
+      '2405',
+      '2413',
+      '2414',
+      '400',
+      '401',
+      '403',
+      '404',
+      '408',
+      '429',
+      '500',
+      '502',
+      '503',
+      '504',
+      'AccessDenied',
+      'SignatureDoesNotMatch',
+    ]) {
       expect(codes.has(code), code).toBe(true);
     }
   });
@@ -63,16 +115,39 @@ describe('help', () => {
   it('has the exit-codes and environment topics', async () => {
     const codes = await runCli(['help', 'exit-codes']);
     expect(codes.code).toBe(0);
-    for (const code of ['0 ', '1 ', '2 ', '3 ', '4 ', '5 ', '6 ', '7 ', '8 ', '130 ']) expect(codes.stdout).toMatch(new RegExp(`^  ${code}`, 'm'));
+    for (const code of ['0 ', '1 ', '2 ', '3 ', '4 ', '5 ', '6 ', '7 ', '8 ', '130 '])
+      expect(codes.stdout).toMatch(new RegExp(`^  ${code}`, 'm'));
     const environment = await runCli(['help', 'environment']);
-    for (const name of ['SMILE_PROFILE', 'SMILE_ENV', 'SMILE_PARTNER_ID', 'SMILE_API_KEY', 'SMILE_API_KEY_FILE', 'SMILE_BASE_URL', 'SMILE_CALLBACK_URL', 'SMILE_CONFIG_DIR', 'SMILE_NO_INPUT', 'NO_COLOR']) expect(environment.stdout).toContain(name);
+    for (const name of [
+      'SMILE_PROFILE',
+      'SMILE_ENV',
+      'SMILE_PARTNER_ID',
+      'SMILE_API_KEY',
+      'SMILE_API_KEY_FILE',
+      'SMILE_BASE_URL',
+      'SMILE_CALLBACK_URL',
+      'SMILE_CONFIG_DIR',
+      'SMILE_NO_INPUT',
+      'NO_COLOR',
+    ])
+      expect(environment.stdout).toContain(name);
   });
 
   it('shows examples in every command help, also through `smile help COMMAND`', async () => {
     // Every command that runs something, found from the help itself; `help` is the help, not a command with examples.
     const leaves = (await leafCommandPaths()).filter((path) => path.join(' ') !== 'help');
     // The commands of product.md: if discovery found almost nothing, it is broken.
-    expect(leaves.map((path) => path.join(' '))).toEqual(expect.arrayContaining(['register', 'status', 'bulk', 'selfie check', 'profile add', 'callback listen', 'completion']));
+    expect(leaves.map((path) => path.join(' '))).toEqual(
+      expect.arrayContaining([
+        'register',
+        'status',
+        'bulk',
+        'selfie check',
+        'profile add',
+        'callback listen',
+        'completion',
+      ]),
+    );
     for (const path of leaves) {
       const run = await runCli([...path, '--help']);
       expect(run.code, path.join(' ')).toBe(0);
@@ -138,9 +213,17 @@ describe('--debug', () => {
   });
 
   it('traces every request and response on stderr with the key, signatures and image bytes redacted', async () => {
-    const run = await runCli(['register', '--debug', '--user-id', 'debug-user', '--selfie', 'fixtures/selfies/demo.jpg', '--json'], {
-      env: { SMILE_PARTNER_ID: '085', SMILE_API_KEY: KEY, SMILE_BASE_URL: emulator.baseUrl, SMILE_CONFIG_DIR: join(dir, 'none') },
-    });
+    const run = await runCli(
+      ['register', '--debug', '--user-id', 'debug-user', '--selfie', 'fixtures/selfies/demo.jpg', '--json'],
+      {
+        env: {
+          SMILE_PARTNER_ID: '085',
+          SMILE_API_KEY: KEY,
+          SMILE_BASE_URL: emulator.baseUrl,
+          SMILE_CONFIG_DIR: join(dir, 'none'),
+        },
+      },
+    );
     expect(run.code, run.stderr).toBe(0);
     const trace = run.stderr.split('\n').filter((line) => line.startsWith('[debug]'));
     expect(trace.some((line) => /→ POST http:\/\/127\.0\.0\.1:\d+\/v1\/upload /.test(line))).toBe(true);
@@ -157,8 +240,15 @@ describe('--debug', () => {
     expect(run.json()).toMatchObject({ outcome: 'approved' });
   });
 
-  it('traces doctor\'s signed round trip the same way', async () => {
-    const run = await runCli(['doctor', '--debug'], { env: { SMILE_PARTNER_ID: '085', SMILE_API_KEY: KEY, SMILE_BASE_URL: emulator.baseUrl, SMILE_CONFIG_DIR: join(dir, 'none') } });
+  it("traces doctor's signed round trip the same way", async () => {
+    const run = await runCli(['doctor', '--debug'], {
+      env: {
+        SMILE_PARTNER_ID: '085',
+        SMILE_API_KEY: KEY,
+        SMILE_BASE_URL: emulator.baseUrl,
+        SMILE_CONFIG_DIR: join(dir, 'none'),
+      },
+    });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/\[debug\] → POST .*\/v1\/job_status .*"signature":"\[redacted\]"/);
     expect(run.stderr).toMatch(/\[debug\] ← 404 POST/);

@@ -16,8 +16,6 @@ const posix = process.platform !== 'win32';
 const MARKER = 'KEY-MARKER-7f3a9c1e-credentials';
 const tempDir = () => makeTempDir('smile-creds-');
 
-
-
 describe('credentials file', () => {
   it('stores, reads, replaces and removes keys per profile', async () => {
     const dir = path.join(await tempDir(), 'smile');
@@ -31,7 +29,9 @@ describe('credentials file', () => {
     expect(await removeApiKey(dir, 'sandbox')).toBe(true);
     expect(await removeApiKey(dir, 'sandbox')).toBe(false);
     expect(await getApiKey(dir, 'sandbox')).toBeUndefined();
-    expect(JSON.parse(await fs.readFile(path.join(dir, 'credentials.json'), 'utf8'))).toEqual({ 'prod.eu': { apiKey: 'key-two-123456' } });
+    expect(JSON.parse(await fs.readFile(path.join(dir, 'credentials.json'), 'utf8'))).toEqual({
+      'prod.eu': { apiKey: 'key-two-123456' },
+    });
   });
 
   it('does not create anything when only reading', async () => {
@@ -52,7 +52,13 @@ describe('credentials file', () => {
     }
     expect((await fs.stat(path.join(dir, 'credentials.json'))).mode & 0o777).toBe(0o600);
     expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
-    expect(await credentialsFileMode(dir)).toMatchObject({ exists: true, mode: 0o600, tooOpen: false, dirMode: 0o700, dirTooOpen: false });
+    expect(await credentialsFileMode(dir)).toMatchObject({
+      exists: true,
+      mode: 0o600,
+      tooOpen: false,
+      dirMode: 0o700,
+      dirTooOpen: false,
+    });
   });
 
   it.runIf(posix)('re-tightens a loosened file on the next write', async () => {
@@ -73,7 +79,12 @@ describe('credentials file', () => {
 
   it('reports a missing file', async () => {
     const dir = await tempDir();
-    expect(await credentialsFileMode(dir)).toMatchObject({ exists: false, mode: undefined, tooOpen: false, path: path.join(dir, 'credentials.json') });
+    expect(await credentialsFileMode(dir)).toMatchObject({
+      exists: false,
+      mode: undefined,
+      tooOpen: false,
+      path: path.join(dir, 'credentials.json'),
+    });
   });
 
   it('writes atomically and leaves no temp files behind', async () => {
@@ -89,7 +100,10 @@ describe('credentials file', () => {
 
   it('trims keys read from the file', async () => {
     const dir = await tempDir();
-    await fs.writeFile(path.join(dir, 'credentials.json'), JSON.stringify({ p: { apiKey: '  spaced-key-123\n' }, empty: { apiKey: '  ' }, bad: 3 }));
+    await fs.writeFile(
+      path.join(dir, 'credentials.json'),
+      JSON.stringify({ p: { apiKey: '  spaced-key-123\n' }, empty: { apiKey: '  ' }, bad: 3 }),
+    );
     expect(await readCredentials(dir)).toEqual({ p: { apiKey: 'spaced-key-123' } });
   });
 

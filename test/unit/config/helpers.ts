@@ -27,6 +27,15 @@ export async function caught(promise: Promise<unknown>): Promise<Error> {
 
 /** Whether any part of an error (message, hint, details, code, stack, cause) contains the secret. */
 export function leaks(error: unknown, secret: string): boolean {
-  const e = error as { message?: string; hint?: string; details?: unknown; code?: string; stack?: string; cause?: unknown };
-  return [e.message, e.hint, JSON.stringify(e.details ?? null), e.code, e.stack, String(e.cause ?? '')].some((text) => text?.includes(secret));
+  const e = error as {
+    message?: string;
+    hint?: string;
+    details?: unknown;
+    code?: string;
+    stack?: string;
+    cause?: unknown;
+  };
+  return [e.message, e.hint, JSON.stringify(e.details ?? null), e.code, e.stack, String(e.cause ?? '')].some((text) =>
+    text?.includes(secret),
+  );
 }

@@ -31,7 +31,9 @@ describe('config directory', () => {
     expect(platformConfigDir({ HOME: '/home/u' }, 'linux')).toBe('/home/u/.config/smile');
     expect(platformConfigDir({ HOME: '/home/u', XDG_CONFIG_HOME: '/xdg' }, 'linux')).toBe('/xdg/smile');
     expect(platformConfigDir({ HOME: '/Users/u' }, 'darwin')).toBe('/Users/u/Library/Preferences/smile');
-    expect(platformConfigDir({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32')).toBe('C:\\Users\\u\\AppData\\Roaming\\smile\\Config');
+    expect(platformConfigDir({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32')).toBe(
+      'C:\\Users\\u\\AppData\\Roaming\\smile\\Config',
+    );
   });
 
   it.runIf(posix)('creates the directory with mode 0700', async () => {

@@ -23,26 +23,92 @@ describe('profile --json documents', () => {
   };
 
   it('add, list, use, show and remove print their documents with snake_case keys', async () => {
-    const added = await smile(['profile', 'add', 'a', '--partner-id', '085', '--env', 'sandbox', '--api-key-file', '-'], KEY);
-    expect(Object.keys(added)).toEqual(['ok', 'name', 'partner_id', 'environment', 'base_url', 'callback_url', 'api_key', 'current', 'replaced', ...FILES]);
-    expect(added).toMatchObject({ ok: true, name: 'a', partner_id: '085', environment: 'sandbox', api_key: 'json…', current: true, config_dir: dir });
-    await smile(['profile', 'add', 'b', '--partner-id', '7', '--env', 'production', '--api-key-file', '-', '--no-use'], KEY);
+    const added = await smile(
+      ['profile', 'add', 'a', '--partner-id', '085', '--env', 'sandbox', '--api-key-file', '-'],
+      KEY,
+    );
+    expect(Object.keys(added)).toEqual([
+      'ok',
+      'name',
+      'partner_id',
+      'environment',
+      'base_url',
+      'callback_url',
+      'api_key',
+      'current',
+      'replaced',
+      ...FILES,
+    ]);
+    expect(added).toMatchObject({
+      ok: true,
+      name: 'a',
+      partner_id: '085',
+      environment: 'sandbox',
+      api_key: 'json…',
+      current: true,
+      config_dir: dir,
+    });
+    await smile(
+      ['profile', 'add', 'b', '--partner-id', '7', '--env', 'production', '--api-key-file', '-', '--no-use'],
+      KEY,
+    );
 
     const listed = await smile(['profile', 'list']);
     expect(Object.keys(listed)).toEqual(['ok', 'current_profile', 'profiles', ...FILES]);
     expect(listed['current_profile']).toBe('a');
     const entries = listed['profiles'] as Record<string, unknown>[];
-    expect(entries.map((entry) => Object.keys(entry))).toEqual(Array(2).fill(['name', 'current', 'partner_id', 'environment', 'base_url', 'base_url_is_default', 'callback_url', 'api_key']));
+    expect(entries.map((entry) => Object.keys(entry))).toEqual(
+      Array(2).fill([
+        'name',
+        'current',
+        'partner_id',
+        'environment',
+        'base_url',
+        'base_url_is_default',
+        'callback_url',
+        'api_key',
+      ]),
+    );
 
-    expect(await smile(['profile', 'use', 'b'])).toEqual({ ok: true, current_profile: 'b', previous: 'a', changed: true });
+    expect(await smile(['profile', 'use', 'b'])).toEqual({
+      ok: true,
+      current_profile: 'b',
+      previous: 'a',
+      changed: true,
+    });
 
     const shown = await smile(['profile', 'show']);
     expect(Object.keys(shown)).toEqual([
-      'ok', 'profile', 'current', 'partner_id', 'environment', 'base_url', 'callback_url', 'api_key', 'sources', 'missing',
-      ...FILES, 'config_dir_source', 'credentials_file_mode', 'credentials_file_too_open',
+      'ok',
+      'profile',
+      'current',
+      'partner_id',
+      'environment',
+      'base_url',
+      'callback_url',
+      'api_key',
+      'sources',
+      'missing',
+      ...FILES,
+      'config_dir_source',
+      'credentials_file_mode',
+      'credentials_file_too_open',
     ]);
-    expect(shown['sources']).toEqual({ profile: 'default', partner_id: 'profile', api_key: 'credentials', environment: 'profile', base_url: 'default', callback_url: null });
+    expect(shown['sources']).toEqual({
+      profile: 'default',
+      partner_id: 'profile',
+      api_key: 'credentials',
+      environment: 'profile',
+      base_url: 'default',
+      callback_url: null,
+    });
 
-    expect(await smile(['profile', 'remove', 'b'])).toEqual({ ok: true, removed: 'b', was_current: true, key_removed: true, current_profile: null });
+    expect(await smile(['profile', 'remove', 'b'])).toEqual({
+      ok: true,
+      removed: 'b',
+      was_current: true,
+      key_removed: true,
+      current_profile: null,
+    });
   });
 });

@@ -19,8 +19,6 @@ const posix = process.platform !== 'win32';
 const MARKER = 'KEY-MARKER-0ddba11-commands';
 const tempDir = () => makeTempDir('smile-profile-ops-');
 
-
-
 describe('profile operations', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
@@ -32,7 +30,10 @@ describe('profile operations', () => {
   });
 
   it('add: the first profile becomes current; the key is stored and shown masked only', async () => {
-    const added = await addProfileWithKey({ name: 'sandbox', partnerId: '085', environment: 'sandbox', apiKey: `${MARKER}\n` }, env);
+    const added = await addProfileWithKey(
+      { name: 'sandbox', partnerId: '085', environment: 'sandbox', apiKey: `${MARKER}\n` },
+      env,
+    );
     expect(added).toEqual({
       ok: true,
       name: 'sandbox',
@@ -49,9 +50,15 @@ describe('profile operations', () => {
     });
     expect(await getApiKey(dir, 'sandbox')).toBe(MARKER);
 
-    const second = await addProfileWithKey({ name: 'prod', partnerId: '0042', environment: 'production', apiKey: 'prod-key-12345' }, env);
+    const second = await addProfileWithKey(
+      { name: 'prod', partnerId: '0042', environment: 'production', apiKey: 'prod-key-12345' },
+      env,
+    );
     expect(second.current).toBe(false);
-    const third = await addProfileWithKey({ name: 'other', partnerId: '7', environment: 'sandbox', apiKey: 'other-key-12345', use: true }, env);
+    const third = await addProfileWithKey(
+      { name: 'other', partnerId: '7', environment: 'sandbox', apiKey: 'other-key-12345', use: true },
+      env,
+    );
     expect(third.current).toBe(true);
 
     const list = await listProfilesWithKeys(env);
@@ -66,10 +73,15 @@ describe('profile operations', () => {
 
   it('add refuses an existing name before touching its key, unless overwrite', async () => {
     await addProfileWithKey({ name: 'p', partnerId: '1', environment: 'sandbox', apiKey: 'first-key-12345' }, env);
-    const error = await caught(addProfileWithKey({ name: 'p', partnerId: '2', environment: 'sandbox', apiKey: MARKER }, env));
+    const error = await caught(
+      addProfileWithKey({ name: 'p', partnerId: '2', environment: 'sandbox', apiKey: MARKER }, env),
+    );
     expect(error).toBeInstanceOf(UsageError);
     expect(await getApiKey(dir, 'p')).toBe('first-key-12345');
-    const replaced = await addProfileWithKey({ name: 'p', partnerId: '2', environment: 'sandbox', apiKey: 'second-key-12345', overwrite: true }, env);
+    const replaced = await addProfileWithKey(
+      { name: 'p', partnerId: '2', environment: 'sandbox', apiKey: 'second-key-12345', overwrite: true },
+      env,
+    );
     expect(replaced.replaced).toBe(true);
     expect(await getApiKey(dir, 'p')).toBe('second-key-12345');
   });
@@ -119,7 +131,13 @@ describe('profile operations', () => {
 
   it('show: masked key, files, environment and the source of each field', async () => {
     await addProfileWithKey(
-      { name: 'work', partnerId: '085', environment: 'sandbox', apiKey: MARKER, callbackUrl: 'https://cb.example.com/x' },
+      {
+        name: 'work',
+        partnerId: '085',
+        environment: 'sandbox',
+        apiKey: MARKER,
+        callbackUrl: 'https://cb.example.com/x',
+      },
       env,
     );
     const shown = await showEffectiveSettings(undefined, { env, flags: {} });
@@ -132,7 +150,14 @@ describe('profile operations', () => {
       base_url: 'https://testapi.smileidentity.com/v1',
       callback_url: 'https://cb.example.com/x',
       api_key: 'KEY-…',
-      sources: { profile: 'default', partner_id: 'profile', api_key: 'credentials', environment: 'profile', base_url: 'default', callback_url: 'profile' },
+      sources: {
+        profile: 'default',
+        partner_id: 'profile',
+        api_key: 'credentials',
+        environment: 'profile',
+        base_url: 'default',
+        callback_url: 'profile',
+      },
       missing: [],
       config_dir: dir,
       config_file: path.join(dir, 'config.json'),
@@ -143,13 +168,27 @@ describe('profile operations', () => {
     expect(JSON.stringify(shown)).not.toContain(MARKER);
 
     // Global flags and variables show up with their sources.
-    const overridden = await showEffectiveSettings('work', { env: { ...env, SMILE_ENV: 'production' }, flags: { baseUrl: 'https://proxy.example.com/v1' } });
-    expect(overridden).toMatchObject({ environment: 'production', base_url: 'https://proxy.example.com/v1', sources: { profile: 'flag', environment: 'env', base_url: 'flag' } });
+    const overridden = await showEffectiveSettings('work', {
+      env: { ...env, SMILE_ENV: 'production' },
+      flags: { baseUrl: 'https://proxy.example.com/v1' },
+    });
+    expect(overridden).toMatchObject({
+      environment: 'production',
+      base_url: 'https://proxy.example.com/v1',
+      sources: { profile: 'flag', environment: 'env', base_url: 'flag' },
+    });
   });
 
   it('show reports what is missing instead of failing', async () => {
     const shown = await showEffectiveSettings(undefined, { env, flags: {} });
-    expect(shown).toMatchObject({ ok: false, profile: null, partner_id: null, api_key: null, missing: ['partnerId', 'apiKey'], credentials_file_mode: null });
+    expect(shown).toMatchObject({
+      ok: false,
+      profile: null,
+      partner_id: null,
+      api_key: null,
+      missing: ['partnerId', 'apiKey'],
+      credentials_file_mode: null,
+    });
     await expect(fs.stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
     const unknown = await caught(showEffectiveSettings('ghost', { env, flags: {} }));
     expect(unknown).toBeInstanceOf(AuthError);
@@ -159,7 +198,13 @@ describe('profile operations', () => {
   it('remove removes the profile and its key', async () => {
     await addProfileWithKey({ name: 'a', partnerId: '1', environment: 'sandbox', apiKey: 'key-a-12345678' }, env);
     await addProfileWithKey({ name: 'b', partnerId: '2', environment: 'sandbox', apiKey: 'key-b-12345678' }, env);
-    expect(await removeProfileAndKey('a', env)).toEqual({ ok: true, removed: 'a', was_current: true, key_removed: true, current_profile: null });
+    expect(await removeProfileAndKey('a', env)).toEqual({
+      ok: true,
+      removed: 'a',
+      was_current: true,
+      key_removed: true,
+      current_profile: null,
+    });
     expect(await getApiKey(dir, 'a')).toBeUndefined();
     const credentials = await fs.readFile(path.join(dir, 'credentials.json'), 'utf8');
     expect(credentials).not.toContain('key-a-12345678');

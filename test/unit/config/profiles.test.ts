@@ -17,12 +17,16 @@ import { tempDir as makeTempDir, caught } from './helpers.js';
 const posix = process.platform !== 'win32';
 const tempDir = () => makeTempDir('smile-profiles-');
 
-
 describe('profiles', () => {
   it('adds profiles; the first becomes current; use switches; list is sorted', async () => {
     const dir = path.join(await tempDir(), 'smile');
     const first = await addProfile(dir, 'sandbox', { partnerId: '085', environment: 'sandbox' });
-    expect(first).toEqual({ name: 'sandbox', profile: { partnerId: '085', environment: 'sandbox' }, replaced: false, current: true });
+    expect(first).toEqual({
+      name: 'sandbox',
+      profile: { partnerId: '085', environment: 'sandbox' },
+      replaced: false,
+      current: true,
+    });
     const second = await addProfile(dir, 'acme.prod', {
       partnerId: '0042',
       environment: 'production',
@@ -45,7 +49,9 @@ describe('profiles', () => {
       { name: 'sandbox', current: false, partnerId: '085', environment: 'sandbox' },
     ]);
     // Dots in names are keys, not paths (conf's dot notation is off).
-    const stored = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as { profiles: Record<string, unknown> };
+    const stored = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as {
+      profiles: Record<string, unknown>;
+    };
     expect(Object.keys(stored.profiles)).toEqual(['acme.prod', 'sandbox']);
     expect(await getProfile(dir, 'acme.prod')).toMatchObject({ partnerId: '0042' });
   });
@@ -78,13 +84,24 @@ describe('profiles', () => {
       () => addProfile(dir, 'p', { partnerId: '1', environment: 'staging' as 'sandbox' }),
       () => addProfile(dir, 'p', { partnerId: '1', environment: 'sandbox', baseUrl: 'http://example.com/v1' }),
       () => addProfile(dir, 'p', { partnerId: '1', environment: 'production', baseUrl: 'http://127.0.0.1:4010/v1' }),
-      () => addProfile(dir, 'p', { partnerId: '1', environment: 'production', callbackUrl: 'http://hooks.example.com/' }),
+      () =>
+        addProfile(dir, 'p', { partnerId: '1', environment: 'production', callbackUrl: 'http://hooks.example.com/' }),
     ];
     for (const run of cases) expect(await caught(run())).toBeInstanceOf(UsageError);
     // Nothing was written for refused profiles.
     await expect(fs.stat(path.join(dir, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' });
-    await addProfile(dir, 'emu', { partnerId: '1', environment: 'sandbox', baseUrl: 'http://127.0.0.1:4010/v1/', callbackUrl: 'http://example.com/cb' });
-    expect(await getProfile(dir, 'emu')).toEqual({ partnerId: '1', environment: 'sandbox', baseUrl: 'http://127.0.0.1:4010/v1', callbackUrl: 'http://example.com/cb' });
+    await addProfile(dir, 'emu', {
+      partnerId: '1',
+      environment: 'sandbox',
+      baseUrl: 'http://127.0.0.1:4010/v1/',
+      callbackUrl: 'http://example.com/cb',
+    });
+    expect(await getProfile(dir, 'emu')).toEqual({
+      partnerId: '1',
+      environment: 'sandbox',
+      baseUrl: 'http://127.0.0.1:4010/v1',
+      callbackUrl: 'http://example.com/cb',
+    });
   });
 
   it('an unknown profile is an AuthError whose hint lists the known profiles and `smile profile add`', async () => {
@@ -97,7 +114,11 @@ describe('profiles', () => {
 
     await addProfile(dir, 'b', { partnerId: '1', environment: 'sandbox' });
     await addProfile(dir, 'a', { partnerId: '2', environment: 'sandbox' });
-    for (const run of [() => getProfile(dir, 'work'), () => useProfile(dir, 'work'), () => removeProfile(dir, 'work')]) {
+    for (const run of [
+      () => getProfile(dir, 'work'),
+      () => useProfile(dir, 'work'),
+      () => removeProfile(dir, 'work'),
+    ]) {
       const error = await caught(run());
       expect(error).toBeInstanceOf(AuthError);
       expect(error.message).toContain('Unknown profile "work"');
@@ -114,13 +135,23 @@ describe('profiles', () => {
     await addProfile(dir, 'b', { partnerId: '2', environment: 'sandbox' });
     await setApiKey(dir, 'a', 'key-a-12345678');
     await setApiKey(dir, 'b', 'key-b-12345678');
-    expect(await removeProfile(dir, 'a')).toEqual({ name: 'a', wasCurrent: true, keyRemoved: true, currentProfile: undefined });
+    expect(await removeProfile(dir, 'a')).toEqual({
+      name: 'a',
+      wasCurrent: true,
+      keyRemoved: true,
+      currentProfile: undefined,
+    });
     expect(await getApiKey(dir, 'a')).toBeUndefined();
     expect(await getApiKey(dir, 'b')).toBe('key-b-12345678');
     expect(await currentProfileName(dir)).toBeUndefined();
     // With no current profile, the next profile added becomes current.
     expect((await addProfile(dir, 'c', { partnerId: '3', environment: 'sandbox' })).current).toBe(true);
-    expect(await removeProfile(dir, 'b')).toEqual({ name: 'b', wasCurrent: false, keyRemoved: true, currentProfile: 'c' });
+    expect(await removeProfile(dir, 'b')).toEqual({
+      name: 'b',
+      wasCurrent: false,
+      keyRemoved: true,
+      currentProfile: 'c',
+    });
   });
 
   it.runIf(posix)('creates config.json 0600 in a 0700 directory', async () => {
@@ -140,7 +171,9 @@ describe('profiles', () => {
 
   it('concurrent writers leave a whole file and no temp files', async () => {
     const dir = await tempDir();
-    await Promise.all(Array.from({ length: 10 }, (_, i) => addProfile(dir, `p${i}`, { partnerId: String(i), environment: 'sandbox' })));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => addProfile(dir, `p${i}`, { partnerId: String(i), environment: 'sandbox' })),
+    );
     const names = (await listProfiles(dir)).map((p) => p.name);
     expect(names).toHaveLength(10);
     expect(await fs.readdir(dir)).toEqual(['config.json']);
@@ -148,7 +181,10 @@ describe('profiles', () => {
 
   it('keeps keys it does not own (conf internals) when writing', async () => {
     const dir = await tempDir();
-    await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ __internal__: { migrations: { version: '1.0.0' } }, profiles: {} }));
+    await fs.writeFile(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ __internal__: { migrations: { version: '1.0.0' } }, profiles: {} }),
+    );
     await addProfile(dir, 'p', { partnerId: '1', environment: 'sandbox' });
     const stored = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(stored.__internal__).toEqual({ migrations: { version: '1.0.0' } });
@@ -163,7 +199,10 @@ describe('profiles', () => {
     const writing = await caught(addProfile(dir, 'p', { partnerId: '1', environment: 'sandbox' }));
     expect(writing).toBeInstanceOf(AuthError);
 
-    await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ profiles: { p: { partnerId: 85, environment: 'sandbox' } } }));
+    await fs.writeFile(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ profiles: { p: { partnerId: 85, environment: 'sandbox' } } }),
+    );
     const numeric = await caught(getProfile(dir, 'p'));
     expect(numeric).toBeInstanceOf(AuthError);
     expect(numeric.message).toMatch(/partnerId/);

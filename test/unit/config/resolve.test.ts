@@ -14,8 +14,6 @@ const PRODUCTION = 'https://api.smileidentity.com/v1';
 
 const tempDir = () => makeTempDir('smile-resolve-');
 
-
-
 describe('resolveSettings with profiles', () => {
   let dir: string;
   let base: NodeJS.ProcessEnv;
@@ -60,18 +58,34 @@ describe('resolveSettings with profiles', () => {
   });
 
   // flag > environment variable > profile > default, field by field.
-  const table: Array<{ title: string; flags: SettingsFlags; env: NodeJS.ProcessEnv; expect: Omit<Partial<ResolvedSettings>, 'sources'> & { sources: Partial<ResolvedSettings['sources']> } }> = [
+  const table: Array<{
+    title: string;
+    flags: SettingsFlags;
+    env: NodeJS.ProcessEnv;
+    expect: Omit<Partial<ResolvedSettings>, 'sources'> & { sources: Partial<ResolvedSettings['sources']> };
+  }> = [
     {
       title: 'profile: SMILE_PROFILE beats the current profile',
       flags: {},
       env: { SMILE_PROFILE: 'prod' },
-      expect: { profileName: 'prod', partnerId: '0042', apiKey: 'prod-key-123456', environment: 'production', baseUrl: PRODUCTION, sources: { profile: 'env', baseUrl: 'default', environment: 'profile' } },
+      expect: {
+        profileName: 'prod',
+        partnerId: '0042',
+        apiKey: 'prod-key-123456',
+        environment: 'production',
+        baseUrl: PRODUCTION,
+        sources: { profile: 'env', baseUrl: 'default', environment: 'profile' },
+      },
     },
     {
       title: 'profile: --profile beats SMILE_PROFILE',
       flags: { profile: 'work' },
       env: { SMILE_PROFILE: 'prod' },
-      expect: { profileName: 'work', partnerId: '085', sources: { profile: 'flag', partnerId: 'profile', apiKey: 'credentials' } },
+      expect: {
+        profileName: 'work',
+        partnerId: '085',
+        sources: { profile: 'flag', partnerId: 'profile', apiKey: 'credentials' },
+      },
     },
     {
       title: 'environment: SMILE_ENV beats the profile, and the profile base URL no longer applies',
@@ -83,7 +97,11 @@ describe('resolveSettings with profiles', () => {
       title: 'environment: --env beats SMILE_ENV',
       flags: { env: 'sandbox' },
       env: { SMILE_ENV: 'production' },
-      expect: { environment: 'sandbox', baseUrl: 'https://work.example.com/v1', sources: { environment: 'flag', baseUrl: 'profile' } },
+      expect: {
+        environment: 'sandbox',
+        baseUrl: 'https://work.example.com/v1',
+        sources: { environment: 'flag', baseUrl: 'profile' },
+      },
     },
     {
       title: 'base URL: SMILE_BASE_URL beats the profile (trailing slash stripped)',
@@ -113,7 +131,11 @@ describe('resolveSettings with profiles', () => {
       title: 'partner id and key: SMILE_PARTNER_ID + SMILE_API_KEY beat the profile',
       flags: {},
       env: { SMILE_PARTNER_ID: '0999', SMILE_API_KEY: 'env-key-123456' },
-      expect: { partnerId: '0999', apiKey: 'env-key-123456', sources: { partnerId: 'env', apiKey: 'env', environment: 'profile' } },
+      expect: {
+        partnerId: '0999',
+        apiKey: 'env-key-123456',
+        sources: { partnerId: 'env', apiKey: 'env', environment: 'profile' },
+      },
     },
     {
       title: 'key: SMILE_API_KEY beats the credentials file, partner id stays the profile one',
@@ -125,7 +147,11 @@ describe('resolveSettings with profiles', () => {
       title: 'empty variables count as unset',
       flags: {},
       env: { SMILE_ENV: '', SMILE_PROFILE: '  ', SMILE_API_KEY: '', SMILE_BASE_URL: '' },
-      expect: { profileName: 'work', environment: 'sandbox', sources: { profile: 'default', apiKey: 'credentials', baseUrl: 'profile' } },
+      expect: {
+        profileName: 'work',
+        environment: 'sandbox',
+        sources: { profile: 'default', apiKey: 'credentials', baseUrl: 'profile' },
+      },
     },
   ];
 
@@ -172,7 +198,9 @@ describe('resolveSettings with profiles', () => {
     expect((await resolve({ profile: 'emu' })).baseUrl).toBe('http://127.0.0.1:4010/v1');
     // Switching environment drops the profile's URL: production gets its own default, never the emulator.
     expect((await resolve({ profile: 'emu', env: 'production' })).baseUrl).toBe(PRODUCTION);
-    const error = await caught(resolve({ profile: 'emu', env: 'production' }, { SMILE_BASE_URL: 'http://127.0.0.1:4010/v1' }));
+    const error = await caught(
+      resolve({ profile: 'emu', env: 'production' }, { SMILE_BASE_URL: 'http://127.0.0.1:4010/v1' }),
+    );
     expect(error).toBeInstanceOf(UsageError);
   });
 
@@ -203,8 +231,15 @@ describe('resolveSettings without profiles', () => {
     expect(await fs.readdir(home)).toEqual([]);
 
     const missingDir = path.join(home, 'not-here');
-    const production = await resolveSettings({ flags: {}, env: { ...env, SMILE_CONFIG_DIR: missingDir, SMILE_ENV: 'production' } });
-    expect(production).toMatchObject({ environment: 'production', baseUrl: PRODUCTION, sources: { environment: 'env', baseUrl: 'default' } });
+    const production = await resolveSettings({
+      flags: {},
+      env: { ...env, SMILE_CONFIG_DIR: missingDir, SMILE_ENV: 'production' },
+    });
+    expect(production).toMatchObject({
+      environment: 'production',
+      baseUrl: PRODUCTION,
+      sources: { environment: 'env', baseUrl: 'default' },
+    });
     expect(await fs.readdir(home)).toEqual([]);
   });
 
@@ -224,12 +259,16 @@ describe('resolveSettings without profiles', () => {
   it('SMILE_API_KEY_FILE missing or empty is an AuthError naming the path, not the content', async () => {
     const root = await tempDir();
     const missing = path.join(root, 'missing.txt');
-    const error = await caught(resolveSettings({ flags: {}, env: { HOME: root, SMILE_PARTNER_ID: '1', SMILE_API_KEY_FILE: missing } }));
+    const error = await caught(
+      resolveSettings({ flags: {}, env: { HOME: root, SMILE_PARTNER_ID: '1', SMILE_API_KEY_FILE: missing } }),
+    );
     expect(error).toBeInstanceOf(AuthError);
     expect(error.message).toContain(missing);
     const empty = path.join(root, 'empty.txt');
     await fs.writeFile(empty, ' \n');
-    const emptyError = await caught(resolveSettings({ flags: {}, env: { HOME: root, SMILE_PARTNER_ID: '1', SMILE_API_KEY_FILE: empty } }));
+    const emptyError = await caught(
+      resolveSettings({ flags: {}, env: { HOME: root, SMILE_PARTNER_ID: '1', SMILE_API_KEY_FILE: empty } }),
+    );
     expect(emptyError).toBeInstanceOf(AuthError);
     expect(emptyError.message).toContain('empty');
   });
@@ -266,7 +305,11 @@ describe('resolveSettings without profiles', () => {
   });
 
   describe('URL rules', () => {
-    const env = { SMILE_PARTNER_ID: '085', SMILE_API_KEY: MARKER, SMILE_CONFIG_DIR: path.join(os.tmpdir(), 'smile-resolve-never-created') };
+    const env = {
+      SMILE_PARTNER_ID: '085',
+      SMILE_API_KEY: MARKER,
+      SMILE_CONFIG_DIR: path.join(os.tmpdir(), 'smile-resolve-never-created'),
+    };
 
     it('allows http for loopback hosts in sandbox', async () => {
       for (const url of ['http://127.0.0.1:4010/v1/', 'http://localhost:4010/v1', 'http://[::1]:4010/v1']) {
@@ -276,7 +319,9 @@ describe('resolveSettings without profiles', () => {
     });
 
     it('refuses http in production, even on loopback', async () => {
-      const error = await caught(resolveSettings({ flags: { baseUrl: 'http://127.0.0.1:4010/v1', env: 'production' }, env }));
+      const error = await caught(
+        resolveSettings({ flags: { baseUrl: 'http://127.0.0.1:4010/v1', env: 'production' }, env }),
+      );
       expect(error).toBeInstanceOf(UsageError);
       expect((error as UsageError).exitCode).toBe(2);
       expect(error.message).toMatch(/--base-url .*production/);
@@ -284,7 +329,9 @@ describe('resolveSettings without profiles', () => {
     });
 
     it('refuses http for a non-loopback host, naming the variable', async () => {
-      const error = await caught(resolveSettings({ flags: {}, env: { ...env, SMILE_BASE_URL: 'http://testapi.smileidentity.com/v1' } }));
+      const error = await caught(
+        resolveSettings({ flags: {}, env: { ...env, SMILE_BASE_URL: 'http://testapi.smileidentity.com/v1' } }),
+      );
       expect(error).toBeInstanceOf(UsageError);
       expect(error.message).toContain('SMILE_BASE_URL');
       expect(leaks(error, MARKER)).toBe(false);
@@ -294,10 +341,18 @@ describe('resolveSettings without profiles', () => {
       const sandbox = await resolveSettings({ flags: { callbackUrl: 'http://dev.example.com/cb' }, env });
       expect(sandbox.callbackUrl).toBe('http://dev.example.com/cb');
       expect(sandbox.sources.callbackUrl).toBe('flag');
-      const error = await caught(resolveSettings({ flags: { env: 'production' }, env: { ...env, SMILE_CALLBACK_URL: 'http://dev.example.com/cb' } }));
+      const error = await caught(
+        resolveSettings({
+          flags: { env: 'production' },
+          env: { ...env, SMILE_CALLBACK_URL: 'http://dev.example.com/cb' },
+        }),
+      );
       expect(error).toBeInstanceOf(UsageError);
       expect(error.message).toContain('SMILE_CALLBACK_URL');
-      const ok = await resolveSettings({ flags: { env: 'production', callbackUrl: 'https://hooks.example.com/cb' }, env });
+      const ok = await resolveSettings({
+        flags: { env: 'production', callbackUrl: 'https://hooks.example.com/cb' },
+        env,
+      });
       expect(ok.callbackUrl).toBe('https://hooks.example.com/cb');
     });
 
@@ -317,7 +372,9 @@ describe('resolveSettings without profiles', () => {
       await fs.writeFile(multi, `${MARKER}\n${MARKER}\n`);
       const errors = [
         await caught(resolveSettings({ flags: {}, env: { ...env, SMILE_API_KEY: `${MARKER} ${MARKER}` } })),
-        await caught(resolveSettings({ flags: {}, env: { HOME: root, SMILE_PARTNER_ID: '1', SMILE_API_KEY_FILE: multi } })),
+        await caught(
+          resolveSettings({ flags: {}, env: { HOME: root, SMILE_PARTNER_ID: '1', SMILE_API_KEY_FILE: multi } }),
+        ),
       ];
       for (const error of errors) {
         expect(error).toBeInstanceOf(AuthError);

@@ -47,8 +47,12 @@ describe('isLoopbackUrl', () => {
 
 describe('normalizeBaseUrl', () => {
   it('accepts https and strips trailing slashes', () => {
-    expect(normalizeBaseUrl('https://testapi.smileidentity.com/v1/', 'sandbox')).toBe('https://testapi.smileidentity.com/v1');
-    expect(normalizeBaseUrl('https://api.smileidentity.com/v1//', 'production')).toBe('https://api.smileidentity.com/v1');
+    expect(normalizeBaseUrl('https://testapi.smileidentity.com/v1/', 'sandbox')).toBe(
+      'https://testapi.smileidentity.com/v1',
+    );
+    expect(normalizeBaseUrl('https://api.smileidentity.com/v1//', 'production')).toBe(
+      'https://api.smileidentity.com/v1',
+    );
     expect(normalizeBaseUrl('https://proxy.example.com/smile/', 'production')).toBe('https://proxy.example.com/smile');
   });
 
@@ -72,7 +76,13 @@ describe('normalizeBaseUrl', () => {
   });
 
   it('refuses other schemes, credentials in the URL, queries and garbage', () => {
-    for (const url of ['ftp://x/v1', 'https://u:p@x.com/v1', 'https://x.com/v1?a=1', 'https://x.com/v1#f', 'x.com/v1']) {
+    for (const url of [
+      'ftp://x/v1',
+      'https://u:p@x.com/v1',
+      'https://x.com/v1?a=1',
+      'https://x.com/v1#f',
+      'x.com/v1',
+    ]) {
       expect(thrown(() => normalizeBaseUrl(url, 'sandbox'))).toBeInstanceOf(UsageError);
     }
   });

@@ -22,7 +22,13 @@ let emulator: RunningEmulator;
 let dir: string;
 
 function envFor(em: { partnerId: string; baseUrl: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { SMILE_PARTNER_ID: em.partnerId, SMILE_API_KEY: KEY, SMILE_BASE_URL: em.baseUrl, SMILE_CONFIG_DIR: join(dir, 'none'), ...extra };
+  return {
+    SMILE_PARTNER_ID: em.partnerId,
+    SMILE_API_KEY: KEY,
+    SMILE_BASE_URL: em.baseUrl,
+    SMILE_CONFIG_DIR: join(dir, 'none'),
+    ...extra,
+  };
 }
 
 async function doctor(env: NodeJS.ProcessEnv, argv: string[] = []) {
@@ -51,7 +57,18 @@ describe('smile doctor against the emulator', () => {
     const { run, report, byName } = await doctor(envFor(emulator));
     expect(run.code, run.stdout).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.checks.map((item) => item.name)).toEqual(['profile', 'environment', 'partner_id', 'credentials', 'base_url', 'dns', 'tcp', 'tls', 'clock', 'round_trip']);
+    expect(report.checks.map((item) => item.name)).toEqual([
+      'profile',
+      'environment',
+      'partner_id',
+      'credentials',
+      'base_url',
+      'dns',
+      'tcp',
+      'tls',
+      'clock',
+      'round_trip',
+    ]);
     expect(byName['environment']?.detail).toContain('sandbox (from the default)');
     expect(byName['partner_id']?.detail).toBe('085 (from SMILE_PARTNER_ID)');
     expect(byName['credentials']?.detail).toBe('API key from SMILE_API_KEY');
@@ -124,7 +141,16 @@ describe('smile doctor against the emulator', () => {
     const fake = createServer((_req, res) => {
       const { timestamp } = signedFields(KEY, '085');
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ timestamp, signature: signedFields('another-key-entirely', '085').signature, job_complete: true, job_success: true, code: '2302', result: {} }));
+      res.end(
+        JSON.stringify({
+          timestamp,
+          signature: signedFields('another-key-entirely', '085').signature,
+          job_complete: true,
+          job_success: true,
+          code: '2302',
+          result: {},
+        }),
+      );
     });
     try {
       const { run, byName } = await doctor(envFor({ partnerId: '085', baseUrl: await listen(fake) }));
@@ -210,7 +236,11 @@ describe('smile doctor against the emulator', () => {
   });
 
   it('fails the credentials line (exit 3) when there is no key, and skips the signed round trip', async () => {
-    const { run, byName } = await doctor({ SMILE_PARTNER_ID: '085', SMILE_BASE_URL: emulator.baseUrl, SMILE_CONFIG_DIR: join(dir, 'none') });
+    const { run, byName } = await doctor({
+      SMILE_PARTNER_ID: '085',
+      SMILE_BASE_URL: emulator.baseUrl,
+      SMILE_CONFIG_DIR: join(dir, 'none'),
+    });
     expect(run.code).toBe(3);
     expect(byName['credentials']).toMatchObject({ status: 'fail' });
     expect(byName['credentials']?.fix).toMatch(/smile profile add/);
@@ -220,13 +250,30 @@ describe('smile doctor against the emulator', () => {
   it('reports an unusable setting as one failed line instead of crashing', async () => {
     const { run, report } = await doctor({ SMILE_ENV: 'staging', SMILE_CONFIG_DIR: join(dir, 'none') });
     expect(run.code).toBe(3);
-    expect(report.checks).toEqual([expect.objectContaining({ name: 'settings', status: 'fail', detail: expect.stringContaining('SMILE_ENV') })]);
+    expect(report.checks).toEqual([
+      expect.objectContaining({ name: 'settings', status: 'fail', detail: expect.stringContaining('SMILE_ENV') }),
+    ]);
   });
 
   it('reads the key from a profile, says so, and warns (exit 0) when credentials.json is group-readable', async () => {
     const config = join(dir, 'profiles');
     const env = { SMILE_CONFIG_DIR: config };
-    const added = await runCli(['profile', 'add', 'local', '--partner-id', '085', '--env', 'sandbox', '--base-url', emulator.baseUrl, '--api-key-file', '-'], { env, stdin: `${KEY}\n` });
+    const added = await runCli(
+      [
+        'profile',
+        'add',
+        'local',
+        '--partner-id',
+        '085',
+        '--env',
+        'sandbox',
+        '--base-url',
+        emulator.baseUrl,
+        '--api-key-file',
+        '-',
+      ],
+      { env, stdin: `${KEY}\n` },
+    );
     expect(added.code, added.stderr).toBe(0);
     const good = await doctor(env);
     expect(good.run.code).toBe(0);
@@ -238,7 +285,11 @@ describe('smile doctor against the emulator', () => {
     await chmod(join(config, 'credentials.json'), 0o640);
     const loose = await doctor(env);
     expect(loose.run.code).toBe(0);
-    expect(loose.byName['credentials']).toMatchObject({ status: 'warn', ok: false, fix: `chmod 600 ${join(config, 'credentials.json')}` });
+    expect(loose.byName['credentials']).toMatchObject({
+      status: 'warn',
+      ok: false,
+      fix: `chmod 600 ${join(config, 'credentials.json')}`,
+    });
     expect(loose.report.ok).toBe(true);
     expect(loose.run.stdout).not.toContain(KEY);
   });
@@ -249,17 +300,36 @@ describe('doctor verdicts', () => {
     const now = Date.parse('2025-06-01T10:00:00.000Z');
     expect(judgeClockSkew(new Date(now).toUTCString(), now - 100, now + 100).status).toBe('pass');
     expect(judgeClockSkew(new Date(now + CLOCK_SKEW_LIMIT_MS - 2000).toUTCString(), now, now).status).toBe('pass');
-    expect(judgeClockSkew(new Date(now + CLOCK_SKEW_LIMIT_MS + 2000).toUTCString(), now, now)).toMatchObject({ status: 'fail' });
+    expect(judgeClockSkew(new Date(now + CLOCK_SKEW_LIMIT_MS + 2000).toUTCString(), now, now)).toMatchObject({
+      status: 'fail',
+    });
     expect(judgeClockSkew(null, now, now).status).toBe('warn');
   });
 
   it('judges the round trip: 2205 fails, other error bodies mean the signature was accepted, signatures must verify', () => {
     const fields = signedFields('k-123456', '085');
-    expect(judgeRoundTrip(401, '{"code":"2205","error":"You are not authorized to do that"}', 'k-123456', '085', 'sandbox').status).toBe('fail');
-    expect(judgeRoundTrip(404, '{"code":"2303","error":"Job not found"}', 'k-123456', '085', 'sandbox').status).toBe('pass');
-    expect(judgeRoundTrip(200, JSON.stringify({ ...fields, job_complete: false, code: '2314', result: 'No zip file received' }), 'k-123456', '085', 'sandbox').status).toBe('pass');
-    expect(judgeRoundTrip(200, JSON.stringify({ job_complete: false }), 'k-123456', '085', 'sandbox').detail).toMatch(/without a signature/);
-    expect(judgeRoundTrip(404, JSON.stringify({ ...fields, code: '2303' }), 'other-key-99', '085', 'sandbox').status).toBe('fail');
+    expect(
+      judgeRoundTrip(401, '{"code":"2205","error":"You are not authorized to do that"}', 'k-123456', '085', 'sandbox')
+        .status,
+    ).toBe('fail');
+    expect(judgeRoundTrip(404, '{"code":"2303","error":"Job not found"}', 'k-123456', '085', 'sandbox').status).toBe(
+      'pass',
+    );
+    expect(
+      judgeRoundTrip(
+        200,
+        JSON.stringify({ ...fields, job_complete: false, code: '2314', result: 'No zip file received' }),
+        'k-123456',
+        '085',
+        'sandbox',
+      ).status,
+    ).toBe('pass');
+    expect(judgeRoundTrip(200, JSON.stringify({ job_complete: false }), 'k-123456', '085', 'sandbox').detail).toMatch(
+      /without a signature/,
+    );
+    expect(
+      judgeRoundTrip(404, JSON.stringify({ ...fields, code: '2303' }), 'other-key-99', '085', 'sandbox').status,
+    ).toBe('fail');
     expect(judgeRoundTrip(403, 'Forbidden', 'k-123456', '085', 'sandbox').status).toBe('fail');
     expect(judgeRoundTrip(502, '{"message":"bad gateway"}', 'k-123456', '085', 'sandbox').status).toBe('fail');
   });

@@ -32,7 +32,9 @@ describe('FaultInjector', () => {
     expect(errors).toBeGreaterThan(400);
     expect(errors).toBeLessThan(600);
     const none = new FaultInjector();
-    expect(Array.from({ length: 100 }, () => none.decide()).some((d) => d.error || d.drop || d.rateLimit || d.dropAfterWork)).toBe(false);
+    expect(
+      Array.from({ length: 100 }, () => none.decide()).some((d) => d.error || d.drop || d.rateLimit || d.dropAfterWork),
+    ).toBe(false);
   });
 });
 

@@ -41,7 +41,9 @@ describe('inspectUploadedZip', () => {
       }),
     );
     expect(found.selfie).toEqual({ source: 'file', entry: 'b.jpg' });
-    const none = inspectUploadedZip(makeZip({ images: [{ image_type_id: 0, file_name: 'a.png' }], files: { 'a.png': PNG_BYTES } }));
+    const none = inspectUploadedZip(
+      makeZip({ images: [{ image_type_id: 0, file_name: 'a.png' }], files: { 'a.png': PNG_BYTES } }),
+    );
     expect(none.problem).toMatchObject({ code: '0001', detail: 'selfie file a.png is not a JPEG' });
   });
 
@@ -54,7 +56,10 @@ describe('inspectUploadedZip', () => {
 
   it('never throws, whatever the bytes (seeded fuzz of random and mangled zips)', () => {
     const random = seededRandom(2024);
-    const good = zipSync({ 'info.json': strToU8(JSON.stringify({ images: [{ image_type_id: 0, file_name: 's.jpg' }] })), 's.jpg': FAKE_JPEG });
+    const good = zipSync({
+      'info.json': strToU8(JSON.stringify({ images: [{ image_type_id: 0, file_name: 's.jpg' }] })),
+      's.jpg': FAKE_JPEG,
+    });
     for (let i = 0; i < 300; i++) {
       const bytes = Uint8Array.from(good);
       const flips = 1 + Math.floor(random() * 8);

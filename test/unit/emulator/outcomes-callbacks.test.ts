@@ -23,7 +23,11 @@ describe('outcomes from partner_params.sandbox_result', () => {
       const { userId, jobId } = ids();
       const done = await register(emu, { userId, jobId, ...(sandboxResult === undefined ? {} : { sandboxResult }) });
       expect(done).toMatchObject({ job_complete: true, job_success: true });
-      expect(resultOf(done.result)).toMatchObject({ ResultCode: '0810', IsFinalResult: 'true', IsMachineResult: 'true' });
+      expect(resultOf(done.result)).toMatchObject({
+        ResultCode: '0810',
+        IsFinalResult: 'true',
+        IsMachineResult: 'true',
+      });
       expect(emu.state.users.get(userId)).toMatchObject({ enrolled: true, enrollments: 1, enrolledJobIds: [jobId] });
     }
   });
@@ -32,7 +36,11 @@ describe('outcomes from partner_params.sandbox_result', () => {
     const { userId, jobId } = ids();
     const done = await register(emu, { userId, jobId, sandboxResult: '1' });
     expect(done).toMatchObject({ job_complete: true, job_success: false });
-    expect(resultOf(done.result)).toMatchObject({ ResultCode: '0813', IsFinalResult: 'true', Actions: { Register_Selfie: 'Rejected', Selfie_Provided: 'Passed' } });
+    expect(resultOf(done.result)).toMatchObject({
+      ResultCode: '0813',
+      IsFinalResult: 'true',
+      Actions: { Register_Selfie: 'Rejected', Selfie_Provided: 'Passed' },
+    });
     expect(emu.state.users.get(userId)?.enrolled).toBe(false);
     // Not enrolled, so a new JT4 for the same user is allowed.
     expect((await prepUpload(emu, { userId, jobId: `${jobId}-2` })).status).toBe(200);
@@ -67,7 +75,12 @@ describe('outcomes from partner_params.sandbox_result', () => {
     }
     const final = await waitForResult(emu, userId, jobId, true);
     expect(final).toMatchObject({ job_complete: true, job_success: true });
-    expect(resultOf(final.result)).toMatchObject({ ResultCode: '1210', IsFinalResult: 'true', IsMachineResult: 'false', Actions: { Register_Selfie: 'Approved' } });
+    expect(resultOf(final.result)).toMatchObject({
+      ResultCode: '1210',
+      IsFinalResult: 'true',
+      IsMachineResult: 'false',
+      Actions: { Register_Selfie: 'Approved' },
+    });
     expect(emu.state.users.get(userId)?.enrolled).toBe(true);
     expect(job?.results.map((r) => r.ResultCode)).toEqual(['0814', '1210']);
     const history = await jobStatus(emu, userId, jobId, { history: true });
@@ -92,7 +105,11 @@ describe('callbacks', () => {
           res.end();
           return;
         }
-        received.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>, contentType: req.headers['content-type'] });
+        received.push({
+          path: req.url ?? '',
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+          contentType: req.headers['content-type'],
+        });
         res.end('ok');
       });
     });
@@ -107,12 +124,25 @@ describe('callbacks', () => {
   it('POSTs the signed result to callback_url when it is ready', async () => {
     const { userId, jobId } = ids();
     await register(emu, { userId, jobId, callbackUrl: `${receiverUrl}/cb` });
-    const got = await until(() => received.find((r) => (r.body.PartnerParams as Record<string, string>).job_id === jobId));
+    const got = await until(() =>
+      received.find((r) => (r.body.PartnerParams as Record<string, string>).job_id === jobId),
+    );
     expect(got.contentType).toBe('application/json');
-    expect(got.body).toMatchObject({ ResultCode: '0810', ResultText: 'Enroll User', SmileJobID: emu.state.jobs.get(jobId)?.smileJobId, Source: 'WebAPI' });
+    expect(got.body).toMatchObject({
+      ResultCode: '0810',
+      ResultText: 'Enroll User',
+      SmileJobID: emu.state.jobs.get(jobId)?.smileJobId,
+      Source: 'WebAPI',
+    });
     expect(verifySignature(emu.apiKey, emu.partnerId, got.body.timestamp, got.body.signature)).toBe(true);
     const delivery = await until(() => emu.state.callbacks.find((c) => c.jobId === jobId && c.done));
-    expect(delivery).toMatchObject({ url: `${receiverUrl}/cb`, status: 200, ok: true, attempts: 1, resultCode: '0810' });
+    expect(delivery).toMatchObject({
+      url: `${receiverUrl}/cb`,
+      status: 200,
+      ok: true,
+      attempts: 1,
+      resultCode: '0810',
+    });
   });
 
   it('posts twice for a provisional job: the machine result, then the human-review result', async () => {
@@ -126,7 +156,8 @@ describe('callbacks', () => {
       ['0814', 'false'],
       ['1210', 'true'],
     ]);
-    for (const r of mine) expect(verifySignature(emu.apiKey, emu.partnerId, r.body.timestamp, r.body.signature)).toBe(true);
+    for (const r of mine)
+      expect(verifySignature(emu.apiKey, emu.partnerId, r.body.timestamp, r.body.signature)).toBe(true);
   });
 
   it('retries a failing callback a couple of times and records the attempts', async () => {

@@ -37,11 +37,15 @@ describe('stateFile', () => {
     const second = await startEmulator({ stateFile, processingMs: 1, port: 0 });
     try {
       expect(second.state.users.get(enrolled.userId)?.enrolled).toBe(true);
-      expect((await prepUpload(second, { userId: enrolled.userId, jobId: `${enrolled.jobId}-again` })).body).toMatchObject({ code: '2209' });
+      expect(
+        (await prepUpload(second, { userId: enrolled.userId, jobId: `${enrolled.jobId}-again` })).body,
+      ).toMatchObject({ code: '2209' });
       const old = await jobStatus(second, enrolled.userId, enrolled.jobId, { image_links: true });
       expect(old.body).toMatchObject({ job_complete: true, job_success: true });
       expect(verifySignature(second.apiKey, second.partnerId, old.body.timestamp, old.body.signature)).toBe(true);
-      expect((await fetch(old.body.image_links?.selfie_image?.replace(first.origin, second.origin) ?? '')).status).toBe(200);
+      expect((await fetch(old.body.image_links?.selfie_image?.replace(first.origin, second.origin) ?? '')).status).toBe(
+        200,
+      );
       // The upload URL issued before the restart still works once rebased on the new port.
       const url = prep.body.upload_url.replace(first.origin, second.origin);
       expect((await putZip(url, makeZip())).status).toBe(200);
@@ -61,7 +65,10 @@ describe('stateFile', () => {
     await putZip(prep.body.upload_url, makeZip());
     await first.close();
     // Move the saved job's due time to now: its last record in the log wins.
-    const records = readFileSync(stateFile, 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { t: string; v?: { jobId: string; readyAt: number } });
+    const records = readFileSync(stateFile, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { t: string; v?: { jobId: string; readyAt: number } });
     const saved = records.filter((r) => r.t === 'job' && r.v?.jobId === jobId).at(-1);
     expect(saved).toBeDefined();
     if (saved?.v) saved.v.readyAt = Date.now();
@@ -162,7 +169,11 @@ describe('smile emulator', () => {
     const out = capture();
     const err = capture();
     const controller = new AbortController();
-    const running = runCliOnStreams(['emulator', '--json', '--processing-ms', '1', '--fault-rate', '0'], { stdout: out.stream, stderr: err.stream }, { signal: controller.signal });
+    const running = runCliOnStreams(
+      ['emulator', '--json', '--processing-ms', '1', '--fault-rate', '0'],
+      { stdout: out.stream, stderr: err.stream },
+      { signal: controller.signal },
+    );
     const line = await until(() => (out.text().includes('\n') ? out.text() : undefined));
     expect(line.trim().split('\n')).toHaveLength(1);
     const info = JSON.parse(line) as Record<string, string>;
@@ -181,8 +192,15 @@ describe('smile emulator', () => {
     const out = capture();
     const err = capture();
     const controller = new AbortController();
-    const running = runCliOnStreams(['emulator', '--json', '--tls'], { stdout: out.stream, stderr: err.stream }, { signal: controller.signal });
-    const info = JSON.parse(await until(() => (out.text().includes('\n') ? out.text() : undefined))) as Record<string, string>;
+    const running = runCliOnStreams(
+      ['emulator', '--json', '--tls'],
+      { stdout: out.stream, stderr: err.stream },
+      { signal: controller.signal },
+    );
+    const info = JSON.parse(await until(() => (out.text().includes('\n') ? out.text() : undefined))) as Record<
+      string,
+      string
+    >;
     expect(info.ca_cert).toMatch(/ca\.pem$/);
     expect(info.base_url).toMatch(/^https:/);
     controller.abort();
@@ -190,7 +208,11 @@ describe('smile emulator', () => {
 
     const plain = capture();
     const done = new AbortController();
-    const running2 = runCliOnStreams(['emulator', '--rate-limit-rate', '0.5', '--retry-after', '2'], { stdout: plain.stream, stderr: err.stream }, { signal: done.signal });
+    const running2 = runCliOnStreams(
+      ['emulator', '--rate-limit-rate', '0.5', '--retry-after', '2'],
+      { stdout: plain.stream, stderr: err.stream },
+      { signal: done.signal },
+    );
     const text = await until(() => (plain.text().includes('\n') ? plain.text() : undefined));
     expect(text).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1 {2}partner_id=085 {2}api_key=\S+\n$/);
     expect(err.text()).toContain('rateLimitRate=0.5');

@@ -11,7 +11,8 @@ afterAll(async () => {
   await emu.close();
 });
 
-const upload = (body: unknown, init?: { gzip?: boolean; raw?: string }) => postJson(`${emu.baseUrl}/upload`, body, init);
+const upload = (body: unknown, init?: { gzip?: boolean; raw?: string }) =>
+  postJson(`${emu.baseUrl}/upload`, body, init);
 
 describe('POST /v1/upload: success', () => {
   it('answers upload_url, ref_id, a 10-digit smile_job_id, camera_config "null" and code 2202', async () => {
@@ -64,7 +65,14 @@ describe('POST /v1/upload: success', () => {
   it('echoes partner_params as strings, "" as "null"', async () => {
     const { userId, jobId } = ids();
     await prepUpload(emu, { userId, jobId, params: { campaign: 'cli', empty: '', n: 3 } });
-    expect(emu.state.jobs.get(jobId)?.partnerParams).toEqual({ user_id: userId, job_id: jobId, job_type: '4', campaign: 'cli', empty: 'null', n: '3' });
+    expect(emu.state.jobs.get(jobId)?.partnerParams).toEqual({
+      user_id: userId,
+      job_id: jobId,
+      job_type: '4',
+      campaign: 'cli',
+      empty: 'null',
+      n: '3',
+    });
   });
 });
 
@@ -231,9 +239,15 @@ describe('POST /v1/upload: duplicate jobs and users', () => {
     const again = await prepUpload(emu, { userId, jobId: `${jobId}-2` });
     expect(again.status).toBe(400);
     expect(again.body).toMatchObject({ code: '2209' });
-    expect((await prepUpload(emu, { userId, jobId: `${jobId}-3`, extra: { allow_new_enroll: false } })).body).toMatchObject({ code: '2209' });
-    expect((await prepUpload(emu, { userId, jobId: `${jobId}-4`, extra: { allow_new_enroll: true } })).status).toBe(200);
-    expect((await prepUpload(emu, { userId, jobId: `${jobId}-5`, extra: { allow_new_enroll: 'true' } })).status).toBe(200);
+    expect(
+      (await prepUpload(emu, { userId, jobId: `${jobId}-3`, extra: { allow_new_enroll: false } })).body,
+    ).toMatchObject({ code: '2209' });
+    expect((await prepUpload(emu, { userId, jobId: `${jobId}-4`, extra: { allow_new_enroll: true } })).status).toBe(
+      200,
+    );
+    expect((await prepUpload(emu, { userId, jobId: `${jobId}-5`, extra: { allow_new_enroll: 'true' } })).status).toBe(
+      200,
+    );
     const re = await register(emu, { userId, jobId: `${jobId}-6`, extra: { allow_new_enroll: true } });
     expect(re.job_success).toBe(true);
     expect(emu.state.users.get(userId)).toMatchObject({ enrolled: true, enrollments: 2 });

@@ -3,7 +3,18 @@ import { strToU8, zipSync } from 'fflate';
 import { signedFields, verifySignature } from '../../../src/smile/sign.js';
 import type { ResultObject } from '../../../src/smile/types.js';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
-import { FAKE_JPEG, PNG_BYTES, ids, jobStatus, makeZip, postJson, prepUpload, putZip, register, waitForResult } from './helpers.js';
+import {
+  FAKE_JPEG,
+  PNG_BYTES,
+  ids,
+  jobStatus,
+  makeZip,
+  postJson,
+  prepUpload,
+  putZip,
+  register,
+  waitForResult,
+} from './helpers.js';
 import { until } from '../../helpers/wait-for.js';
 
 let emu: RunningEmulator;
@@ -91,7 +102,12 @@ describe('POST /v1/job_status', () => {
     const { userId, jobId } = await prepared();
     const res = await jobStatus(emu, userId, jobId);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ job_complete: false, job_success: false, code: '2314', result: 'No zip file received' });
+    expect(res.body).toMatchObject({
+      job_complete: false,
+      job_success: false,
+      code: '2314',
+      result: 'No zip file received',
+    });
     expect(verifySignature(emu.apiKey, emu.partnerId, res.body.timestamp, res.body.signature)).toBe(true);
   });
 
@@ -157,10 +173,19 @@ describe('POST /v1/job_status', () => {
 
   it('checks the signature and required fields like /v1/upload, and 404s an unknown job', async () => {
     const { userId, jobId } = await prepared();
-    const bad = await postJson(`${emu.baseUrl}/job_status`, { partner_id: emu.partnerId, user_id: userId, job_id: jobId, ...signedFields('wrong', emu.partnerId) });
+    const bad = await postJson(`${emu.baseUrl}/job_status`, {
+      partner_id: emu.partnerId,
+      user_id: userId,
+      job_id: jobId,
+      ...signedFields('wrong', emu.partnerId),
+    });
     expect(bad.status).toBe(401);
     expect(bad.body).toEqual({ code: '2205', error: 'You are not authorized to do that' });
-    const noJob = await postJson(`${emu.baseUrl}/job_status`, { partner_id: emu.partnerId, user_id: userId, ...signedFields(emu.apiKey, emu.partnerId) });
+    const noJob = await postJson(`${emu.baseUrl}/job_status`, {
+      partner_id: emu.partnerId,
+      user_id: userId,
+      ...signedFields(emu.apiKey, emu.partnerId),
+    });
     expect(noJob.status).toBe(400);
     expect(noJob.body).toMatchObject({ code: '2213' });
     const unknown = await jobStatus(emu, userId, 'job-unknown');
@@ -244,14 +269,23 @@ describe('zip problems become rejected results (job_complete true, job_success f
 
   it('accepts the mobile shape: string image_type_id, no misc_information, absent image, nested entry names', async () => {
     const zip = makeZip({
-      info: { images: [{ image_type_id: '0', file_name: 'si_selfie_1.jpg' }, { image_type_id: '4', file_name: 'si_liveness_1.jpg' }], id_info: null },
+      info: {
+        images: [
+          { image_type_id: '0', file_name: 'si_selfie_1.jpg' },
+          { image_type_id: '4', file_name: 'si_liveness_1.jpg' },
+        ],
+        id_info: null,
+      },
       files: { 'si_selfie_1.jpg': FAKE_JPEG, 'si_liveness_1.jpg': FAKE_JPEG },
     });
     const { userId, jobId } = ids();
     const done = await register(emu, { userId, jobId, zip });
     expect(done.job_success).toBe(true);
     expect(resultOf(done.result).Actions?.Liveness_Check).toBe('Passed');
-    const nested = zipSync({ 'job/info.json': strToU8(JSON.stringify({ images: [{ image_type_id: 0, file_name: 'selfie.jpg', image: '' }] })), 'job/selfie.jpg': FAKE_JPEG });
+    const nested = zipSync({
+      'job/info.json': strToU8(JSON.stringify({ images: [{ image_type_id: 0, file_name: 'selfie.jpg', image: '' }] })),
+      'job/selfie.jpg': FAKE_JPEG,
+    });
     const other = ids();
     expect((await register(emu, { ...other, zip: nested })).job_success).toBe(true);
   });

@@ -28,13 +28,16 @@ describe('writeFileAtomically', () => {
     expect((await readdir(dir)).filter((name) => name.includes('out.bin'))).toEqual(['out.bin']);
   });
 
-  it.runIf(process.platform !== 'win32')('sets the mode asked for whatever the umask, and replaces a looser file', async () => {
-    const file = join(dir, 'secret.json');
-    await writeFile(file, '{}', { mode: 0o644 });
-    previousUmask = process.umask(0o000);
-    await writeFileAtomically(file, '{"a":1}', { mode: 0o600 });
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
-  });
+  it.runIf(process.platform !== 'win32')(
+    'sets the mode asked for whatever the umask, and replaces a looser file',
+    async () => {
+      const file = join(dir, 'secret.json');
+      await writeFile(file, '{}', { mode: 0o644 });
+      previousUmask = process.umask(0o000);
+      await writeFileAtomically(file, '{"a":1}', { mode: 0o600 });
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+    },
+  );
 
   it('throws Node’s error when the directory is missing, and writes nothing', async () => {
     const missing = join(dir, 'no-such-dir');

@@ -7,15 +7,23 @@ const coded = (message: string, code: string) => Object.assign(new Error(message
 
 describe('describeNetworkError', () => {
   it('says a listed code in words, with the code', () => {
-    expect(describeNetworkError(coded('connect ECONNREFUSED 127.0.0.1:9', 'ECONNREFUSED'))).toBe('connection refused (ECONNREFUSED)');
-    expect(describeNetworkError(coded('getaddrinfo ENOTFOUND nowhere.invalid', 'ENOTFOUND'))).toBe('host not found in DNS (ENOTFOUND)');
+    expect(describeNetworkError(coded('connect ECONNREFUSED 127.0.0.1:9', 'ECONNREFUSED'))).toBe(
+      'connection refused (ECONNREFUSED)',
+    );
+    expect(describeNetworkError(coded('getaddrinfo ENOTFOUND nowhere.invalid', 'ENOTFOUND'))).toBe(
+      'host not found in DNS (ENOTFOUND)',
+    );
   });
 
   it("finds the code in fetch's cause, and keeps the message of an unlisted one", () => {
     const wrapped = new TypeError('fetch failed', { cause: coded('other side closed', 'UND_ERR_SOCKET') });
     expect(networkErrorCode(wrapped)).toBe('UND_ERR_SOCKET');
     expect(describeNetworkError(wrapped)).toBe('the connection was dropped (UND_ERR_SOCKET)');
-    expect(describeNetworkError(new TypeError('fetch failed', { cause: coded('certificate has expired', 'CERT_HAS_EXPIRED') }))).toBe('TLS error: certificate has expired (CERT_HAS_EXPIRED)');
+    expect(
+      describeNetworkError(
+        new TypeError('fetch failed', { cause: coded('certificate has expired', 'CERT_HAS_EXPIRED') }),
+      ),
+    ).toBe('TLS error: certificate has expired (CERT_HAS_EXPIRED)');
     expect(describeNetworkError(coded('something odd', 'EODD'))).toBe('something odd (EODD)');
     expect(describeNetworkError(new Error('no code at all'))).toBe('no code at all');
   });

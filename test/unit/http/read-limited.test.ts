@@ -50,7 +50,9 @@ describe('readLimited', () => {
     expect(await readLimited(stream, 8, { overflow: 'stop', declaredLength: '9' })).toEqual({ tooLarge: true });
     expect(pulled()).toBe(0);
     const fits = source(['small']);
-    expect(await readLimited(fits.stream, 8, { overflow: 'stop', declaredLength: '5' })).toMatchObject({ tooLarge: false });
+    expect(await readLimited(fits.stream, 8, { overflow: 'stop', declaredLength: '5' })).toMatchObject({
+      tooLarge: false,
+    });
   });
 
   it('rejects when the stream fails before the limit', async () => {

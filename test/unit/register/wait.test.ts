@@ -36,7 +36,18 @@ describe('pollJobUntilFinal and runRegistration', () => {
     const events: { type: string; at: number; outcome?: string }[] = [];
     const result = await runRegistration(
       { userId: 'w-1', jobId: 'w-job-1', selfiePath: 'fixtures/selfies/demo.jpg', wait: true, timeoutMs: 10_000 },
-      { client, environment: 'sandbox', signal, loadSelfie: loadSelfieForUpload, onEvent: (event) => void events.push({ type: event.type, at: Date.now(), ...(event.type === 'poll' ? { outcome: event.outcome } : {}) }) },
+      {
+        client,
+        environment: 'sandbox',
+        signal,
+        loadSelfie: loadSelfieForUpload,
+        onEvent: (event) =>
+          void events.push({
+            type: event.type,
+            at: Date.now(),
+            ...(event.type === 'poll' ? { outcome: event.outcome } : {}),
+          }),
+      },
     );
     expect(result.outcome).toBe('approved');
     expect(events.slice(0, 4).map((event) => event.type)).toEqual(['checked', 'prep-upload', 'prepared', 'uploaded']);
@@ -56,9 +67,16 @@ describe('pollJobUntilFinal and runRegistration', () => {
     const slow = await startEmulator({ port: 0, processingMs: 60_000 });
     try {
       const slowClient = new SmileClient({ baseUrl: slow.baseUrl, partnerId: slow.partnerId, apiKey: slow.apiKey });
-      const result = await runRegistration({ userId: 'w-2', jobId: 'w-job-2', selfiePath: 'fixtures/selfies/demo.jpg', wait: true, timeoutMs: 700 }, { client: slowClient, environment: 'sandbox', signal, loadSelfie: loadSelfieForUpload });
+      const result = await runRegistration(
+        { userId: 'w-2', jobId: 'w-job-2', selfiePath: 'fixtures/selfies/demo.jpg', wait: true, timeoutMs: 700 },
+        { client: slowClient, environment: 'sandbox', signal, loadSelfie: loadSelfieForUpload },
+      );
       expect(result).toMatchObject({ outcome: 'pending', timedOut: true });
-      const again = await pollJobUntilFinal(slowClient, { userId: 'w-2', jobId: 'w-job-2' }, { timeoutMs: 0, signal, immediate: true });
+      const again = await pollJobUntilFinal(
+        slowClient,
+        { userId: 'w-2', jobId: 'w-job-2' },
+        { timeoutMs: 0, signal, immediate: true },
+      );
       expect(again).toMatchObject({ outcome: 'pending', polls: 1, timedOut: true });
     } finally {
       await slow.close();

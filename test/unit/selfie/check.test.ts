@@ -23,7 +23,13 @@ describe('checkSelfieFiles', () => {
     }
     const [first, , , , missing] = await checkSelfieFiles(paths, { kind: 'selfie' });
     expect(first).toMatchObject({ ok: true, format: 'jpeg', width: 960, height: 1200 });
-    expect(missing).toMatchObject({ ok: false, format: null, width: null, bytes: 0, findings: [{ code: 'unreadable', severity: 'error' }] });
+    expect(missing).toMatchObject({
+      ok: false,
+      format: null,
+      width: null,
+      bytes: 0,
+      findings: [{ code: 'unreadable', severity: 'error' }],
+    });
   });
 
   it('checks every file of fixtures/ without throwing', async () => {
@@ -54,7 +60,10 @@ describe('mapBounded', () => {
 describe('checkSelfie', () => {
   it('reports the format of non-images as what they are', async () => {
     expect(await checkSelfie(`${BAD}document.pdf`, { kind: 'selfie' })).toMatchObject({ format: 'pdf', ok: false });
-    expect(await checkSelfie(`${BAD}login-page-saved-as.jpg`, { kind: 'selfie' })).toMatchObject({ format: 'html', ok: false });
+    expect(await checkSelfie(`${BAD}login-page-saved-as.jpg`, { kind: 'selfie' })).toMatchObject({
+      format: 'html',
+      ok: false,
+    });
     expect(await checkSelfie(`${BAD}zero-bytes.jpg`, { kind: 'selfie' })).toMatchObject({ format: null, bytes: 0 });
   });
 });

@@ -42,7 +42,12 @@ describe('runSelfieCheck', () => {
     for (const file of doc.files) {
       expect(Object.keys(file)).toEqual(['path', 'ok', 'format', 'width', 'height', 'bytes', 'findings']);
       const expected = BAD_FIXTURES[basename(String(file.path))];
-      expect((file.findings as Array<{ code: string; severity: string }>).map((finding) => `${finding.code}:${finding.severity}`), String(file.path)).toEqual(expected);
+      expect(
+        (file.findings as Array<{ code: string; severity: string }>).map(
+          (finding) => `${finding.code}:${finding.severity}`,
+        ),
+        String(file.path),
+      ).toEqual(expected);
       expect(file.ok, String(file.path)).toBe(!expected?.some((finding) => finding.endsWith(':error')));
       expect(typeof file.ok).toBe('boolean');
       expect(typeof file.bytes).toBe('number');
@@ -54,28 +59,36 @@ describe('runSelfieCheck', () => {
     expect(io.stderr.text).toBe('');
   });
 
-  it.each(Object.entries(BAD_FIXTURES))('%s alone: the exit code and the findings it must give (%j), in colour', async (name, expected) => {
-    const io = captureIo();
-    const code = await runSelfieCheck([`${BAD}${name}`], { json: false, color: true }, io);
-    // Exit 4 exactly when a finding is an error; warnings alone still exit 0.
-    expect(code).toBe(expected.some((finding) => finding.endsWith(':error')) ? 4 : 0);
-    expect(io.stdout.text).toContain('\u001b[');
-    const lines = plain(io.stdout.text).split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^${code === 0 ? '✓' : '✗'} `));
-    // The findings as printed: "    error   CODE: message" / "    warning CODE: message".
-    const printed = lines.flatMap((line) => {
-      const match = /^ {4}(error|warning) +([a-z0-9_]+): /.exec(line);
-      return match ? [`${match[2]}:${match[1]}`] : [];
-    });
-    expect(printed).toEqual(expected);
-    expect(io.stderr.text).toBe('');
-  });
+  it.each(Object.entries(BAD_FIXTURES))(
+    '%s alone: the exit code and the findings it must give (%j), in colour',
+    async (name, expected) => {
+      const io = captureIo();
+      const code = await runSelfieCheck([`${BAD}${name}`], { json: false, color: true }, io);
+      // Exit 4 exactly when a finding is an error; warnings alone still exit 0.
+      expect(code).toBe(expected.some((finding) => finding.endsWith(':error')) ? 4 : 0);
+      expect(io.stdout.text).toContain('\u001b[');
+      const lines = plain(io.stdout.text).split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^${code === 0 ? '✓' : '✗'} `));
+      // The findings as printed: "    error   CODE: message" / "    warning CODE: message".
+      const printed = lines.flatMap((line) => {
+        const match = /^ {4}(error|warning) +([a-z0-9_]+): /.exec(line);
+        return match ? [`${match[2]}:${match[1]}`] : [];
+      });
+      expect(printed).toEqual(expected);
+      expect(io.stderr.text).toBe('');
+    },
+  );
 
   it('prints the JSON shape exactly for one good file', async () => {
     const io = captureIo();
     expect(await runSelfieCheck([`${GOOD}liveness-2.jpg`], { json: true, color: false, kind: 'liveness' }, io)).toBe(0);
     const bytes = (await readFile(`${GOOD}liveness-2.jpg`)).length;
-    expect(JSON.parse(io.stdout.text)).toEqual({ ok: true, files: [{ path: `${GOOD}liveness-2.jpg`, ok: true, format: 'jpeg', width: 360, height: 450, bytes, findings: [] }] });
+    expect(JSON.parse(io.stdout.text)).toEqual({
+      ok: true,
+      files: [
+        { path: `${GOOD}liveness-2.jpg`, ok: true, format: 'jpeg', width: 360, height: 450, bytes, findings: [] },
+      ],
+    });
   });
 
   it('refuses an empty list of files as a usage error', async () => {
@@ -90,7 +103,18 @@ describe('runSelfiePrepare', () => {
     expect(await runSelfiePrepare(`${GOOD}demo.jpg`, out, { json: true }, io)).toBe(0);
     const source = await readFile(`${GOOD}demo.jpg`);
     expect((await readFile(out)).equals(source)).toBe(true);
-    expect(JSON.parse(io.stdout.text)).toEqual({ ok: true, input: `${GOOD}demo.jpg`, output: out, changed: false, changes: [], width: 640, height: 800, bytes: source.length, source_bytes: source.length, findings: [] });
+    expect(JSON.parse(io.stdout.text)).toEqual({
+      ok: true,
+      input: `${GOOD}demo.jpg`,
+      output: out,
+      changed: false,
+      changes: [],
+      width: 640,
+      height: 800,
+      bytes: source.length,
+      source_bytes: source.length,
+      findings: [],
+    });
   });
 
   it('writes the normalised JPEG and tells a person what changed, on stderr', async () => {
@@ -100,7 +124,9 @@ describe('runSelfiePrepare', () => {
     const meta = await sharp(out).metadata();
     expect([meta.width, meta.height, meta.orientation]).toEqual([512, 640, undefined]);
     expect(io.stdout.text).toBe('');
-    expect(io.stderr.text).toMatch(/^Wrote .*rotated-out\.jpg: JPEG 512×640, \d+ bytes: applied EXIF orientation 6; resized 640×800 → 512×640/);
+    expect(io.stderr.text).toMatch(
+      /^Wrote .*rotated-out\.jpg: JPEG 512×640, \d+ bytes: applied EXIF orientation 6; resized 640×800 → 512×640/,
+    );
     expect(io.stderr.text).toContain('warning exif_rotated');
   });
 
@@ -108,7 +134,11 @@ describe('runSelfiePrepare', () => {
     const out = join(dir, 'never.jpg');
     const io = captureIo();
     expect(await runSelfiePrepare(`${BAD}truncated.jpg`, out, { json: true }, io)).toBe(4);
-    expect(JSON.parse(io.stdout.text)).toMatchObject({ ok: false, output: null, findings: [{ code: 'truncated', severity: 'error' }] });
+    expect(JSON.parse(io.stdout.text)).toMatchObject({
+      ok: false,
+      output: null,
+      findings: [{ code: 'truncated', severity: 'error' }],
+    });
     const human = captureIo();
     expect(await runSelfiePrepare(`${BAD}document.pdf`, out, { json: false }, human)).toBe(4);
     expect(human.stderr.text).toContain('not_an_image');
@@ -120,11 +150,15 @@ describe('runSelfiePrepare', () => {
     const io = captureIo();
     expect(await runSelfiePrepare(`${BAD}selfie.webp`, '-', { json: false }, io)).toBe(0);
     expect((await sharp(io.stdout.bytes).metadata()).format).toBe('jpeg');
-    await expect(runSelfiePrepare(`${BAD}selfie.webp`, '-', { json: true }, captureIo())).rejects.toMatchObject({ exitCode: 2 });
+    await expect(runSelfiePrepare(`${BAD}selfie.webp`, '-', { json: true }, captureIo())).rejects.toMatchObject({
+      exitCode: 2,
+    });
   });
 
   it('turns an unwritable output into an InputError', async () => {
-    await expect(runSelfiePrepare(`${GOOD}demo.jpg`, join(dir, 'no-such-dir', 'x.jpg'), { json: false }, captureIo())).rejects.toMatchObject({ exitCode: 4 });
+    await expect(
+      runSelfiePrepare(`${GOOD}demo.jpg`, join(dir, 'no-such-dir', 'x.jpg'), { json: false }, captureIo()),
+    ).rejects.toMatchObject({ exitCode: 4 });
   });
 });
 
@@ -132,7 +166,12 @@ describe('runSelfiePrepare output paths', () => {
   it('says why OUT cannot be written in its own words, with control characters in the path made visible', async () => {
     const io = captureIo();
     const out = join(dir, 'missing-\u001b]0;pwned\u0007-dir', 'out.png.jpg');
-    const error = await runSelfiePrepare(`${BAD}very-dark.jpg`.replace('very-dark', 'very-dark'), out, { json: false, color: false }, io).then(
+    const error = await runSelfiePrepare(
+      `${BAD}very-dark.jpg`.replace('very-dark', 'very-dark'),
+      out,
+      { json: false, color: false },
+      io,
+    ).then(
       () => undefined,
       (caught: unknown) => caught as Error,
     );

@@ -23,16 +23,22 @@ describe('fixtures/selfies', () => {
     expect(report).toMatchObject({ ok: true, format: 'jpeg', width: 640, height: 800, findings: [] });
   });
 
-  it.each(readdirSync(GOOD).filter((f) => !f.startsWith('liveness')))('%s has no findings as a selfie', async (name) => {
-    const report = await checkSelfie(`${GOOD}${name}`, { kind: 'selfie' });
-    expect(report.findings).toEqual([]);
-  });
+  it.each(readdirSync(GOOD).filter((f) => !f.startsWith('liveness')))(
+    '%s has no findings as a selfie',
+    async (name) => {
+      const report = await checkSelfie(`${GOOD}${name}`, { kind: 'selfie' });
+      expect(report.findings).toEqual([]);
+    },
+  );
 
-  it.each(readdirSync(GOOD).filter((f) => f.startsWith('liveness')))('%s has no findings as a liveness frame', async (name) => {
-    const report = await checkSelfie(`${GOOD}${name}`, { kind: 'liveness' });
-    expect(report.findings).toEqual([]);
-    // The same frame as a selfie is small, but still not an error.
-    const asSelfie = await checkSelfie(`${GOOD}${name}`, { kind: 'selfie' });
-    expect(asSelfie.findings.map((f) => `${f.code}:${f.severity}`)).toEqual(['low_resolution:warning']);
-  });
+  it.each(readdirSync(GOOD).filter((f) => f.startsWith('liveness')))(
+    '%s has no findings as a liveness frame',
+    async (name) => {
+      const report = await checkSelfie(`${GOOD}${name}`, { kind: 'liveness' });
+      expect(report.findings).toEqual([]);
+      // The same frame as a selfie is small, but still not an error.
+      const asSelfie = await checkSelfie(`${GOOD}${name}`, { kind: 'selfie' });
+      expect(asSelfie.findings.map((f) => `${f.code}:${f.severity}`)).toEqual(['low_resolution:warning']);
+    },
+  );
 });

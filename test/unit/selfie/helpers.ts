@@ -30,12 +30,21 @@ export function captureIo(): { stdout: Capture; stderr: Capture } {
 }
 
 /** `smile selfie check FILES` run through its command definition, on captured streams. */
-export async function runSelfieCheck(files: string[], opts: { json: boolean; color: boolean; kind?: SelfieKind }, io: CommandIo): Promise<number> {
+export async function runSelfieCheck(
+  files: string[],
+  opts: { json: boolean; color: boolean; kind?: SelfieKind },
+  io: CommandIo,
+): Promise<number> {
   return runDefinition(selfieCheck, { files, liveness: opts.kind === 'liveness' }, io, opts);
 }
 
 /** `smile selfie prepare IN OUT` run through its command definition, on captured streams. */
-export async function runSelfiePrepare(input: string, output: string, opts: { json: boolean; color?: boolean; kind?: SelfieKind }, io: CommandIo): Promise<number> {
+export async function runSelfiePrepare(
+  input: string,
+  output: string,
+  opts: { json: boolean; color?: boolean; kind?: SelfieKind },
+  io: CommandIo,
+): Promise<number> {
   return runDefinition(selfiePrepare, { input, output, liveness: opts.kind === 'liveness' }, io, opts);
 }
 

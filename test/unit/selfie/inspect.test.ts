@@ -7,7 +7,14 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJpegHeader } from '../../../src/selfie/jpeg-segments.js';
-import { iccProfileDescription, inspectSelfie, isSrgbProfile, looksTruncated, pixelStats, sniffType } from '../../../src/selfie/inspect.js';
+import {
+  iccProfileDescription,
+  inspectSelfie,
+  isSrgbProfile,
+  looksTruncated,
+  pixelStats,
+  sniffType,
+} from '../../../src/selfie/inspect.js';
 import { evaluateSelfie } from '../../../src/selfie/rules.js';
 import { BAD, GOOD } from './helpers.js';
 
@@ -26,13 +33,18 @@ function pngWithBrokenPixels(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 1; // bit depth; colour type, compression, filter and interlace stay 0
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', Buffer.from('these bytes are no pixels '.repeat(8))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.from('these bytes are no pixels '.repeat(8))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** demo.jpg with its frame header set to width×height and its scan cut off 64 bytes in. */
 async function jpegWithBrokenScan(width: number, height: number): Promise<Buffer> {
   const jpeg = Buffer.from(await readFile(`${GOOD}demo.jpg`));
-  for (let pos = 2; pos + 4 <= jpeg.length; ) {
+  for (let pos = 2; pos + 4 <= jpeg.length;) {
     const marker = jpeg[pos + 1]!;
     const length = jpeg.readUInt16BE(pos + 2);
     if (marker === 0xc0 || marker === 0xc2) {
@@ -75,14 +87,27 @@ describe('sniffType', () => {
   it('calls random bytes unknown and XML xml', () => {
     expect(sniffType(Buffer.from([0x00, 0x01, 0x02, 0xfe, 0x80, 0x00]))).toBe('unknown');
     expect(sniffType(Buffer.from('<?xml version="1.0"?><root/>'))).toBe('xml');
-    expect(sniffType(Buffer.from('<?xml version="1.0"?>\n<!-- x -->\n<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe('svg');
+    expect(sniffType(Buffer.from('<?xml version="1.0"?>\n<!-- x -->\n<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe(
+      'svg',
+    );
   });
 });
 
 describe('inspectSelfie', () => {
   it('describes a good JPEG: metadata and statistics on a 200 px copy', async () => {
     const facts = await inspectSelfie(`${GOOD}demo.jpg`);
-    expect(facts).toMatchObject({ format: 'jpeg', width: 640, height: 800, channels: 3, space: 'srgb', depth: 'uchar', pages: 1, decoded: true, readError: null, decodeError: null });
+    expect(facts).toMatchObject({
+      format: 'jpeg',
+      width: 640,
+      height: 800,
+      channels: 3,
+      space: 'srgb',
+      depth: 'uchar',
+      pages: 1,
+      decoded: true,
+      readError: null,
+      decodeError: null,
+    });
     expect(facts.stats).toMatchObject({ sampleWidth: 160, sampleHeight: 200 });
   });
 
@@ -94,7 +119,14 @@ describe('inspectSelfie', () => {
 
   it('refuses the pixel bomb from its header without decoding it', async () => {
     const facts = await inspectSelfie(`${BAD}pixel-bomb.png`);
-    expect(facts).toMatchObject({ width: 30000, height: 30000, pixels: 900_000_000, decoded: false, stats: null, decodeError: null });
+    expect(facts).toMatchObject({
+      width: 30000,
+      height: 30000,
+      pixels: 900_000_000,
+      decoded: false,
+      stats: null,
+      decodeError: null,
+    });
     expect(facts.bytes).toBeLessThan(200_000);
   });
 
@@ -109,7 +141,14 @@ describe('inspectSelfie', () => {
     expect(ordinary).toMatchObject({ width: 640, height: 800, decoded: false, stats: null });
     expect(ordinary.decodeError?.kind).toMatch(/truncated|corrupt/);
     const bomb = await inspectSelfie(await make(30000, 30000));
-    expect(bomb).toMatchObject({ width: 30000, height: 30000, pixels: 900_000_000, decoded: false, stats: null, decodeError: null });
+    expect(bomb).toMatchObject({
+      width: 30000,
+      height: 30000,
+      pixels: 900_000_000,
+      decoded: false,
+      stats: null,
+      decodeError: null,
+    });
     expect(evaluateSelfie(bomb, { kind: 'selfie' }).map((f) => f.code)).toEqual(['too_many_pixels']);
   });
 
@@ -121,8 +160,12 @@ describe('inspectSelfie', () => {
   it('never throws: missing files, directories and garbage become facts', async () => {
     await expect(inspectSelfie(join(dir, 'nope.jpg'))).resolves.toMatchObject({ readError: { code: 'missing' } });
     await expect(inspectSelfie(dir)).resolves.toMatchObject({ readError: { code: 'directory' } });
-    await expect(inspectSelfie(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16]))).resolves.toMatchObject({ decodeError: { kind: 'truncated' } });
-    await expect(inspectSelfie(Buffer.alloc(3000, 7))).resolves.toMatchObject({ decodeError: { kind: 'not_an_image' } });
+    await expect(inspectSelfie(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16]))).resolves.toMatchObject({
+      decodeError: { kind: 'truncated' },
+    });
+    await expect(inspectSelfie(Buffer.alloc(3000, 7))).resolves.toMatchObject({
+      decodeError: { kind: 'not_an_image' },
+    });
   });
 
   it.skipIf(process.platform === 'win32')('does not read devices or wait on FIFOs', async () => {
@@ -141,7 +184,9 @@ describe('inspectSelfie', () => {
   });
 
   it('warns about a file over 5 MiB (an uncompressed 1400×1400 PNG)', async () => {
-    const noise = await sharp({ create: { width: 1400, height: 1400, channels: 3, background: '#8a6a5a' } }).png({ compressionLevel: 0 }).toBuffer();
+    const noise = await sharp({ create: { width: 1400, height: 1400, channels: 3, background: '#8a6a5a' } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
     expect(noise.length).toBeGreaterThan(5 * 1024 * 1024);
     const facts = await inspectSelfie(noise, { path: 'noise.png' });
     expect(evaluateSelfie(facts, { kind: 'selfie' }).map((f) => f.code)).toContain('large_file');
@@ -149,7 +194,9 @@ describe('inspectSelfie', () => {
 });
 
 describe('readJpegHeader', () => {
-  const jpegs = [...readdirSync(GOOD).map((f) => `${GOOD}${f}`), ...readdirSync(BAD).map((f) => `${BAD}${f}`)].filter((p) => sniffType(readFileSync(p)) === 'jpeg');
+  const jpegs = [...readdirSync(GOOD).map((f) => `${GOOD}${f}`), ...readdirSync(BAD).map((f) => `${BAD}${f}`)].filter(
+    (p) => sniffType(readFileSync(p)) === 'jpeg',
+  );
 
   it('covers the JPEG fixtures', () => {
     expect(jpegs.length).toBeGreaterThanOrEqual(15);
@@ -161,13 +208,26 @@ describe('readJpegHeader', () => {
     if (path.endsWith('truncated.jpg') || path.endsWith('corrupt-entropy.jpg')) return; // headers intact, data not
     expect(header).not.toBeNull();
     const meta = await sharp(buf).metadata();
-    expect(header).toMatchObject({ width: meta.width, height: meta.height, components: meta.channels, progressive: meta.isProgressive, orientation: meta.orientation ?? null });
+    expect(header).toMatchObject({
+      width: meta.width,
+      height: meta.height,
+      components: meta.channels,
+      progressive: meta.isProgressive,
+      orientation: meta.orientation ?? null,
+    });
     expect(header?.icc?.equals(meta.icc ?? Buffer.alloc(0)) ?? meta.icc === undefined).toBe(true);
     expect(header?.metadata.includes('exif')).toBe(meta.exif !== undefined);
     expect(header?.metadata.includes('xmp')).toBe(meta.xmp !== undefined);
     // And inspectSelfie's facts from the JS header equal those it would build from sharp.
     const facts = await inspectSelfie(buf);
-    expect(facts).toMatchObject({ width: meta.autoOrient.width, height: meta.autoOrient.height, space: meta.space, channels: meta.channels, depth: meta.depth, isProgressive: meta.isProgressive });
+    expect(facts).toMatchObject({
+      width: meta.autoOrient.width,
+      height: meta.autoOrient.height,
+      space: meta.space,
+      channels: meta.channels,
+      depth: meta.depth,
+      isProgressive: meta.isProgressive,
+    });
   });
 
   it('leaves anything unusual to sharp', () => {
@@ -201,7 +261,9 @@ describe('helpers', () => {
     const grey = pixelStats(flatGrey, 16, 16, 3);
     expect(grey.meanLuma).toBeCloseTo(128, 6);
     expect(grey).toMatchObject({ laplacianVariance: 0, colourfulness: 0, transparentShare: 0 });
-    const checker = new Uint8Array(16 * 16 * 3).map((_, i) => ((Math.floor(i / 3) % 16) + Math.floor(i / 48)) % 2 === 0 ? 0 : 255);
+    const checker = new Uint8Array(16 * 16 * 3).map((_, i) =>
+      ((Math.floor(i / 3) % 16) + Math.floor(i / 48)) % 2 === 0 ? 0 : 255,
+    );
     expect(pixelStats(checker, 16, 16, 3).laplacianVariance).toBeGreaterThan(10_000);
     const red = new Uint8Array(16 * 16 * 3).map((_, i) => (i % 3 === 0 ? 220 : 30));
     expect(pixelStats(red, 16, 16, 3).colourfulness).toBeGreaterThan(50);

@@ -105,7 +105,10 @@ describe('prepareSelfie', () => {
 
   it('flattens transparency onto white', async () => {
     const prepared = await prepareSelfie(`${BAD}alpha.png`, { kind: 'selfie' });
-    const { data } = await sharp(prepared.jpeg).extract({ left: 0, top: 0, width: 8, height: 8 }).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(prepared.jpeg)
+      .extract({ left: 0, top: 0, width: 8, height: 8 })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(Math.min(...data)).toBeGreaterThan(245);
   });
 
@@ -129,9 +132,17 @@ describe('prepareSelfie', () => {
   it('throws an InputError listing the findings for a file with errors', async () => {
     const error = await prepareSelfie(`${BAD}truncated.jpg`, { kind: 'selfie' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
-    expect(error).toMatchObject({ code: 'selfie_truncated', exitCode: 4, details: { findings: [{ code: 'truncated', severity: 'error' }] } });
-    await expect(prepareSelfie(`${BAD}does-not-exist.jpg`, { kind: 'selfie' })).rejects.toMatchObject({ code: 'selfie_unreadable' });
-    await expect(prepareSelfie(`${BAD}pixel-bomb.png`, { kind: 'selfie' })).rejects.toMatchObject({ code: 'selfie_too_many_pixels' });
+    expect(error).toMatchObject({
+      code: 'selfie_truncated',
+      exitCode: 4,
+      details: { findings: [{ code: 'truncated', severity: 'error' }] },
+    });
+    await expect(prepareSelfie(`${BAD}does-not-exist.jpg`, { kind: 'selfie' })).rejects.toMatchObject({
+      code: 'selfie_unreadable',
+    });
+    await expect(prepareSelfie(`${BAD}pixel-bomb.png`, { kind: 'selfie' })).rejects.toMatchObject({
+      code: 'selfie_too_many_pixels',
+    });
   });
 });
 

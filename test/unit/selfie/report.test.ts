@@ -2,9 +2,30 @@ import { describe, expect, it } from 'vitest';
 import type { SelfieReport } from '../../../src/selfie/check.js';
 import { renderSelfieReports, selfieReportsJson } from '../../../src/selfie/report.js';
 
-const good: SelfieReport = { path: 'a.jpg', ok: true, format: 'jpeg', width: 640, height: 800, bytes: 73_648, findings: [] };
-const warned: SelfieReport = { ...good, path: 'b.png', format: 'png', findings: [{ code: 'too_dark', severity: 'warning', message: 'The photo is too dark.' }] };
-const broken: SelfieReport = { path: 'c.jpg', ok: false, format: null, width: null, height: null, bytes: 0, findings: [{ code: 'empty_file', severity: 'error', message: 'The file is empty.' }] };
+const good: SelfieReport = {
+  path: 'a.jpg',
+  ok: true,
+  format: 'jpeg',
+  width: 640,
+  height: 800,
+  bytes: 73_648,
+  findings: [],
+};
+const warned: SelfieReport = {
+  ...good,
+  path: 'b.png',
+  format: 'png',
+  findings: [{ code: 'too_dark', severity: 'warning', message: 'The photo is too dark.' }],
+};
+const broken: SelfieReport = {
+  path: 'c.jpg',
+  ok: false,
+  format: null,
+  width: null,
+  height: null,
+  bytes: 0,
+  findings: [{ code: 'empty_file', severity: 'error', message: 'The file is empty.' }],
+};
 
 describe('renderSelfieReports', () => {
   it('prints one line per file with its findings indented, then a summary', () => {
@@ -19,7 +40,9 @@ describe('renderSelfieReports', () => {
         '',
       ].join('\n'),
     );
-    expect(renderSelfieReports([good], { color: false })).toBe('✓ a.jpg  JPEG 640×800, 72 KB\n1 file checked: 1 can be sent.\n');
+    expect(renderSelfieReports([good], { color: false })).toBe(
+      '✓ a.jpg  JPEG 640×800, 72 KB\n1 file checked: 1 can be sent.\n',
+    );
   });
 
   it('uses colour only when asked', () => {
@@ -38,7 +61,15 @@ describe('selfieReportsJson', () => {
       ok: false,
       files: [
         { path: 'a.jpg', ok: true, format: 'jpeg', width: 640, height: 800, bytes: 73_648, findings: [] },
-        { path: 'c.jpg', ok: false, format: null, width: null, height: null, bytes: 0, findings: [{ code: 'empty_file', severity: 'error', message: 'The file is empty.' }] },
+        {
+          path: 'c.jpg',
+          ok: false,
+          format: null,
+          width: null,
+          height: null,
+          bytes: 0,
+          findings: [{ code: 'empty_file', severity: 'error', message: 'The file is empty.' }],
+        },
       ],
     });
     expect(selfieReportsJson([good]).ok).toBe(true);

@@ -38,12 +38,21 @@ function facts(change: Partial<SelfieFacts> = {}, stats: Partial<NonNullable<Sel
     iccDescription: null,
     metadata: [],
     decoded: true,
-    stats: { sampleWidth: 160, sampleHeight: 200, meanLuma: 130, laplacianVariance: 400, colourfulness: 35, transparentShare: 0, ...stats },
+    stats: {
+      sampleWidth: 160,
+      sampleHeight: 200,
+      meanLuma: 130,
+      laplacianVariance: 400,
+      colourfulness: 35,
+      transparentShare: 0,
+      ...stats,
+    },
     ...change,
   };
 }
 
-const codes = (f: SelfieFacts, kind: 'selfie' | 'liveness' = 'selfie'): string[] => evaluateSelfie(f, { kind }).map((x) => `${x.code}:${x.severity}`);
+const codes = (f: SelfieFacts, kind: 'selfie' | 'liveness' = 'selfie'): string[] =>
+  evaluateSelfie(f, { kind }).map((x) => `${x.code}:${x.severity}`);
 
 describe('evaluateSelfie', () => {
   it('finds nothing wrong with a good selfie', () => {
@@ -54,8 +63,12 @@ describe('evaluateSelfie', () => {
     expect(codes(facts({ readError: { code: 'missing', message: 'ENOENT' }, bytes: 0 }))).toEqual(['unreadable:error']);
     expect(codes(facts({ readError: { code: 'directory', message: 'dir' } }))).toEqual(['unreadable:error']);
     expect(codes(facts({ readError: { code: 'permission', message: 'EACCES' } }))).toEqual(['unreadable:error']);
-    expect(codes(facts({ readError: { code: 'too_large', message: 'big' }, bytes: 200 * 1024 * 1024 }))).toEqual(['file_too_large:error']);
-    expect(evaluateSelfie(facts({ readError: { code: 'missing', message: 'x' } }), { kind: 'selfie' })[0]?.message).toMatch(/does not exist/);
+    expect(codes(facts({ readError: { code: 'too_large', message: 'big' }, bytes: 200 * 1024 * 1024 }))).toEqual([
+      'file_too_large:error',
+    ]);
+    expect(
+      evaluateSelfie(facts({ readError: { code: 'missing', message: 'x' } }), { kind: 'selfie' })[0]?.message,
+    ).toMatch(/does not exist/);
   });
 
   it('treats an empty file as empty, whatever else the facts say', () => {
@@ -63,14 +76,24 @@ describe('evaluateSelfie', () => {
   });
 
   it('tells non-images from images it cannot convert', () => {
-    expect(codes(facts({ sniffed: 'pdf', format: null, decodeError: { kind: 'not_an_image', message: '' } }))).toEqual(['not_an_image:error']);
-    expect(codes(facts({ sniffed: 'heic', format: null, decodeError: { kind: 'unsupported', message: '' } }))).toEqual(['unsupported_format:error']);
-    expect(codes(facts({ format: 'svg', decodeError: { kind: 'unsupported', message: '' } }))).toEqual(['unsupported_format:error']);
+    expect(codes(facts({ sniffed: 'pdf', format: null, decodeError: { kind: 'not_an_image', message: '' } }))).toEqual([
+      'not_an_image:error',
+    ]);
+    expect(codes(facts({ sniffed: 'heic', format: null, decodeError: { kind: 'unsupported', message: '' } }))).toEqual([
+      'unsupported_format:error',
+    ]);
+    expect(codes(facts({ format: 'svg', decodeError: { kind: 'unsupported', message: '' } }))).toEqual([
+      'unsupported_format:error',
+    ]);
   });
 
   it('reports truncated and corrupt data as errors, without picture warnings', () => {
-    expect(codes(facts({ decodeError: { kind: 'truncated', message: '' }, stats: null, width: 300, height: 400 }))).toEqual(['truncated:error']);
-    expect(codes(facts({ decodeError: { kind: 'corrupt', message: 'Corrupt JPEG data' }, stats: null }))).toEqual(['corrupt:error']);
+    expect(
+      codes(facts({ decodeError: { kind: 'truncated', message: '' }, stats: null, width: 300, height: 400 })),
+    ).toEqual(['truncated:error']);
+    expect(codes(facts({ decodeError: { kind: 'corrupt', message: 'Corrupt JPEG data' }, stats: null }))).toEqual([
+      'corrupt:error',
+    ]);
   });
 
   it('tells animations from multi-page files', () => {
@@ -80,7 +103,9 @@ describe('evaluateSelfie', () => {
 
   it('refuses too many pixels at the limit + 1', () => {
     expect(codes(facts({ pixels: MAX_INPUT_PIXELS, width: 20000, height: 12500, stats: null }))).toEqual([]);
-    expect(codes(facts({ pixels: MAX_INPUT_PIXELS + 1, width: 20001, height: 12500, stats: null }))).toEqual(['too_many_pixels:error']);
+    expect(codes(facts({ pixels: MAX_INPUT_PIXELS + 1, width: 20001, height: 12500, stats: null }))).toEqual([
+      'too_many_pixels:error',
+    ]);
   });
 
   it('needs a shorter side of MIN_SHORT_SIDE px, and warns under MIN_LONG_SIDE', () => {
@@ -92,7 +117,9 @@ describe('evaluateSelfie', () => {
 
   it('holds liveness frames to the size the mobile SDKs capture (320 px long side)', () => {
     expect(codes(facts({ width: 240, height: MIN_LONG_SIDE.liveness }), 'liveness')).toEqual([]);
-    expect(codes(facts({ width: 240, height: MIN_LONG_SIDE.liveness - 1 }), 'liveness')).toEqual(['low_resolution:warning']);
+    expect(codes(facts({ width: 240, height: MIN_LONG_SIDE.liveness - 1 }), 'liveness')).toEqual([
+      'low_resolution:warning',
+    ]);
   });
 
   it('warns about exposure at the thresholds', () => {
@@ -114,7 +141,9 @@ describe('evaluateSelfie', () => {
     expect(exposureAdjustedSharpness({ laplacianVariance: 100, meanLuma: 64 })).toBe(400);
     expect(exposureAdjustedSharpness({ laplacianVariance: 100, meanLuma: 200 })).toBe(100);
     expect(codes(facts({}, { laplacianVariance: MIN_LAPLACIAN_VARIANCE / 4, meanLuma: 64 }))).toEqual([]);
-    expect(codes(facts({}, { laplacianVariance: MIN_LAPLACIAN_VARIANCE / 4 - 1, meanLuma: 64 }))).toEqual(['blurry:warning']);
+    expect(codes(facts({}, { laplacianVariance: MIN_LAPLACIAN_VARIANCE / 4 - 1, meanLuma: 64 }))).toEqual([
+      'blurry:warning',
+    ]);
   });
 
   it('warns about greyscale', () => {
@@ -137,18 +166,43 @@ describe('evaluateSelfie', () => {
   });
 
   it('lists errors before warnings and drops warnings once there is an error', () => {
-    const findings = evaluateSelfie(facts({ width: 100, height: 120, orientation: 6, bytes: LARGE_FILE_BYTES + 1 }, { meanLuma: 10 }), { kind: 'selfie' });
+    const findings = evaluateSelfie(
+      facts({ width: 100, height: 120, orientation: 6, bytes: LARGE_FILE_BYTES + 1 }, { meanLuma: 10 }),
+      { kind: 'selfie' },
+    );
     expect(findings.map((f) => f.code)).toEqual(['too_small']);
     expect(hasErrors(findings)).toBe(true);
     expect(hasErrors(evaluateSelfie(facts({ orientation: 6 }), { kind: 'selfie' }))).toBe(false);
   });
 
   it('documents every threshold in the help text', () => {
-    for (const value of [MIN_SHORT_SIDE, MIN_LONG_SIDE.selfie, MIN_LONG_SIDE.liveness, MIN_MEAN_LUMA, MAX_MEAN_LUMA, MIN_LAPLACIAN_VARIANCE, MIN_COLOURFULNESS, 1280, 640]) {
+    for (const value of [
+      MIN_SHORT_SIDE,
+      MIN_LONG_SIDE.selfie,
+      MIN_LONG_SIDE.liveness,
+      MIN_MEAN_LUMA,
+      MAX_MEAN_LUMA,
+      MIN_LAPLACIAN_VARIANCE,
+      MIN_COLOURFULNESS,
+      1280,
+      640,
+    ]) {
       expect(SELFIE_THRESHOLDS_HELP).toContain(String(value));
     }
     expect(SELFIE_THRESHOLDS_HELP).toContain(`${MAX_INPUT_PIXELS / 1_000_000} megapixels`);
-    for (const code of ['empty_file', 'truncated', 'not_an_image', 'animated', 'too_many_pixels', 'too_dark', 'blurry', 'greyscale', 'exif_rotated', 'large_file', 'low_resolution']) {
+    for (const code of [
+      'empty_file',
+      'truncated',
+      'not_an_image',
+      'animated',
+      'too_many_pixels',
+      'too_dark',
+      'blurry',
+      'greyscale',
+      'exif_rotated',
+      'large_file',
+      'low_resolution',
+    ]) {
       expect(SELFIE_THRESHOLDS_HELP).toContain(code);
     }
   });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CALLBACK_WINDOW, callbackOutcome, callbackWindow, describeCallbackStage, describeSpan, maxAgeCovering, verifyCallbackBody } from '../../../src/smile/callback.js';
+import {
+  DEFAULT_CALLBACK_WINDOW,
+  callbackOutcome,
+  callbackWindow,
+  describeCallbackStage,
+  describeSpan,
+  maxAgeCovering,
+  verifyCallbackBody,
+} from '../../../src/smile/callback.js';
 import { CALLBACK_MAX_AGE_MS, SIGNED_ANSWER_WINDOW_MS, signedFields } from '../../../src/smile/sign.js';
 import type { ResultObject } from '../../../src/smile/types.js';
 
@@ -26,7 +34,13 @@ describe('callback outcome rule', () => {
   it('reads Register_Selfie and IsFinalResult as job_success, then derives the outcome like job_status', () => {
     expect(callbackOutcome(approved)).toBe('approved');
     expect(callbackOutcome({ ...approved, Actions: { Register_Selfie: 'Rejected' } })).toBe('rejected');
-    expect(callbackOutcome({ ...approved, Actions: { Register_Selfie: 'Provisionally Approved', Human_Review_Compare: 'Under Review' }, IsFinalResult: 'false' })).toBe('provisional');
+    expect(
+      callbackOutcome({
+        ...approved,
+        Actions: { Register_Selfie: 'Provisionally Approved', Human_Review_Compare: 'Under Review' },
+        IsFinalResult: 'false',
+      }),
+    ).toBe('provisional');
     expect(callbackOutcome({ ...approved, IsMachineResult: 'false' })).toBe('approved');
     // Approved but explicitly not final: still under review.
     expect(callbackOutcome({ ...approved, IsFinalResult: 'false' })).toBe('provisional');
@@ -38,7 +52,15 @@ describe('callback outcome rule', () => {
 describe('verifyCallbackBody', () => {
   it('takes a body signed with the key inside the window, and gives its ids and outcome', () => {
     const verdict = verifyCallbackBody(body(approved), KEY, window);
-    expect(verdict).toMatchObject({ ok: true, outcome: 'approved', jobSuccess: true, userId: 'u-1', jobId: 'job-1', smileJobId: '0000000042', warnings: [] });
+    expect(verdict).toMatchObject({
+      ok: true,
+      outcome: 'approved',
+      jobSuccess: true,
+      userId: 'u-1',
+      jobId: 'job-1',
+      smileJobId: '0000000042',
+      warnings: [],
+    });
     if (!verdict.ok) throw new Error('not verified');
     expect(verdict.result).not.toHaveProperty('signature');
     expect(verdict.result).not.toHaveProperty('timestamp');
@@ -47,22 +69,49 @@ describe('verifyCallbackBody', () => {
   it('refuses what is not a signed callback, with the reason', () => {
     expect(verifyCallbackBody('hello', KEY, window)).toMatchObject({ ok: false, reason: 'not_json' });
     expect(verifyCallbackBody('[1]', KEY, window)).toMatchObject({ ok: false, reason: 'not_object' });
-    expect(verifyCallbackBody(JSON.stringify(approved), KEY, window)).toMatchObject({ ok: false, reason: 'missing_signature', message: expect.stringContaining('no signature') });
-    expect(verifyCallbackBody(body(approved, 60_000, { ...KEY, apiKey: 'another-key-entirely' }), KEY, window)).toMatchObject({ ok: false, reason: 'bad_signature', message: expect.stringContaining('partner 085') });
+    expect(verifyCallbackBody(JSON.stringify(approved), KEY, window)).toMatchObject({
+      ok: false,
+      reason: 'missing_signature',
+      message: expect.stringContaining('no signature'),
+    });
+    expect(
+      verifyCallbackBody(body(approved, 60_000, { ...KEY, apiKey: 'another-key-entirely' }), KEY, window),
+    ).toMatchObject({ ok: false, reason: 'bad_signature', message: expect.stringContaining('partner 085') });
   });
 
   it('refuses a signature older than the window, or from further ahead than the future allowance, naming its age', () => {
     const stale = verifyCallbackBody(body(approved, 30 * 86_400_000), KEY, window);
-    expect(stale).toMatchObject({ ok: false, reason: 'stale_signature', ageMs: 30 * 86_400_000, userId: 'u-1', jobId: 'job-1' });
-    expect(stale.ok === false && stale.message).toMatch(/signed 30 days ago .* longer ago than the 1h a callback is taken for/);
-    expect(verifyCallbackBody(body(approved, 30 * 86_400_000), KEY, { ...callbackWindow(31 * 86_400_000), now: NOW })).toMatchObject({ ok: true });
+    expect(stale).toMatchObject({
+      ok: false,
+      reason: 'stale_signature',
+      ageMs: 30 * 86_400_000,
+      userId: 'u-1',
+      jobId: 'job-1',
+    });
+    expect(stale.ok === false && stale.message).toMatch(
+      /signed 30 days ago .* longer ago than the 1h a callback is taken for/,
+    );
+    expect(
+      verifyCallbackBody(body(approved, 30 * 86_400_000), KEY, { ...callbackWindow(31 * 86_400_000), now: NOW }),
+    ).toMatchObject({ ok: true });
     const future = verifyCallbackBody(body(approved, -(SIGNED_ANSWER_WINDOW_MS + 60_000)), KEY, window);
     expect(future).toMatchObject({ ok: false, reason: 'future_signature' });
   });
 
   it('warns about a result that is not a registration, or has no Register_Selfie action', () => {
-    const verdict = verifyCallbackBody(body({ ...approved, PartnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: 2 }, Actions: { Verify_ID_Number: 'Verified' } }), KEY, window);
-    expect(verdict.ok && verdict.warnings).toEqual([expect.stringMatching(/^job_type 2:/), expect.stringMatching(/^no Register_Selfie action/)]);
+    const verdict = verifyCallbackBody(
+      body({
+        ...approved,
+        PartnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: 2 },
+        Actions: { Verify_ID_Number: 'Verified' },
+      }),
+      KEY,
+      window,
+    );
+    expect(verdict.ok && verdict.warnings).toEqual([
+      expect.stringMatching(/^job_type 2:/),
+      expect.stringMatching(/^no Register_Selfie action/),
+    ]);
   });
 });
 
@@ -79,6 +128,8 @@ describe('callback spans and stages', () => {
 
   it('names which result of the job a callback carries', () => {
     expect(describeCallbackStage(approved)).toBe('machine result, final');
-    expect(describeCallbackStage({ ...approved, IsMachineResult: 'false', IsFinalResult: 'false' })).toBe('human review result, not final');
+    expect(describeCallbackStage({ ...approved, IsMachineResult: 'false', IsFinalResult: 'false' })).toBe(
+      'human review result, not final',
+    );
   });
 });

@@ -16,7 +16,13 @@ let n = 0;
 const ids = () => ({ user_id: `cu-${++n}`, job_id: `cj-${process.pid}-${n}`, job_type: 4 });
 
 function client(extra: Partial<SmileClientConfig> = {}): SmileClient {
-  return new SmileClient({ baseUrl: emulator.baseUrl, partnerId: emulator.partnerId, apiKey: emulator.apiKey, retry: { baseDelayMs: 10, maxDelayMs: 50 }, ...extra });
+  return new SmileClient({
+    baseUrl: emulator.baseUrl,
+    partnerId: emulator.partnerId,
+    apiKey: emulator.apiKey,
+    retry: { baseDelayMs: 10, maxDelayMs: 50 },
+    ...extra,
+  });
 }
 
 beforeAll(async () => {
@@ -33,15 +39,33 @@ describe('SmileClient against the emulator', () => {
     const prepared = await c.prepUpload({ partnerParams }, { signal });
     expect(prepared.response.code).toBe('2202');
     expect(prepared.retried).toBe(false);
-    const zip = buildJobZip({ partnerId: c.partnerId, timestamp: prepared.timestamp, signature: prepared.signature, partnerParams, selfie: JPEG, server: prepared.response });
+    const zip = buildJobZip({
+      partnerId: c.partnerId,
+      timestamp: prepared.timestamp,
+      signature: prepared.signature,
+      partnerParams,
+      selfie: JPEG,
+      server: prepared.response,
+    });
     await c.uploadZip(prepared.response.upload_url, zip, { signal });
-    await expect.poll(async () => (await c.jobStatus({ userId: partnerParams.user_id, jobId: partnerParams.job_id }, { signal })).job_complete, { timeout: 5000, interval: 50 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await c.jobStatus({ userId: partnerParams.user_id, jobId: partnerParams.job_id }, { signal })).job_complete,
+        { timeout: 5000, interval: 50 },
+      )
+      .toBe(true);
   });
 
   it('recovers a prep upload whose answer was lost with retry: true — one job, never two', async () => {
     emulator.setFaults({ dropAfterWorkRate: 1 });
     const reasons: string[] = [];
-    const c = client({ onRetry: ({ reason }) => { reasons.push(reason); emulator.setFaults({}); } });
+    const c = client({
+      onRetry: ({ reason }) => {
+        reasons.push(reason);
+        emulator.setFaults({});
+      },
+    });
     const partnerParams = ids();
     try {
       const prepared = await c.prepUpload({ partnerParams }, { signal });
@@ -70,7 +94,13 @@ describe('SmileClient against the emulator', () => {
     emulator.setFaults({ rateLimitRate: 1, retryAfterSeconds: 1 });
     const delays: number[] = [];
     let limited = 0;
-    const c = client({ onRateLimited: () => limited++, onRetry: ({ delayMs }) => { delays.push(delayMs); emulator.setFaults({}); } });
+    const c = client({
+      onRateLimited: () => limited++,
+      onRetry: ({ delayMs }) => {
+        delays.push(delayMs);
+        emulator.setFaults({});
+      },
+    });
     try {
       const status = c.jobStatus({ userId: 'nobody', jobId: 'nothing' }, { signal });
       await expect(status).rejects.toMatchObject({ code: '2303' });
@@ -107,7 +137,11 @@ describe('SmileClient against the emulator', () => {
   });
 
   it('maps 2205 to an AuthError (exit 3) with the check-key-environment-clock hint', async () => {
-    const c = new SmileClient({ baseUrl: emulator.baseUrl, partnerId: emulator.partnerId, apiKey: 'wrong-key-wrong-key' });
+    const c = new SmileClient({
+      baseUrl: emulator.baseUrl,
+      partnerId: emulator.partnerId,
+      apiKey: 'wrong-key-wrong-key',
+    });
     const error = await c.prepUpload({ partnerParams: ids() }, { signal }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).hint).toMatch(/environment/);
@@ -125,7 +159,10 @@ describe('SmileClient against the emulator', () => {
     emulator.setFaults({ latencyMs: 2000 });
     const controller = new AbortController();
     const partnerParams = ids();
-    const mine = () => emulator.state.requests.find((request) => request.path === '/v1/upload' && request.jobId === partnerParams.job_id);
+    const mine = () =>
+      emulator.state.requests.find(
+        (request) => request.path === '/v1/upload' && request.jobId === partnerParams.job_id,
+      );
     try {
       const pending = client().prepUpload({ partnerParams }, { signal: controller.signal });
       // Abort while the request is at the server (which answers 2 s later), not after a guessed delay.
@@ -163,8 +200,16 @@ describe('SmileClient limits: deadline, body caps, redirects', () => {
     const silent = await serve((req) => req.resume());
     try {
       const retries: string[] = [];
-      const c = new SmileClient({ baseUrl: `${silent.url}/v1`, partnerId: '085', apiKey: 'k'.repeat(20), timeoutMs: 30_000, onRetry: ({ reason }) => retries.push(reason) });
-      const error = await c.jobStatus({ userId: 'u', jobId: 'j' }, { signal, deadline: Date.now() + 300 }).catch((e: unknown) => e);
+      const c = new SmileClient({
+        baseUrl: `${silent.url}/v1`,
+        partnerId: '085',
+        apiKey: 'k'.repeat(20),
+        timeoutMs: 30_000,
+        onRetry: ({ reason }) => retries.push(reason),
+      });
+      const error = await c
+        .jobStatus({ userId: 'u', jobId: 'j' }, { signal, deadline: Date.now() + 300 })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ApiError);
       expect(error).toMatchObject({ code: 'deadline', exitCode: 5, details: { step: 'job status' } });
       expect(retries).toEqual([]);
@@ -178,7 +223,9 @@ describe('SmileClient limits: deadline, body caps, redirects', () => {
     const retries: number[] = [];
     try {
       const c = client({ onRetry: ({ delayMs }) => retries.push(delayMs) });
-      const error = await c.jobStatus({ userId: 'u', jobId: 'j' }, { signal, deadline: Date.now() + 2000 }).catch((e: unknown) => e);
+      const error = await c
+        .jobStatus({ userId: 'u', jobId: 'j' }, { signal, deadline: Date.now() + 2000 })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'deadline', details: { last_failure: 'HTTP 429' } });
       expect(retries).toEqual([]);
     } finally {
@@ -209,9 +256,15 @@ describe('SmileClient limits: deadline, body caps, redirects', () => {
       res.end(Buffer.alloc(2 * 1024 * 1024, 'a'));
     });
     try {
-      await expect(fetchWithTimeout(`${big.url}/chunked`, {}, signal, 5000)).rejects.toBeInstanceOf(ResponseTooLargeError);
-      await expect(fetchWithTimeout(`${big.url}/chunked`, {}, signal, 5000, { maxBytes: 4 * 1024 * 1024 })).resolves.toMatchObject({ text: expect.stringMatching(/^a+$/) });
-      await expect(fetchWithTimeout(`${big.url}/declared`, {}, signal, 5000, { maxBytes: MAX_RESPONSE_BYTES.jobStatus })).rejects.toMatchObject({ limit: MAX_RESPONSE_BYTES.jobStatus });
+      await expect(fetchWithTimeout(`${big.url}/chunked`, {}, signal, 5000)).rejects.toBeInstanceOf(
+        ResponseTooLargeError,
+      );
+      await expect(
+        fetchWithTimeout(`${big.url}/chunked`, {}, signal, 5000, { maxBytes: 4 * 1024 * 1024 }),
+      ).resolves.toMatchObject({ text: expect.stringMatching(/^a+$/) });
+      await expect(
+        fetchWithTimeout(`${big.url}/declared`, {}, signal, 5000, { maxBytes: MAX_RESPONSE_BYTES.jobStatus }),
+      ).rejects.toMatchObject({ limit: MAX_RESPONSE_BYTES.jobStatus });
     } finally {
       await big.close();
     }
@@ -230,7 +283,10 @@ describe('SmileClient limits: deadline, body caps, redirects', () => {
     try {
       const c = new SmileClient({ baseUrl: `${redirecting.url}/v1`, partnerId: '085', apiKey: 'k'.repeat(20) });
       await expect(c.services({ signal })).resolves.toMatchObject({ status: 200 });
-      await expect(c.jobStatus({ userId: 'u', jobId: 'j' }, { signal })).rejects.toMatchObject({ code: 'redirect', details: { location_host: new URL(target.url).host } });
+      await expect(c.jobStatus({ userId: 'u', jobId: 'j' }, { signal })).rejects.toMatchObject({
+        code: 'redirect',
+        details: { location_host: new URL(target.url).host },
+      });
     } finally {
       await redirecting.close();
       await target.close();

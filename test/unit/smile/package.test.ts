@@ -2,7 +2,12 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { buildInfoJson, buildJobZip } from '../../../src/smile/package.js';
 
-const server = { upload_url: 'https://uploads.example/x?Signature=abc', ref_id: '085-0000000001-abc', smile_job_id: '0000000001', code: '2202' };
+const server = {
+  upload_url: 'https://uploads.example/x?Signature=abc',
+  ref_id: '085-0000000001-abc',
+  smile_job_id: '0000000001',
+  code: '2202',
+};
 const jpeg = (n: number) => new Uint8Array([0xff, 0xd8, 0xff, 0xe0, n, 0xff, 0xd9]);
 
 describe('buildJobZip', () => {
@@ -18,7 +23,7 @@ describe('buildJobZip', () => {
     server,
   };
 
-  it('holds info.json, the selfie and the liveness frames under the tool\'s own names', () => {
+  it("holds info.json, the selfie and the liveness frames under the tool's own names", () => {
     const entries = unzipSync(buildJobZip(input));
     expect(Object.keys(entries).sort()).toEqual(['info.json', 'liveness-01.jpg', 'liveness-02.jpg', 'selfie.jpg']);
     expect([...entries['selfie.jpg']!]).toEqual([...jpeg(1)]);
@@ -26,7 +31,10 @@ describe('buildJobZip', () => {
   });
 
   it('writes info.json in the server-SDK format: selfie type 0, liveness type 4', () => {
-    const info = JSON.parse(strFromU8(unzipSync(buildJobZip(input))['info.json']!)) as Record<string, Record<string, unknown>>;
+    const info = JSON.parse(strFromU8(unzipSync(buildJobZip(input))['info.json']!)) as Record<
+      string,
+      Record<string, unknown>
+    >;
     expect(info['images']).toEqual([
       { image_type_id: 0, image: '', file_name: 'selfie.jpg' },
       { image_type_id: 4, image: '', file_name: 'liveness-01.jpg' },
@@ -48,7 +56,13 @@ describe('buildJobZip', () => {
   });
 
   it('marks a recovered job as retry "true" and leaves out absent optional fields', () => {
-    const info = buildInfoJson({ ...input, retry: true, callbackUrl: undefined, geo: undefined, liveness: [] }) as Record<string, Record<string, unknown>>;
+    const info = buildInfoJson({
+      ...input,
+      retry: true,
+      callbackUrl: undefined,
+      geo: undefined,
+      liveness: [],
+    }) as Record<string, Record<string, unknown>>;
     expect(info['misc_information']?.['retry']).toBe('true');
     expect(info['misc_information']).not.toHaveProperty('callback_url');
     expect(info['misc_information']).not.toHaveProperty('geo_info');

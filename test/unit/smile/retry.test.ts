@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelayMs, isRetryableFailure, mayHaveTakenEffect, parseRetryAfter, sleep } from '../../../src/smile/retry.js';
+import {
+  backoffDelayMs,
+  isRetryableFailure,
+  mayHaveTakenEffect,
+  parseRetryAfter,
+  sleep,
+} from '../../../src/smile/retry.js';
 
 const policy = { maxAttempts: 5, baseDelayMs: 300, maxDelayMs: 10_000 };
 

@@ -3,7 +3,9 @@ import { signRequest, signedFields, verifySignature } from '../../../src/smile/s
 
 describe('signRequest', () => {
   it('matches the published vector (smile-api.md §2.1)', () => {
-    expect(signRequest('test-api-key-123', '085', '2025-06-01T10:15:30.123Z')).toBe('tQ4TnD2VJg26s+eLnxhqo7sWCcp2NLRx3BfGyonZZzk=');
+    expect(signRequest('test-api-key-123', '085', '2025-06-01T10:15:30.123Z')).toBe(
+      'tQ4TnD2VJg26s+eLnxhqo7sWCcp2NLRx3BfGyonZZzk=',
+    );
   });
 
   it('keeps the partner id as a string: 085 and 85 sign differently', () => {
@@ -12,7 +14,9 @@ describe('signRequest', () => {
   });
 
   it('signs the timestamp string exactly as given', () => {
-    expect(signRequest('k', '085', '2025-06-01T10:15:30.123Z')).not.toBe(signRequest('k', '085', '2025-06-01T10:15:30.123+00:00'));
+    expect(signRequest('k', '085', '2025-06-01T10:15:30.123Z')).not.toBe(
+      signRequest('k', '085', '2025-06-01T10:15:30.123+00:00'),
+    );
   });
 });
 

@@ -82,7 +82,10 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
     await until(form.lastFrame, /cannot be sent/);
     expect(plain(form.lastFrame())).toMatch(/✗/);
     // Replace the path: 29 Backspaces in a row (the tmux report), then the good path, no pause.
-    typeFast(form.stdin, Array.from({ length: 'fixtures/bad/text-renamed.jpg'.length }, () => BACKSPACE));
+    typeFast(
+      form.stdin,
+      Array.from({ length: 'fixtures/bad/text-renamed.jpg'.length }, () => BACKSPACE),
+    );
     typeFast(form.stdin, [...'fixtures/selfies/demo.jpg', ENTER]);
     await until(form.lastFrame, /already registered\? \(y\/N\)/);
     expect(plain(form.lastFrame())).toContain('Selfie: fixtures/selfies/demo.jpg');
@@ -91,7 +94,12 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
     await until(form.lastFrame, /Submit\?/);
     expect(plain(form.lastFrame())).toContain('Re-enroll: yes');
     typeFast(form.stdin, ENTER);
-    expect(await form.done()).toEqual({ profile: 'sandbox', userId: 'customer-1042', selfie: 'fixtures/selfies/demo.jpg', allowReEnroll: true });
+    expect(await form.done()).toEqual({
+      profile: 'sandbox',
+      userId: 'customer-1042',
+      selfie: 'fixtures/selfies/demo.jpg',
+      allowReEnroll: true,
+    });
   });
 
   it('applies every fast key to the latest value: typing, Backspace, arrows, then Enter at once', async () => {
@@ -134,7 +142,12 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
 
     const again = await mount({ initial: { userId: 'u-9', selfie: 'fixtures/selfies/demo.jpg' } });
     typeFast(again.stdin, [DOWN, ENTER, 'n', 'y']);
-    expect(await again.done()).toEqual({ profile: 'prod', userId: 'u-9', selfie: 'fixtures/selfies/demo.jpg', allowReEnroll: false });
+    expect(await again.done()).toEqual({
+      profile: 'prod',
+      userId: 'u-9',
+      selfie: 'fixtures/selfies/demo.jpg',
+      allowReEnroll: false,
+    });
   });
 
   it('never lets a pasted chunk answer a yes/no question it led to', async () => {
@@ -148,7 +161,12 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
     await until(form.lastFrame, /Send to PRODUCTION/);
     expect(form.calls).toEqual([]);
     typeFast(form.stdin, 'y');
-    expect(await form.done()).toEqual({ profile: 'prod', userId: 'u-7', selfie: 'fixtures/selfies/demo.jpg', allowReEnroll: true });
+    expect(await form.done()).toEqual({
+      profile: 'prod',
+      userId: 'u-7',
+      selfie: 'fixtures/selfies/demo.jpg',
+      allowReEnroll: true,
+    });
   });
 
   it('skips the profile step when a profile is fixed, and Esc cancels without a value', async () => {
@@ -184,8 +202,30 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
 });
 
 describe('editKeysFromInput / editLine (one ink input event → keys → line)', () => {
-  const noKey = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false };
-  const apply = (input: string, start = { value: '', cursor: 0 }) => editKeysFromInput(input, noKey).reduce(editLine, start);
+  const noKey = {
+    upArrow: false,
+    downArrow: false,
+    leftArrow: false,
+    rightArrow: false,
+    pageDown: false,
+    pageUp: false,
+    home: false,
+    end: false,
+    return: false,
+    escape: false,
+    ctrl: false,
+    shift: false,
+    tab: false,
+    backspace: false,
+    delete: false,
+    meta: false,
+    super: false,
+    hyper: false,
+    capsLock: false,
+    numLock: false,
+  };
+  const apply = (input: string, start = { value: '', cursor: 0 }) =>
+    editKeysFromInput(input, noKey).reduce(editLine, start);
 
   it('splits a chunk into text, Backspace and Enter, in order, and drops other control characters', () => {
     expect(editKeysFromInput(`ab${BACKSPACE}\bc\r\u0007d\u009B`, noKey)).toEqual([
@@ -210,7 +250,23 @@ describe('editKeysFromInput / editLine (one ink input event → keys → line)',
 
 describe('result card', () => {
   it('shows outcome, ids, result and the actions that apply', () => {
-    const card = plain(renderResultCard({ document: { outcome: 'rejected', user_id: 'u-1', job_id: 'job-1', smile_job_id: '0000000007', result_code: '0813', result_text: 'Enroll User FAIL', actions: { Register_Selfie: 'Rejected', Human_Review_Compare: 'Not Applicable' } }, environmentLabel: 'sandbox' }, 80));
+    const card = plain(
+      renderResultCard(
+        {
+          document: {
+            outcome: 'rejected',
+            user_id: 'u-1',
+            job_id: 'job-1',
+            smile_job_id: '0000000007',
+            result_code: '0813',
+            result_text: 'Enroll User FAIL',
+            actions: { Register_Selfie: 'Rejected', Human_Review_Compare: 'Not Applicable' },
+          },
+          environmentLabel: 'sandbox',
+        },
+        80,
+      ),
+    );
     expect(card).toContain('✗ Rejected');
     expect(card).toContain('0813 Enroll User FAIL');
     expect(card).toContain('Register Selfie: Rejected');
