@@ -1,9 +1,8 @@
-import { ApiError, CancelledError, UsageError, isSmileCliError } from '../errors.js';
+import { CancelledError, UsageError, isSmileCliError } from '../errors.js';
 import type { RunContext } from '../context.js';
 import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from '../register/pipeline.js';
 import { OUTCOMES } from '../smile/outcome.js';
 import type { Environment } from '../config/validate.js';
-import type { Duration } from '../parse.js';
 import { DEFAULT_TIMEOUT, checkId, newJobId, parseGeo, parseParams, parseSandboxResult } from '../parse.js';
 import { choice, defineCommand, duration, flag, negatedFlag, parsed, repeated, text, texts } from './define.js';
 import type { ValuesOf } from './define.js';
@@ -120,12 +119,20 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   request.callbackUrl = connection.callbackUrl;
   await checkEnvironmentRules(request, connection.environment);
 
-  const spinner = await startProgress(ctx);
-  const [{ loadSelfieForUpload }, { runRegistration, isDeadlineError }, { statusCommandFor }] = await Promise.all([
+  const [
+    { loadSelfieForUpload },
+    { runRegistration, isDeadlineError },
+    { statusCommandFor },
+    { deadlineBeforeUpload },
+    { startProgress },
+  ] = await Promise.all([
     import('../selfie/check.js'),
     import('../register/pipeline.js'),
     import('../output/shell.js'),
+    import('../register/deadline.js'),
+    import('../ui/progress.js'),
   ]);
+  const spinner = await startProgress(ctx);
   const onEvent = (event: RegistrationEvent) => {
     switch (event.type) {
       case 'checked':
@@ -170,7 +177,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       });
     }
     if (isDeadlineError(error))
-      throw await deadlineBeforeUpload(error, request, { timeout: options.timeout, globals: ctx.globals });
+      throw deadlineBeforeUpload(error, request, { timeout: options.timeout, globals: ctx.globals });
     if (isSmileCliError(error) && error.details === undefined) {
       Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
     }
@@ -181,44 +188,6 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   return finishRegistration(result, expect, ctx, {
     environmentLabel: connection.emulator ? 'emulator' : connection.environment,
     selfiePath: request.selfiePath,
-  });
-}
-
-/**
- * --timeout ran out before the zip was known to have landed (after it, a wait that runs out is
- * `pending`, exit 8). Exit 5 with the job id and how to find out whether the job exists.
- */
-async function deadlineBeforeUpload(
-  error: ApiError,
-  request: RegistrationRequest,
-  given: { timeout: Duration; globals: RunContext['globals'] },
-): Promise<ApiError> {
-  const { statusCommandFor } = await import('../output/shell.js');
-  const step = typeof error.details?.['step'] === 'string' ? error.details['step'] : 'registration';
-  // Only a prep upload that never got an attempt started is known not to have been sent.
-  const sent = !(step === 'prep upload' && error.details?.['attempts'] === 0);
-  const last = typeof error.details?.['last_failure'] === 'string' ? `; last: ${error.details['last_failure']}` : '';
-  const details = {
-    user_id: request.userId,
-    job_id: request.jobId,
-    step,
-    ...(error.details?.['last_failure'] ? { last_failure: error.details['last_failure'] } : {}),
-  };
-  const timeout = `--timeout ${given.timeout.text}`;
-  if (!sent) {
-    return new ApiError(`${timeout} ran out before anything was sent (${step}${last}).`, {
-      code: 'deadline',
-      details,
-      cause: error,
-      hint: `Nothing was sent for job ${request.jobId}. Run again with a longer --timeout.`,
-    });
-  }
-  const check = statusCommandFor(request.userId, request.jobId, given.globals, { wait: false });
-  return new ApiError(`${timeout} ran out before the upload was known to have landed (${step}${last}).`, {
-    code: 'deadline',
-    details,
-    cause: error,
-    hint: `Job ${request.jobId} may exist at Smile ID without its selfie. Check with: ${check} — if it is unknown, or says no zip was received (2314), register again (a new job id), with a longer --timeout if the network is slow.`,
   });
 }
 
@@ -233,33 +202,4 @@ async function checkEnvironmentRules(request: RegistrationRequest, environment: 
     const { assertCallbackUrl } = await import('../config/validate.js');
     assertCallbackUrl(request.callbackUrl, environment);
   }
-}
-
-interface Progress {
-  text(line: string): void;
-  warn(line: string): void;
-  stop(): void;
-}
-
-/** An ora spinner on stderr when animating; plain lines otherwise (never both ink and ora). */
-async function startProgress(ctx: RunContext): Promise<Progress> {
-  if (!ctx.animate) {
-    return {
-      text: (line) => ctx.out.info(line),
-      warn: (line) => ctx.out.warn(line),
-      stop: () => undefined,
-    };
-  }
-  const { default: ora } = await import('ora');
-  const spinner = ora({ stream: ctx.io.stderr, discardStdin: false }).start('Checking the selfie…');
-  return {
-    text: (line) => {
-      spinner.text = line;
-    },
-    warn: (line) => {
-      spinner.stopAndPersist({ symbol: ctx.out.paint('yellow', '!'), text: line });
-      spinner.start();
-    },
-    stop: () => spinner.stop(),
-  };
 }
