@@ -56,9 +56,24 @@ describe('outcomes from partner_params.sandbox_result', () => {
     }
   });
 
+  it('"2" is provisional (0814, not final) and does not enroll while under review', async () => {
+    // A review that does not come during the test: whatever is seen is the provisional state (with
+    // the shared 40 ms review, the user could be enrolled between the 0814 answer and the check).
+    const slowReview = await startEmulator({ processingMs: 10, humanReviewMs: 10 * 60_000 });
+    try {
+      const { userId, jobId } = ids();
+      const first = await register(slowReview, { userId, jobId, sandboxResult: '2' });
+      expect(first).toMatchObject({ job_complete: true, job_success: false });
+      expect(resultOf(first.result)).toMatchObject({ ResultCode: '0814', IsFinalResult: 'false' });
+      expect(slowReview.state.users.get(userId)?.enrolled).toBe(false);
+    } finally {
+      await slowReview.close();
+    }
+  });
+
   it('"2" is provisional (0814, not final), then approved by human review (1210) and enrolled', async () => {
     const { userId, jobId } = ids();
-    const first = await register(emu, { userId, jobId, sandboxResult: '2' });
+    await register(emu, { userId, jobId, sandboxResult: '2' });
     // The first complete answer may already be the reviewed one if the poll came late; the job keeps both.
     const job = emu.state.jobs.get(jobId);
     const provisional = job?.results[0];
@@ -69,10 +84,6 @@ describe('outcomes from partner_params.sandbox_result', () => {
       IsMachineResult: 'true',
       Actions: { Register_Selfie: 'Provisionally Approved', Human_Review_Compare: 'Under Review' },
     });
-    if (resultOf(first.result).ResultCode === '0814') {
-      expect(first).toMatchObject({ job_complete: true, job_success: false });
-      expect(emu.state.users.get(userId)?.enrolled).toBe(false);
-    }
     const final = await waitForResult(emu, userId, jobId, true);
     expect(final).toMatchObject({ job_complete: true, job_success: true });
     expect(resultOf(final.result)).toMatchObject({
