@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, signedCallback, startListener, wholeLines } from './callback-listener.js';
 import { tinyDisk, tinyDiskUnavailable } from './tiny-disk.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let dir: string;
 beforeAll(() => {
@@ -52,6 +53,8 @@ describe('callback listen on a nearly full disk', () => {
         expect(torn.headers.get('retry-after')).toMatch(/^\d+$/);
         // Nothing of the refused record stays behind, so the next one cannot be glued to it.
         expect(readFileSync(out, 'utf8')).toBe(first);
+        // The answer and the warning travel on different pipes: wait for the line, then read it.
+        await waitFor(() => /answered 503/.test(listener.stderr()), 'the warning about the refused write');
         expect(listener.stderr()).toContain(out);
         expect(listener.stderr()).toMatch(/disk is full.*answered 503/s);
         expect(listener.stderr()).toMatch(/[Ff]ree space/);
@@ -84,6 +87,7 @@ describe('callback listen on a nearly full disk', () => {
         const answer = await post(listener.url, signedCallback('u-1', 'job-1'));
         expect(answer.status).toBe(503);
         expect(await answer.json()).toMatchObject({ ok: false });
+        await waitFor(() => /answered 503/.test(listener.stderr()), 'the warning about the refused write');
         expect(listener.stderr()).toMatch(
           /could not save the result of job job-1 .*to \/dev\/full: the disk is full \(ENOSPC\)/,
         );
