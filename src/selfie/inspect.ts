@@ -6,6 +6,8 @@ import sharp from 'sharp';
 import type { Metadata, SharpOptions } from 'sharp';
 import { fileErrorKind, fileErrorReason } from '../errors.js';
 import type { FileErrorKind } from '../errors.js';
+import type { FaceCheck } from './face-rules.js';
+import { detectFaces } from './faces.js';
 import { readJpegHeader } from './jpeg-segments.js';
 import type { JpegHeader } from './jpeg-segments.js';
 import { MAX_FILE_BYTES, MAX_INPUT_PIXELS, STATS_SIZE } from './limits.js';
@@ -90,6 +92,8 @@ export interface SelfieFacts {
   /** False when the pixels were deliberately not decoded (too many pixels, animated, unsupported). */
   decoded: boolean;
   stats: SelfieStats | null;
+  /** The faces found (or why none were looked for); null when the pixels were not decoded. */
+  faceCheck: FaceCheck | null;
 }
 
 export interface InspectOptions {
@@ -97,6 +101,8 @@ export interface InspectOptions {
   path?: string;
   /** Files larger than this are not read (default MAX_FILE_BYTES). */
   maxFileBytes?: number;
+  /** False to leave the faces unchecked (--skip-face-check); the facts say it was skipped. */
+  faces?: boolean;
 }
 
 /** A decode that takes longer than this is treated as corrupt (hostile progressive JPEGs can be slow). */
@@ -130,6 +136,7 @@ function emptyFacts(path: string | null, bytes: number): SelfieFacts {
     metadata: [],
     decoded: false,
     stats: null,
+    faceCheck: null,
   };
 }
 
@@ -276,10 +283,15 @@ export async function inspectSelfie(input: string | Buffer, opts: InspectOptions
     buffer = input;
     path = opts.path ?? null;
   }
-  return inspectSelfieBuffer(buffer, path, MAX_INPUT_PIXELS);
+  return inspectSelfieBuffer(buffer, path, MAX_INPUT_PIXELS, opts.faces ?? true);
 }
 
-async function inspectSelfieBuffer(buf: Buffer, path: string | null, maxInputPixels: number): Promise<SelfieFacts> {
+async function inspectSelfieBuffer(
+  buf: Buffer,
+  path: string | null,
+  maxInputPixels: number,
+  faces: boolean,
+): Promise<SelfieFacts> {
   const facts = emptyFacts(path, buf.length);
   if (buf.length === 0) return facts;
   facts.sniffed = sniffType(buf);
@@ -320,8 +332,19 @@ async function inspectSelfieBuffer(buf: Buffer, path: string | null, maxInputPix
     facts.decoded = true;
   } catch (error) {
     facts.decodeError = classifyDecodeError(facts.format, buf, error);
+    return facts;
   }
+  facts.faceCheck = faces ? await checkFaces(buf, maxInputPixels) : { state: 'skipped' };
   return facts;
+}
+
+/** Runs the face detector; a detector that cannot run here is reported, not thrown. */
+async function checkFaces(buf: Buffer, maxInputPixels: number): Promise<FaceCheck> {
+  try {
+    return { state: 'done', facts: await detectFaces(buf, maxInputPixels) };
+  } catch (error) {
+    return { state: 'unavailable', reason: decoderMessage(error) };
+  }
 }
 
 function applyJpegHeader(facts: SelfieFacts, header: JpegHeader): void {

@@ -67,6 +67,53 @@ export const MAX_TRANSPARENT_SHARE = 0.01;
  */
 export const STATS_SIZE = 200;
 
+// ---- Faces ------------------------------------------------------------------------------------
+// The detector (faces.ts) reports every face it finds with two scores: back-256's ("score") and
+// front-128's on a crop around the face ("confirm"). Measured with scripts/face-survey.mjs on 60
+// photos from Debian packages (fixtures/README.md):
+//   real faces that are the subject of a photo (14, skin tones light to dark): score 0.77–0.96,
+//     confirm 0.83–0.95 (darkest skin: 0.88–0.96 / 0.90–0.94);
+//   faces in group photos (70): score 0.53–0.96, confirm 0.50–0.95;
+//   non-human images (22: mandrill, macaque, gorilla, gibbon, proboscis monkey, cats, dogs,
+//     squirrel, buildings, text, fruit, a painting): most find nothing; the highest finds are a
+//     macaque (0.77 / 0.74–0.78), a proboscis monkey (0.58 / 0.72–0.77) and a kitten (0.55 / 0.72);
+//   drawn faces (the old synthetic fixtures): 0.67–0.78 / 0.85–0.89 — they pass, like a photo of a
+//     face would; telling a drawing from a photo is Smile ID's liveness check, not this one.
+
+/** back-256 finds below this are dropped at once. */
+export const FACE_CANDIDATE_SCORE = 0.5;
+/** A human face needs back-256's score at least this… */
+export const FACE_MIN_SCORE = 0.6;
+/** …and front-128's at least this: above every animal (0.78), below every real subject (0.83). */
+export const FACE_MIN_CONFIRM = 0.8;
+/** Beside a human face, a find counts as another person from this confirm on (refusing needs less proof). */
+export const FACE_OTHER_MIN_CONFIRM = 0.7;
+/** A find with more than this share of its box inside a larger face's box is that face seen twice. */
+export const FACE_SAME_PERSON_INSIDE = 0.5;
+
+/**
+ * Smile ID's own selfie screen (smileidentity/android@e94a91a, SmartSelfieV2ViewModel.kt) ignores
+ * faces under 3 % of the frame ("if user is in a crowded location"): a bystander far behind does not
+ * make a selfie a group photo.
+ */
+export const FACE_IGNORE_SMALLER_THAN = 0.03;
+/** …but in a group photo taken from afar every face is small: one at least this share of the largest face counts too. */
+export const FACE_IGNORE_SMALLER_THAN_MAIN = 0.25;
+/** A face smaller than this share of the photo is "too small" (that screen's MIN_FACE_FILL_THRESHOLD, 0.1). */
+export const FACE_MIN_AREA = 0.1;
+/** The face's centre must lie in the middle 1/1.3 of the photo (that screen's VIEWFINDER_SCALE, 1.3). */
+export const FACE_VIEWFINDER_SCALE = 1.3;
+/** A face box may reach this share of its own size past the frame before the face is "cut off". */
+export const FACE_EDGE_TOLERANCE = 0.05;
+/** Tilt beyond this many degrees is "rolled" (that screen's MAX_FACE_ROLL_THRESHOLD, 30). */
+export const FACE_MAX_ROLL_DEGREES = 30;
+/**
+ * Nose offset from the eyes' midpoint, in eye distances, beyond which the head is "turned". That
+ * screen allows 15° of yaw (MAX_FACE_YAW_THRESHOLD); the offset is about 0.5 × tan(yaw) for an
+ * average nose, 0.13 at 15°; FIGURES.
+ */
+export const FACE_MAX_YAW_RATIO = 0.2;
+
 /** For `smile selfie check --help`: every check and its threshold, in one place. */
 export const SELFIE_THRESHOLDS_HELP = `Checks (errors stop the submission with exit 4; warnings are shown and it goes on):
   errors

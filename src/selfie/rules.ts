@@ -1,5 +1,7 @@
 // Pure rules: facts about a selfie file in, findings out. No sharp, no I/O, so that the
 // thresholds can be tested on hand-made facts and reused by the emulator or a UI.
+import { evaluateFaces } from './face-rules.js';
+import type { FaceFindingCode } from './face-rules.js';
 import type { SelfieFacts } from './inspect.js';
 import {
   LARGE_FILE_BYTES,
@@ -39,7 +41,8 @@ export type FindingCode =
   | 'low_resolution'
   | 'transparency'
   | 'colour_space'
-  | 'extension_mismatch';
+  | 'extension_mismatch'
+  | FaceFindingCode;
 
 export interface Finding {
   code: FindingCode;
@@ -262,6 +265,10 @@ export function evaluateSelfie(facts: SelfieFacts, opts: EvaluateOptions): Findi
         'greyscale',
         'The photo has no colour (greyscale); Smile ID expects a colour photo. Use the original colour image.',
       );
+  }
+  if (facts.faceCheck) {
+    for (const finding of evaluateFaces(facts.faceCheck, opts.kind))
+      (finding.severity === 'error' ? errors : warnings).push(finding);
   }
   return [...errors, ...warnings];
 }

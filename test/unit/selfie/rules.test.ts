@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SelfieFacts } from '../../../src/selfie/inspect.js';
+import { uprightFace } from '../../helpers/faces.js';
 import {
   LARGE_FILE_BYTES,
   MAX_INPUT_PIXELS,
@@ -47,6 +48,7 @@ function facts(change: Partial<SelfieFacts> = {}, stats: Partial<NonNullable<Sel
       transparentShare: 0,
       ...stats,
     },
+    faceCheck: { state: 'done', facts: { detector: 'test', faces: [uprightFace()], rotation: 0, aspect: 0.8 } },
     ...change,
   };
 }
