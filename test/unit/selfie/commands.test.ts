@@ -40,7 +40,17 @@ describe('runSelfieCheck', () => {
     expect(doc.ok).toBe(false);
     expect(doc.files.map((f) => f.path)).toEqual(ALL_BAD);
     for (const file of doc.files) {
-      expect(Object.keys(file)).toEqual(['path', 'ok', 'format', 'width', 'height', 'bytes', 'findings']);
+      expect(Object.keys(file)).toEqual([
+        'path',
+        'ok',
+        'format',
+        'width',
+        'height',
+        'bytes',
+        'face_check',
+        'faces',
+        'findings',
+      ]);
       const expected = BAD_FIXTURES[basename(String(file.path))];
       expect(
         (file.findings as Array<{ code: string; severity: string }>).map(
@@ -86,7 +96,17 @@ describe('runSelfieCheck', () => {
     expect(JSON.parse(io.stdout.text)).toEqual({
       ok: true,
       files: [
-        { path: `${GOOD}liveness-2.jpg`, ok: true, format: 'jpeg', width: 360, height: 450, bytes, findings: [] },
+        {
+          path: `${GOOD}liveness-2.jpg`,
+          ok: true,
+          format: 'jpeg',
+          width: 360,
+          height: 450,
+          bytes,
+          face_check: 'passed',
+          faces: 1,
+          findings: [],
+        },
       ],
     });
   });
