@@ -8,6 +8,7 @@ const all = {
   startup: ['test/bench/startup.mjs'],
   register: ['test/bench/register-latency.mjs'],
   selfie: ['--expose-gc', 'test/bench/selfie-check.mjs'],
+  faces: ['test/bench/faces.mjs'],
   bulk: ['test/bench/bulk.mjs'],
   reliability: ['test/bench/reliability.mjs'],
   'emulator-state': ['test/bench/emulator-state.mjs'],
