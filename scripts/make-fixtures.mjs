@@ -607,20 +607,19 @@ export async function makeFixtures(root) {
     });
   const fromRaw = (photo) => sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } });
 
-  // ---- good ----
-  const demo = await renderPhoto(faceSvg({ seed: 4 }), 4);
-  const demoJpeg = await jpeg(demo).toBuffer();
-  await put(selfies, 'demo.jpg', demoJpeg);
-  const second = await renderPhoto(faceSvg({ seed: 11, width: 960, height: 1200 }), 11);
-  await put(selfies, 'selfie-960x1200.jpg', await jpeg(second).toBuffer());
-  const third = await renderPhoto(faceSvg({ seed: 23 }), 23);
-  await put(selfies, 'selfie-progressive.jpg', await jpeg(third, { progressive: true }).toBuffer());
+  // ---- good: real faces (see fixtures/README.md) ----
+  const src = await faceSources(faceSourceCache());
+  const people = await realPortraits(src);
+  // The quick-start image: Grace Hopper (US Navy photo, public domain), a baseline JPEG exactly as
+  // smile sends it (640×800, sRGB, no metadata), so it travels byte for byte.
+  await put(selfies, 'demo.jpg', await jpeg(people.graceHopper).toBuffer());
+  await put(selfies, 'selfie-960x1200.jpg', await jpeg(await cropTo(src.astronaut, CROPS.astronaut, 960, 1200)).toBuffer());
+  await put(selfies, 'selfie-progressive.jpg', await jpeg(people.johnSalley, { progressive: true }).toBuffer());
   // A phone-like JPEG with EXIF (camera, GPS) and XMP: good, but the metadata must not be sent.
-  const fourth = await renderPhoto(faceSvg({ seed: 31 }), 31);
   await put(
     selfies,
     'selfie-with-exif.jpg',
-    await jpeg(fourth)
+    await jpeg(people.dwayneJohnson)
       .withExif({
         IFD0: { Make: 'Smilephone', Model: 'SP-1', Software: 'make-fixtures', Orientation: '1' },
         IFD3: { GPSLatitudeRef: 'S', GPSLatitude: '1/1 17/1 0/1', GPSLongitudeRef: 'E', GPSLongitude: '36/1 49/1 0/1' },
@@ -630,14 +629,19 @@ export async function makeFixtures(root) {
       )
       .toBuffer(),
   );
-  for (const [i, pose] of [
-    { dx: -8, dy: 0, tilt: -3, turn: -10 },
-    { dx: 0, dy: -4, tilt: 0, turn: 0 },
-    { dx: 8, dy: 2, tilt: 3, turn: 12 },
-  ].entries()) {
-    const frame = await renderPhoto(faceSvg({ seed: 4, width: 360, height: 450, pose }), 100 + i);
-    await put(selfies, `liveness-${i + 1}.jpg`, await jpeg(frame).toBuffer());
+  // Liveness frames: the same photo cut a little to the left, centred and to the right, as when the
+  // head moves between frames, at 360×450.
+  for (const [i, dx] of [-16, 0, 16].entries()) {
+    const crop = { ...CROPS.graceHopper, left: CROPS.graceHopper.left + dx };
+    await put(selfies, `liveness-${i + 1}.jpg`, await jpeg(await cropTo(src.graceHopper, crop, 360, 450)).toBuffer());
   }
+
+  // The drawn portraits the bad and odd files below are made from: what makes them bad is the file,
+  // not the face, and they stay as they were (exif-rotated.jpg, compared with demo.jpg by the
+  // tests, is made from the real demo photo).
+  const demo = await renderPhoto(faceSvg({ seed: 4 }), 4);
+  const demoJpeg = await jpeg(demo).toBuffer();
+  const third = await renderPhoto(faceSvg({ seed: 23 }), 23);
 
   // ---- bad or odd ----
   await put(bad, 'zero-bytes.jpg', Buffer.alloc(0));
@@ -726,7 +730,7 @@ export async function makeFixtures(root) {
   await put(
     bad,
     'exif-rotated.jpg',
-    await fromRaw(demo).rotate(-90).jpeg({ quality: 88 }).withMetadata({ orientation: 6 }).toBuffer(),
+    await fromRaw(people.graceHopper).rotate(-90).jpeg({ quality: 88 }).withMetadata({ orientation: 6 }).toBuffer(),
   );
   await put(bad, 'tiny.jpg', await fromRaw(demo).resize(120, 150).jpeg({ quality: 88 }).toBuffer());
   await put(
@@ -775,5 +779,6 @@ export async function makeFixtures(root) {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const written = await makeFixtures(root);
+  written.push(...(await makeFaceFixtures(root, await faceSources(faceSourceCache()))));
   console.log(`wrote ${written.length} fixtures:\n  ${written.join('\n  ')}`);
 }
