@@ -188,7 +188,10 @@ async function executeBulk(values: BulkValues, ctx: RunContext, opened: OpenedIn
     callbackUrl: link.connection?.callbackUrl,
   };
   const { loadSelfieForUpload } = await import('../selfie/check.js');
-  const loadSelfie = sharedSelfiePool(loadSelfieForUpload, runSignal);
+  const loadSelfie = sharedSelfiePool(
+    (path, load) => loadSelfieForUpload(path, { ...load, skipFaceCheck: values.skipFaceCheck }),
+    runSignal,
+  );
   const scheduler =
     link.connection && !values.dryRun
       ? new BulkScheduler(

@@ -56,4 +56,6 @@ export interface BulkValues {
   rejects: string | undefined;
   dryRun: boolean;
   shard: Shard | undefined;
+  /** --skip-face-check: rows are sent without looking for the face (a warning on every row). */
+  skipFaceCheck: boolean;
 }

@@ -14,6 +14,7 @@ import {
   text,
   wholeNumber,
 } from './define.js';
+import { SKIP_FACE_CHECK_HELP } from './help-topics.js';
 
 export default defineCommand({
   name: 'bulk',
@@ -37,6 +38,7 @@ export default defineCommand({
     report: text('--report <path>', 'one line per input row with its outcome (.csv or .jsonl)'),
     rejects: text('--rejects <path>', 'failed rows in the input format plus a reason column, ready to re-run'),
     dryRun: flag('--dry-run', 'check every row and selfie, print the plan, send nothing'),
+    skipFaceCheck: flag('--skip-face-check', SKIP_FACE_CHECK_HELP),
     shard: parsed('--shard <k/n>', 'only rows whose user_id hashes to shard K of N (1-based)', parseShard),
   },
   examples: [

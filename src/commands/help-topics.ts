@@ -31,3 +31,7 @@ export const HELP_TOPICS: Record<string, string> = {
 /** Shown under `register --help` and `status --help`. */
 export const ANSWER_CHECKS_HELP =
   "Answers are checked before they are believed: job_status must be signed with your key within ±15 min of this machine's clock; no request follows a redirect; bodies are capped (job_status 4 MiB, prep upload and the zip PUT's answer 64 KiB); fields must have their documented types (exit 3 for a signature, 5 otherwise).\n";
+
+/** `--skip-face-check`, the same words on every command that checks selfies. */
+export const SKIP_FACE_CHECK_HELP =
+  'do not look for the face (send a photo in which no single face is found); recorded as a warning in every report';

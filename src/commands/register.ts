@@ -6,7 +6,7 @@ import type { Environment } from '../config/validate.js';
 import { DEFAULT_TIMEOUT, checkId, newJobId, parseGeo, parseParams, parseSandboxResult } from '../parse.js';
 import { choice, defineCommand, duration, flag, negatedFlag, parsed, repeated, text, texts } from './define.js';
 import type { ValuesOf } from './define.js';
-import { ANSWER_CHECKS_HELP } from './help-topics.js';
+import { ANSWER_CHECKS_HELP, SKIP_FACE_CHECK_HELP } from './help-topics.js';
 
 const SANDBOX_RESULT_CHOICES = ['approve', 'reject', 'provisional'] as const;
 
@@ -14,6 +14,7 @@ const options = {
   userId: text('--user-id <id>', 'the user to register (required)'),
   selfie: text('--selfie <file>', 'selfie image (required unless --use-enrolled-image)'),
   liveness: texts('--liveness <files...>', 'liveness frames (optional)'),
+  skipFaceCheck: flag('--skip-face-check', SKIP_FACE_CHECK_HELP),
   jobId: parsed(
     '--job-id <id>',
     'job id (default: a fresh job-<uuid>); an existing one is refused (2215): `smile status` shows its result',
@@ -102,7 +103,12 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     }
     const { runGuidedRegister } = await import('../ui/guided-register.js');
     const guided = await runGuidedRegister(
-      { userId: values.userId, selfie: values.selfie, allowReEnroll: values.allowReEnroll },
+      {
+        userId: values.userId,
+        selfie: values.selfie,
+        allowReEnroll: values.allowReEnroll,
+        skipFaceCheck: values.skipFaceCheck,
+      },
       ctx,
     );
     if (!guided) throw new CancelledError('Cancelled: nothing was sent.');
@@ -165,7 +171,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       environment: connection.environment,
       signal: ctx.signal,
       onEvent,
-      loadSelfie: loadSelfieForUpload,
+      loadSelfie: (path, load) => loadSelfieForUpload(path, { ...load, skipFaceCheck: options.skipFaceCheck }),
     });
   } catch (error) {
     spinner.stop();

@@ -1,17 +1,21 @@
 import { ExitCode, UsageError, printable } from '../errors.js';
 import { arg, defineCommand, flag } from './define.js';
+import { SKIP_FACE_CHECK_HELP } from './help-topics.js';
 
 export default defineCommand({
   name: 'prepare',
   summary: 'write the normalised JPEG that register would send',
   args: { input: arg('<in>', 'input image'), output: arg('<out>', 'output JPEG') },
-  options: { liveness: flag('--liveness', 'prepare as a liveness frame (long side ≤ 640)') },
+  options: {
+    liveness: flag('--liveness', 'prepare as a liveness frame (long side ≤ 640)'),
+    skipFaceCheck: flag('--skip-face-check', SKIP_FACE_CHECK_HELP),
+  },
   examples: ['smile selfie prepare IMG_0042.HEIC.jpg out.jpg --json'],
   /**
    * Writes the JPEG that register would send (OUT `-`: stdout); with --json the document goes to
    * stdout, otherwise what was done goes to stderr. When IN has errors nothing is written: exit 4.
    */
-  async run({ input, output, liveness }, ctx) {
+  async run({ input, output, liveness, skipFaceCheck }, ctx) {
     const toStdout = output === '-';
     if (toStdout && ctx.globals.json)
       throw new UsageError('--json and OUT "-" both need stdout.', {
@@ -19,7 +23,7 @@ export default defineCommand({
       });
     const [{ loadSelfieForUpload }, { writePreparedSelfie }, { preparedSelfieDocument, renderSelfieReports }] =
       await Promise.all([import('../selfie/check.js'), import('../selfie/prepare.js'), import('../selfie/report.js')]);
-    const loaded = await loadSelfieForUpload(input, { kind: liveness ? 'liveness' : 'selfie' });
+    const loaded = await loadSelfieForUpload(input, { kind: liveness ? 'liveness' : 'selfie', skipFaceCheck });
     const { report, jpeg, prepared } = loaded;
     if (jpeg === undefined || prepared === undefined) {
       if (ctx.globals.json) ctx.out.writeJson(preparedSelfieDocument(input, output, loaded));

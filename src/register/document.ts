@@ -2,6 +2,7 @@ import { resultObject } from '../smile/outcome.js';
 import type { Outcome } from '../smile/outcome.js';
 import type { Actions, JobStatusResponse, ResultObject } from '../smile/types.js';
 import type { Environment } from '../config/validate.js';
+import type { FaceCheckState } from '../selfie/check.js';
 
 /**
  * The JSON document of one registration (product.md "JSON output"): what `register --json`,
@@ -25,6 +26,8 @@ export interface RegistrationDocument {
   image_links?: Record<string, string>;
   /** `--expect`: the outcome the run was told to expect. */
   expected?: Outcome;
+  /** How the selfie's face check went (`passed`, `skipped` with --skip-face-check, `unavailable`); absent when no selfie was sent. */
+  face_check?: FaceCheckState;
 }
 
 /** What a result card (text or ink) shows of a document. */
@@ -42,6 +45,8 @@ export interface DocumentSource {
   jobId: string;
   smileJobId: string | undefined;
   status: JobStatusResponse | undefined;
+  /** The selfie's face check, when this run sent a selfie. */
+  faceCheck?: FaceCheckState | undefined;
 }
 
 export function registrationDocument(result: DocumentSource): RegistrationDocument {
@@ -62,5 +67,6 @@ export function registrationDocument(result: DocumentSource): RegistrationDocume
     result: status?.result ?? null,
     ...(status?.history ? { history: status.history } : {}),
     ...(status?.image_links ? { image_links: status.image_links } : {}),
+    ...(result.faceCheck ? { face_check: result.faceCheck } : {}),
   };
 }

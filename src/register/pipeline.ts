@@ -56,7 +56,7 @@ export interface RegistrationDeps {
   /** The selfie loader of src/selfie (check + prepare in one read); injected so bulk can share a pool. */
   loadSelfie: (
     path: string,
-    options: { kind: 'selfie' | 'liveness' },
+    options: { kind: 'selfie' | 'liveness'; skipFaceCheck?: boolean },
   ) => Promise<{ report: SelfieReport; jpeg?: Buffer }>;
 }
 
@@ -153,7 +153,15 @@ export async function runRegistration(
   await deps.client.uploadZip(prepared.response.upload_url, zip, { signal: deps.signal, deadline });
   await deps.onEvent?.({ type: 'uploaded', jobId: request.jobId, smileJobId });
 
-  const base = { environment: deps.environment, userId: request.userId, jobId: request.jobId, smileJobId, warnings };
+  const faceCheck = request.selfiePath ? (images.reports[0]?.face_check ?? undefined) : undefined;
+  const base = {
+    environment: deps.environment,
+    userId: request.userId,
+    jobId: request.jobId,
+    smileJobId,
+    warnings,
+    ...(faceCheck ? { faceCheck } : {}),
+  };
   if (!request.wait) return { ...base, outcome: 'submitted', status: undefined, timedOut: false };
   const job = { userId: request.userId, jobId: request.jobId };
   if (deadline === undefined) return { ...base, ...(await waitForRegistration(job, request.timeoutMs, deps)) };

@@ -3,6 +3,7 @@ import { inspectSelfie, readSelfieFile } from './inspect.js';
 import type { SelfieFacts } from './inspect.js';
 import { prepareInspectedSelfie } from './prepare.js';
 import type { PreparedSelfie } from './prepare.js';
+import { countedFaces } from './face-rules.js';
 import { evaluateSelfie, hasErrors } from './rules.js';
 import type { Finding, SelfieKind } from './rules.js';
 
@@ -17,16 +18,30 @@ export interface SelfieReport {
   width: number | null;
   height: number | null;
   bytes: number;
+  /**
+   * How the face check went: `passed` (one face), `failed` (no face or more than one), `skipped`
+   * (--skip-face-check), `unavailable` (the detector cannot run here); null when the pixels were
+   * not looked at (the file has other errors).
+   */
+  face_check: FaceCheckState | null;
+  /** Faces that count (see `smile selfie check --help`); null when the face check did not run. */
+  faces: number | null;
   findings: Finding[];
 }
 
+export type FaceCheckState = 'passed' | 'failed' | 'skipped' | 'unavailable';
+
 export interface CheckOptions {
   kind: SelfieKind;
+  /** --skip-face-check: the operator knows better; recorded as a warning in every report. */
+  skipFaceCheck?: boolean;
 }
 
 /** Builds the report of one file from its facts and findings. */
 export function selfieReport(path: string, facts: SelfieFacts, findings: Finding[]): SelfieReport {
   const sniffed = facts.sniffed === 'unknown' || facts.sniffed === 'empty' ? null : facts.sniffed;
+  const check = facts.faceCheck;
+  const counted = check?.state === 'done' ? countedFaces(check.facts).length : null;
   return {
     path,
     ok: !hasErrors(findings),
@@ -34,13 +49,15 @@ export function selfieReport(path: string, facts: SelfieFacts, findings: Finding
     width: facts.width,
     height: facts.height,
     bytes: facts.bytes,
+    face_check: check === null ? null : check.state === 'done' ? (counted === 1 ? 'passed' : 'failed') : check.state,
+    faces: counted,
     findings,
   };
 }
 
 /** Checks one selfie (or liveness frame) file: inspects it once and applies the rules. */
 export async function checkSelfie(path: string, opts: CheckOptions): Promise<SelfieReport> {
-  const facts = await inspectSelfie(path);
+  const facts = await inspectSelfie(path, { faces: !opts.skipFaceCheck });
   return selfieReport(path, facts, evaluateSelfie(facts, opts));
 }
 
@@ -87,7 +104,7 @@ export interface LoadedSelfie {
 export async function loadSelfieForUpload(path: string, opts: CheckOptions): Promise<LoadedSelfie> {
   const read = await readSelfieFile(path);
   if ('facts' in read) return { report: selfieReport(path, read.facts, evaluateSelfie(read.facts, opts)) };
-  const facts = await inspectSelfie(read.buffer, { path });
+  const facts = await inspectSelfie(read.buffer, { path, faces: !opts.skipFaceCheck });
   const report = selfieReport(path, facts, evaluateSelfie(facts, opts));
   if (!report.ok) return { report };
   const prepared = await prepareInspectedSelfie(read.buffer, facts, opts.kind);

@@ -36,9 +36,7 @@ export interface FaceFinding {
 
 /** How the face check went for one photo. */
 export type FaceCheck =
-  | { state: 'done'; facts: FaceFacts }
-  | { state: 'skipped' }
-  | { state: 'unavailable'; reason: string };
+  { state: 'done'; facts: FaceFacts } | { state: 'skipped' } | { state: 'unavailable'; reason: string };
 
 export function faceArea(face: Face): number {
   return face.box.width * face.box.height;
@@ -159,7 +157,8 @@ export function evaluateFaces(check: FaceCheck, kind: 'selfie' | 'liveness'): Fa
   if (kind === 'liveness') return [];
 
   const findings: FaceFinding[] = [];
-  const warn = (code: FaceFindingCode, message: string): void => void findings.push({ code, severity: 'warning', message });
+  const warn = (code: FaceFindingCode, message: string): void =>
+    void findings.push({ code, severity: 'warning', message });
   const area = faceArea(main);
   if (area < FACE_MIN_AREA)
     warn(
@@ -188,7 +187,10 @@ export function evaluateFaces(check: FaceCheck, kind: 'selfie' | 'liveness'): Fa
       `The face is near the edge of the photo, not in the middle ${percent(1 / FACE_VIEWFINDER_SCALE)}. Crop the photo around the face, or retake it with the face centred.`,
     );
   if (Math.abs(yawRatio(main, facts.aspect)) > FACE_MAX_YAW_RATIO)
-    warn('face_turned', 'The head is turned to the side. Use a photo in which the person looks straight at the camera.');
+    warn(
+      'face_turned',
+      'The head is turned to the side. Use a photo in which the person looks straight at the camera.',
+    );
   const tilt = rollDegrees(main, facts.aspect);
   if (facts.rotation !== 0)
     warn(

@@ -54,7 +54,11 @@ export function loadFaceModels(): Promise<Models> {
   models ??= (async () => {
     const runtime = await import('onnxruntime-node');
     // One thread per inference: bulk checks many photos at once, each on its own thread.
-    const options: InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 };
+    const options: InferenceSession.SessionOptions = {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+    };
     const [back, front] = await Promise.all([
       runtime.InferenceSession.create(modelPath('back-256.onnx'), options),
       runtime.InferenceSession.create(modelPath('front-128.onnx'), options),
@@ -163,7 +167,12 @@ export function sampleView(pixels: Pixels, view: View, size: number): Float32Arr
   return out;
 }
 
-async function runModel(loaded: Models, session: InferenceSession, input: Float32Array, size: number): Promise<RawFace[]> {
+async function runModel(
+  loaded: Models,
+  session: InferenceSession,
+  input: Float32Array,
+  size: number,
+): Promise<RawFace[]> {
   const feeds: Record<string, Tensor> = {
     [session.inputNames[0] as string]: new loaded.runtime.Tensor('float32', input, [1, size, size, 3]),
   };
@@ -173,7 +182,12 @@ async function runModel(loaded: Models, session: InferenceSession, input: Float3
 }
 
 async function findFaces(loaded: Models, pixels: Pixels, rotation: Rotation): Promise<Face[]> {
-  const whole: View = { cx: pixels.width / 2, cy: pixels.height / 2, side: Math.max(pixels.width, pixels.height), rotation };
+  const whole: View = {
+    cx: pixels.width / 2,
+    cy: pixels.height / 2,
+    side: Math.max(pixels.width, pixels.height),
+    rotation,
+  };
   const found = await runModel(loaded, loaded.back, sampleView(pixels, whole, BACK_SIZE), BACK_SIZE);
   const faces: Face[] = [];
   for (const raw of found.slice(0, MAX_FACES)) {

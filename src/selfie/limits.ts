@@ -128,6 +128,9 @@ export const SELFIE_THRESHOLDS_HELP = `Checks (errors stop the submission with e
     multi_page          more than one page (TIFF)
     too_many_pixels     more than ${MAX_INPUT_PIXELS / 1_000_000} megapixels (refused before decoding)
     too_small           shorter side under ${MIN_SHORT_SIDE} px
+    no_face             no human face found (also looked for turned 90°, 180°, 270°)
+    multiple_faces      more than one face: another face counts when it is at least ${FACE_IGNORE_SMALLER_THAN * 100} % of the
+                        photo or ${FACE_IGNORE_SMALLER_THAN_MAIN * 100} % of the main face's size (smaller ones: bystanders far behind)
   warnings
     too_dark            mean brightness under ${MIN_MEAN_LUMA} of 255
     too_bright          mean brightness over ${MAX_MEAN_LUMA} of 255
@@ -140,5 +143,14 @@ export const SELFIE_THRESHOLDS_HELP = `Checks (errors stop the submission with e
     transparency        transparent pixels (flattened onto white)
     colour_space        CMYK or another non-RGB colour space (converted to sRGB)
     extension_mismatch  the file name says one format, the content is another
+    face_too_small      the face is under ${FACE_MIN_AREA * 100} % of the photo's area
+    face_cut_off        part of the face is outside the photo
+    face_off_centre     the face's centre is outside the middle ${Math.round(100 / FACE_VIEWFINDER_SCALE)} % of the photo
+    face_turned         the head is turned to the side (nose off the eyes' midpoint by over ${FACE_MAX_YAW_RATIO} eye widths)
+    face_rolled         the head is tilted over ${FACE_MAX_ROLL_DEGREES}°, or the photo is on its side or upside down
+    face_check_skipped  --skip-face-check was given: the faces were not looked for
+    face_check_unavailable  the face detector cannot run on this machine (the other checks still apply)
+Liveness frames (--liveness) are checked for no_face and multiple_faces only. Faces are found by
+MediaPipe BlazeFace, on this machine, offline; \`smile explain CODE\` says more about any code.
 What is sent: a JPEG, EXIF orientation applied, metadata stripped, sRGB, long side at most
 ${MAX_LONG_SIDE.selfie} px (liveness frames ${MAX_LONG_SIDE.liveness} px). A file that already is such a JPEG is sent byte for byte.`;

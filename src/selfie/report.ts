@@ -60,7 +60,7 @@ export interface SelfieReportsJson {
   files: SelfieReport[];
 }
 
-/** The `--json` document of `smile selfie check`: exactly `{ok, files: [{path, ok, format, width, height, bytes, findings}]}`. */
+/** The `--json` document of `smile selfie check`: exactly `{ok, files: [{path, ok, format, width, height, bytes, face_check, faces, findings}]}`. */
 export function selfieReportsJson(reports: readonly SelfieReport[]): SelfieReportsJson {
   return {
     ok: reports.every((r) => r.ok),
@@ -71,6 +71,8 @@ export function selfieReportsJson(reports: readonly SelfieReport[]): SelfieRepor
       width: r.width,
       height: r.height,
       bytes: r.bytes,
+      face_check: r.face_check,
+      faces: r.faces,
       findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
     })),
   };

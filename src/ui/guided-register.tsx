@@ -4,9 +4,13 @@ import { GuidedForm } from './guided-form.js';
 import type { GuidedValues, ProfileChoice, SelfieCheckView } from './guided-form.js';
 
 /** Check a selfie for the form: findings plus a small half-block picture of it. */
-export async function checkSelfieForForm(path: string, color: boolean): Promise<SelfieCheckView> {
+export async function checkSelfieForForm(
+  path: string,
+  color: boolean,
+  skipFaceCheck = false,
+): Promise<SelfieCheckView> {
   const { checkSelfie } = await import('../selfie/check.js');
-  const report = await checkSelfie(path, { kind: 'selfie' });
+  const report = await checkSelfie(path, { kind: 'selfie', skipFaceCheck });
   let preview = '';
   if (report.format !== null && !report.findings.some((finding) => finding.severity === 'error')) {
     const { renderHalfBlockPreview } = await import('../selfie/preview.js');
@@ -40,6 +44,7 @@ export interface GuidedInitial {
   userId?: string | undefined;
   selfie?: string | undefined;
   allowReEnroll?: boolean | undefined;
+  skipFaceCheck?: boolean | undefined;
 }
 export interface GuidedChoice {
   userId: string;
@@ -61,7 +66,7 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
       preselect={current}
       fallbackEnvironment={ctx.globals.emulator ? 'emulator' : (ctx.globals.env ?? ctx.env['SMILE_ENV'] ?? 'sandbox')}
       initial={{ userId: opts.userId, selfie: opts.selfie, allowReEnroll: opts.allowReEnroll }}
-      checkSelfie={(path) => checkSelfieForForm(path, !ctx.env['NO_COLOR'])}
+      checkSelfie={(path) => checkSelfieForForm(path, !ctx.env['NO_COLOR'], opts.skipFaceCheck ?? false)}
       onDone={(done) => (values = done)}
     />,
     {

@@ -32,10 +32,11 @@ export function captureIo(): { stdout: Capture; stderr: Capture } {
 /** `smile selfie check FILES` run through its command definition, on captured streams. */
 export async function runSelfieCheck(
   files: string[],
-  opts: { json: boolean; color: boolean; kind?: SelfieKind },
+  opts: { json: boolean; color: boolean; kind?: SelfieKind; skipFaceCheck?: boolean },
   io: CommandIo,
 ): Promise<number> {
-  return runDefinition(selfieCheck, { files, liveness: opts.kind === 'liveness' }, io, opts);
+  const values = { files, liveness: opts.kind === 'liveness', skipFaceCheck: opts.skipFaceCheck ?? false };
+  return runDefinition(selfieCheck, values, io, opts);
 }
 
 /** `smile selfie prepare IN OUT` run through its command definition, on captured streams. */
@@ -45,7 +46,8 @@ export async function runSelfiePrepare(
   opts: { json: boolean; color?: boolean; kind?: SelfieKind },
   io: CommandIo,
 ): Promise<number> {
-  return runDefinition(selfiePrepare, { input, output, liveness: opts.kind === 'liveness' }, io, opts);
+  const values = { input, output, liveness: opts.kind === 'liveness', skipFaceCheck: false };
+  return runDefinition(selfiePrepare, values, io, opts);
 }
 
 export type Expected = Array<`${string}:${'error' | 'warning'}`>;

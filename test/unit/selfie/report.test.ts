@@ -9,6 +9,8 @@ const good: SelfieReport = {
   width: 640,
   height: 800,
   bytes: 73_648,
+  face_check: 'passed',
+  faces: 1,
   findings: [],
 };
 const warned: SelfieReport = {
@@ -24,6 +26,8 @@ const broken: SelfieReport = {
   width: null,
   height: null,
   bytes: 0,
+  face_check: null,
+  faces: null,
   findings: [{ code: 'empty_file', severity: 'error', message: 'The file is empty.' }],
 };
 
@@ -55,12 +59,22 @@ describe('renderSelfieReports', () => {
 });
 
 describe('selfieReportsJson', () => {
-  it('is exactly {ok, files: [{path, ok, format, width, height, bytes, findings}]}', () => {
+  it('is exactly {ok, files: [{path, ok, format, width, height, bytes, face_check, faces, findings}]}', () => {
     const extra = { ...good, extra: 'not copied' } as SelfieReport;
     expect(selfieReportsJson([extra, broken])).toEqual({
       ok: false,
       files: [
-        { path: 'a.jpg', ok: true, format: 'jpeg', width: 640, height: 800, bytes: 73_648, findings: [] },
+        {
+          path: 'a.jpg',
+          ok: true,
+          format: 'jpeg',
+          width: 640,
+          height: 800,
+          bytes: 73_648,
+          face_check: 'passed',
+          faces: 1,
+          findings: [],
+        },
         {
           path: 'c.jpg',
           ok: false,
@@ -68,6 +82,8 @@ describe('selfieReportsJson', () => {
           width: null,
           height: null,
           bytes: 0,
+          face_check: null,
+          faces: null,
           findings: [{ code: 'empty_file', severity: 'error', message: 'The file is empty.' }],
         },
       ],
