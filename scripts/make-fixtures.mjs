@@ -7,7 +7,10 @@
 // uneven lighting and sensor noise so that exposure, blur and colour statistics behave like a
 // phone photo rather than a flat drawing. The synthesis helpers are exported for the benchmark
 // (test/bench/selfie-check.mjs); the fixtures are written only when this file is run directly.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -285,6 +288,304 @@ const SAVED_LOGIN_PAGE = `<!DOCTYPE html>
 </html>
 `;
 
+// ---- Real faces (fixtures/faces/ and the photos of fixtures/selfies/) ----------------------------
+// The face detector needs real faces: drawn ones are not a fair test. They come from Debian
+// bookworm packages, fetched with `apt-get download` (pinned versions) and unpacked with
+// `dpkg -x`, never installed. Sources and licences: fixtures/README.md.
+
+/** Debian bookworm packages the real photos come from, pinned so that the fixtures are reproducible. */
+export const FACE_PACKAGES = {
+  'python-matplotlib-data': '3.6.3-1',
+  'python3-skimage': '0.19.3-8',
+  'libdlib19.1': '19.24+dfsg-1',
+  'opencv-doc': '4.6.0+dfsg-12',
+  'python3-sklearn': '1.2.1+dfsg-1',
+};
+
+/** The source photos, by package and path inside the package. */
+const FACE_SOURCES = {
+  graceHopper: ['python-matplotlib-data', 'usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg'],
+  astronaut: ['python3-skimage', 'usr/lib/python3/dist-packages/skimage/data/astronaut.png'],
+  camera: ['python3-skimage', 'usr/lib/python3/dist-packages/skimage/data/camera.png'],
+  chelsea: ['python3-skimage', 'usr/lib/python3/dist-packages/skimage/data/chelsea.png'],
+  page: ['python3-skimage', 'usr/lib/python3/dist-packages/skimage/data/page.png'],
+  text: ['python3-skimage', 'usr/lib/python3/dist-packages/skimage/data/text.png'],
+  baldGuys: ['libdlib19.1', 'usr/share/doc/libdlib19.1/examples/faces/bald_guys.jpg'],
+  threeMen: ['libdlib19.1', 'usr/share/doc/libdlib19.1/examples/faces/2008_002506.jpg'],
+  johnSalley: ['libdlib19.1', 'usr/share/doc/libdlib19.1/examples/johns/John_Salley/000190_02159501.jpg'],
+  baboon: ['opencv-doc', 'usr/share/doc/opencv-doc/examples/data/baboon.jpg'],
+  china: ['python3-sklearn', 'usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg'],
+};
+
+/**
+ * Unpacks FACE_PACKAGES into `cacheDir` (downloading the .deb files with apt-get when they are
+ * not there yet) and returns the absolute path of each source photo.
+ */
+export async function faceSources(cacheDir) {
+  await mkdir(cacheDir, { recursive: true });
+  const dirs = {};
+  for (const [pkg, version] of Object.entries(FACE_PACKAGES)) {
+    const debName = () => readdirSync(cacheDir).find((f) => f.startsWith(`${pkg}_${version}_`) && f.endsWith('.deb'));
+    if (!debName()) {
+      console.error(`downloading ${pkg}=${version} into ${cacheDir}`);
+      try {
+        execFileSync('apt-get', ['download', `${pkg}=${version}`], { cwd: cacheDir, stdio: ['ignore', 'ignore', 'inherit'] });
+      } catch (error) {
+        const missing = error.code === 'ENOENT';
+        throw new Error(
+          missing
+            ? `apt-get is not available: the real-face fixtures come from Debian bookworm packages. Put ${pkg}_${version}_*.deb in ${cacheDir} (or set SMILE_FIXTURE_SOURCES to a directory holding the .deb files of ${Object.keys(FACE_PACKAGES).join(', ')}), then run this again.`
+            : `apt-get download ${pkg}=${version} failed: is a Debian bookworm source list configured (apt-get update)? Or put the .deb in ${cacheDir}.`,
+          { cause: error },
+        );
+      }
+    }
+    const deb = debName();
+    if (!deb) throw new Error(`apt-get download ${pkg}=${version} wrote no .deb into ${cacheDir}`);
+    const dir = join(cacheDir, 'x', deb.replace(/\.deb$/, ''));
+    if (!existsSync(join(dir, '.unpacked'))) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      execFileSync('dpkg', ['-x', join(cacheDir, deb), dir], { stdio: 'inherit' });
+      await writeFile(join(dir, '.unpacked'), '');
+    }
+    dirs[pkg] = dir;
+  }
+  const paths = {};
+  for (const [name, [pkg, path]] of Object.entries(FACE_SOURCES)) paths[name] = join(dirs[pkg], path);
+  return paths;
+}
+
+/** Where the .deb files are kept between runs. */
+export function faceSourceCache() {
+  return process.env.SMILE_FIXTURE_SOURCES || join(homedir(), '.cache', 'smile-fixture-sources');
+}
+
+/** Decodes a source photo to 8-bit sRGB without alpha (greyscale sources become 3 channels). */
+function sourceImage(path) {
+  return sharp(path).toColourspace('srgb').removeAlpha();
+}
+
+/** Raw RGB of `path` cut to `crop` ({ left, top, width, height } in source pixels) and scaled to width×height. */
+async function cropTo(path, crop, width, height, { flip = false } = {}) {
+  let img = sourceImage(path).extract(crop);
+  if (flip) img = img.flop();
+  const data = await img.resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+  return { data, width, height };
+}
+
+/**
+ * Puts a photo (raw RGB) at `left`,`top` on a width×height canvas whose background is the same photo
+ * blown up and heavily blurred (like a portrait-mode background), so that the frame is a plausible
+ * photo rather than a flat colour. `feather` fades the photo's edges into the background (px).
+ */
+async function onBlurredBackground(photo, width, height, left, top, { feather = 0, backgroundFrom = photo } = {}) {
+  const background = await sharp(backgroundFrom.data, { raw: { width: backgroundFrom.width, height: backgroundFrom.height, channels: 3 } })
+    .resize(width, height, { fit: 'cover' })
+    .blur(24)
+    .raw()
+    .toBuffer();
+  let input = await sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } }).png().toBuffer();
+  if (feather > 0) {
+    const mask = Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${photo.width}" height="${photo.height}"><ellipse cx="${photo.width / 2}" cy="${photo.height / 2}" rx="${photo.width / 2 - feather}" ry="${photo.height / 2 - feather}" fill="#fff"/></svg>`,
+    );
+    const alpha = await sharp(mask).blur(feather / 2).extractChannel('alpha').raw().toBuffer();
+    input = await sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
+      .joinChannel(alpha, { raw: { width: photo.width, height: photo.height, channels: 1 } })
+      .png()
+      .toBuffer();
+  }
+  const data = await sharp(background, { raw: { width, height, channels: 3 } })
+    .composite([{ input, left, top }])
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  return { data, width, height };
+}
+
+/** Adds seeded sensor-like noise (and optional colour tint) to raw RGB, in place; returns it. */
+function addGrain(photo, seed, amount, tint = [1, 1, 1]) {
+  const rnd = seededRandom(seed);
+  const { data } = photo;
+  for (let i = 0; i < data.length; i += 3) {
+    const g = (rnd() + rnd() + rnd() + rnd() - 2) * amount;
+    for (let c = 0; c < 3; c++) data[i + c] = Math.max(0, Math.min(255, Math.round(data[i + c] * tint[c] + g)));
+  }
+  return photo;
+}
+
+/** A plain painted wall: warm off-white paint with roller texture, a soft light fall-off and sensor noise. */
+async function paintedWall(seed, width, height) {
+  const rnd = seededRandom(seed);
+  const data = Buffer.alloc(width * height * 3);
+  const cell = 6;
+  const gw = Math.ceil(width / cell) + 2;
+  const gh = Math.ceil(height / cell) + 2;
+  const grid = Float32Array.from({ length: gw * gh }, () => rnd() - 0.5);
+  const base = [214, 203, 184];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const gx = x / cell;
+      const gy = y / cell;
+      const x0 = Math.floor(gx);
+      const y0 = Math.floor(gy);
+      const fx = gx - x0;
+      const fy = gy - y0;
+      const a = grid[y0 * gw + x0] * (1 - fx) + grid[y0 * gw + x0 + 1] * fx;
+      const b = grid[(y0 + 1) * gw + x0] * (1 - fx) + grid[(y0 + 1) * gw + x0 + 1] * fx;
+      const stipple = (a * (1 - fy) + b * fy) * 26;
+      const light = 1.06 - 0.22 * Math.hypot(x / width - 0.3, y / height - 0.2);
+      const grain = (rnd() + rnd() + rnd() + rnd() - 2) * 7;
+      const i = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) data[i + c] = Math.max(0, Math.min(255, Math.round(base[c] * light + stipple + grain)));
+    }
+  }
+  return { data, width, height };
+}
+
+/** Baseline JPEG, quality 85, no metadata (sharp writes none unless asked). */
+function faceJpeg(photo, opts = {}) {
+  return sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
+    .jpeg({ quality: 85, mozjpeg: false, ...opts })
+    .toBuffer();
+}
+
+/** Crops (in source pixels) that the faces/ and selfies/ photos are cut from; tuned with scripts/face-survey.mjs. */
+const CROPS = {
+  graceHopper: { left: 16, top: 0, width: 480, height: 600 },
+  astronaut: { left: 110, top: 20, width: 240, height: 300 },
+  dwayneJohnson: { left: 1251, top: 0, width: 517, height: 645 },
+  brownMan: { left: 185, top: 30, width: 170, height: 213 },
+  groupPhoto: { left: 0, top: 0, width: 500, height: 375 },
+  cat: { left: 100, top: 10, width: 232, height: 290 },
+  mandrill: { left: 51, top: 0, width: 410, height: 512 },
+  temple: { left: 140, top: 0, width: 341, height: 427 },
+  cameraman: { left: 150, top: 60, width: 180, height: 225 },
+};
+
+/**
+ * A 150×150 face chip (LFW-style, the head cut at the top) enlarged to `size`, its edges faded over
+ * `feather` px, on a plain studio-grey backdrop with a soft light fall-off and grain: a portrait with
+ * room around the head.
+ */
+async function onPlainBackdrop(path, size, feather) {
+  const backdrop = { data: Buffer.alloc(640 * 800 * 3), width: 640, height: 800 };
+  for (let y = 0; y < 800; y++)
+    for (let x = 0; x < 640; x++) {
+      const light = 1.05 - 0.25 * Math.hypot(x / 640 - 0.5, y / 800 - 0.3);
+      backdrop.data.set([150, 158, 166].map((v) => Math.round(v * light)), (y * 640 + x) * 3);
+    }
+  addGrain(backdrop, 12, 3);
+  const mask = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect x="${feather}" y="${feather}" width="${size - 2 * feather}" height="${size - 2 * feather}" rx="${feather * 3}" fill="#fff"/></svg>`,
+  );
+  const alpha = await sharp(mask).blur(feather / 2).extractChannel('alpha').raw().toBuffer();
+  const chip = await sourceImage(path)
+    .resize(size, size, { kernel: 'lanczos3' })
+    .joinChannel(alpha, { raw: { width: size, height: size, channels: 1 } })
+    .png()
+    .toBuffer();
+  const data = await sharp(backdrop.data, { raw: { width: 640, height: 800, channels: 3 } })
+    .composite([{ input: chip, left: (640 - size) / 2, top: 200 }])
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  return { data, width: 640, height: 800 };
+}
+
+/** The real face photos every other face fixture is made from, as raw RGB. */
+async function realPortraits(src) {
+  return {
+    graceHopper: await cropTo(src.graceHopper, CROPS.graceHopper, 640, 800),
+    astronaut: await cropTo(src.astronaut, CROPS.astronaut, 640, 800),
+    dwayneJohnson: await cropTo(src.baldGuys, CROPS.dwayneJohnson, 640, 800),
+    brownMan: await cropTo(src.threeMen, CROPS.brownMan, 640, 800),
+    johnSalley: await onPlainBackdrop(src.johnSalley, 400, 20),
+  };
+}
+
+/** Writes fixtures/faces/; returns the written paths relative to the repo root. */
+export async function makeFaceFixtures(root, src) {
+  const dir = join(root, 'fixtures', 'faces');
+  await mkdir(dir, { recursive: true });
+  const written = [];
+  const put = async (name, photo, opts) => {
+    await writeFile(join(dir, name), await faceJpeg(photo, opts));
+    written.push(`fixtures/faces/${name}`);
+  };
+  const people = await realPortraits(src);
+
+  // ---- one face, meant to pass: several skin tones ----
+  await put('one-face-grace-hopper.jpg', people.graceHopper);
+  await put('one-face-astronaut.jpg', people.astronaut);
+  await put('one-face-john-salley.jpg', people.johnSalley);
+  await put('one-face-dwayne-johnson.jpg', people.dwayneJohnson);
+  await put('one-face-brown-man.jpg', people.brownMan);
+
+  // ---- no face, or more than one: errors ----
+  await put('blank-wall.jpg', await paintedWall(5, 640, 800));
+  await put('building.jpg', await cropTo(src.china, CROPS.temple, 640, 800));
+  await put('cat.jpg', await cropTo(src.chelsea, CROPS.cat, 640, 800));
+  await put('mandrill.jpg', await cropTo(src.baboon, CROPS.mandrill, 640, 800), { quality: 78 });
+  {
+    // A printed page: skimage's photographed page and its text samples, printed on warm paper.
+    const paper = [242, 232, 212];
+    const data = Buffer.alloc(640 * 800 * 3);
+    for (let i = 0; i < data.length; i += 3) data.set(paper, i);
+    let top = 30;
+    for (const [path, w] of [[src.page, 600], [src.text, 600], [src.page, 600]]) {
+      const ink = await sharp(path).greyscale().resize(w).raw().toBuffer({ resolveWithObject: true });
+      const { width, height } = ink.info;
+      for (let y = 0; y < height && top + y < 800; y++)
+        for (let x = 0; x < width; x++) {
+          const v = ink.data[y * width + x] / 255;
+          const o = ((top + y) * 640 + 20 + x) * 3;
+          for (let c = 0; c < 3; c++) data[o + c] = Math.round(paper[c] * v);
+        }
+      top += height + 20;
+    }
+    await put('text-page.jpg', addGrain({ data, width: 640, height: 800 }, 8, 3));
+  }
+  {
+    const group = await cropTo(src.threeMen, CROPS.groupPhoto, 800, 600);
+    await put('group-photo.jpg', group);
+  }
+  {
+    // Two portraits side by side, as when two people share the frame.
+    const left = await cropTo(src.graceHopper, { left: 56, top: 20, width: 400, height: 500 }, 400, 500);
+    const right = await cropTo(src.baldGuys, CROPS.dwayneJohnson, 400, 500);
+    const raw = { raw: { width: 400, height: 500, channels: 3 } };
+    const data = await sharp({ create: { width: 800, height: 500, channels: 3, background: '#808080' } })
+      .composite([
+        { input: left.data, ...raw, left: 0, top: 0 },
+        { input: right.data, ...raw, left: 400, top: 0 },
+      ])
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    await put('two-faces.jpg', { data, width: 800, height: 500 });
+  }
+
+  // ---- one face, with a warning ----
+  // The whole astronaut photo: the face is a small part of it.
+  await put('face-too-small.jpg', await cropTo(src.astronaut, { left: 51, top: 0, width: 410, height: 512 }, 640, 800));
+  {
+    const small = await cropTo(src.graceHopper, CROPS.graceHopper, 300, 375);
+    await put('face-off-centre.jpg', await onBlurredBackground(small, 640, 800, 420, 60, { backgroundFrom: people.graceHopper }));
+  }
+  // Grace Hopper with the left third of her face outside the frame.
+  await put('face-cut-off.jpg', await cropTo(src.graceHopper, { left: 200, top: 40, width: 312, height: 390 }, 640, 800));
+  {
+    // Pixels turned 90° (no EXIF orientation): a photo stored on its side.
+    const turned = await sharp(people.graceHopper.data, { raw: { width: 640, height: 800, channels: 3 } }).rotate(90).raw().toBuffer();
+    await put('face-rotated-90.jpg', { data: turned, width: 800, height: 640 });
+  }
+  // skimage's cameraman looks down at his camera, head turned; the photo is greyscale, toned sepia.
+  await put('face-turned.jpg', addGrain(await cropTo(src.camera, CROPS.cameraman, 640, 800), 9, 0, [1.08, 1.0, 0.86]));
+  return written;
+}
+
 /** Writes every fixture; returns the list of written paths relative to the repo root. */
 export async function makeFixtures(root) {
   const selfies = join(root, 'fixtures', 'selfies');
@@ -306,20 +607,19 @@ export async function makeFixtures(root) {
     });
   const fromRaw = (photo) => sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } });
 
-  // ---- good ----
-  const demo = await renderPhoto(faceSvg({ seed: 4 }), 4);
-  const demoJpeg = await jpeg(demo).toBuffer();
-  await put(selfies, 'demo.jpg', demoJpeg);
-  const second = await renderPhoto(faceSvg({ seed: 11, width: 960, height: 1200 }), 11);
-  await put(selfies, 'selfie-960x1200.jpg', await jpeg(second).toBuffer());
-  const third = await renderPhoto(faceSvg({ seed: 23 }), 23);
-  await put(selfies, 'selfie-progressive.jpg', await jpeg(third, { progressive: true }).toBuffer());
+  // ---- good: real faces (see fixtures/README.md) ----
+  const src = await faceSources(faceSourceCache());
+  const people = await realPortraits(src);
+  // The quick-start image: Grace Hopper (US Navy photo, public domain), a baseline JPEG exactly as
+  // smile sends it (640×800, sRGB, no metadata), so it travels byte for byte.
+  await put(selfies, 'demo.jpg', await jpeg(people.graceHopper).toBuffer());
+  await put(selfies, 'selfie-960x1200.jpg', await jpeg(await cropTo(src.astronaut, CROPS.astronaut, 960, 1200)).toBuffer());
+  await put(selfies, 'selfie-progressive.jpg', await jpeg(people.johnSalley, { progressive: true }).toBuffer());
   // A phone-like JPEG with EXIF (camera, GPS) and XMP: good, but the metadata must not be sent.
-  const fourth = await renderPhoto(faceSvg({ seed: 31 }), 31);
   await put(
     selfies,
     'selfie-with-exif.jpg',
-    await jpeg(fourth)
+    await jpeg(people.dwayneJohnson)
       .withExif({
         IFD0: { Make: 'Smilephone', Model: 'SP-1', Software: 'make-fixtures', Orientation: '1' },
         IFD3: { GPSLatitudeRef: 'S', GPSLatitude: '1/1 17/1 0/1', GPSLongitudeRef: 'E', GPSLongitude: '36/1 49/1 0/1' },
@@ -329,14 +629,19 @@ export async function makeFixtures(root) {
       )
       .toBuffer(),
   );
-  for (const [i, pose] of [
-    { dx: -8, dy: 0, tilt: -3, turn: -10 },
-    { dx: 0, dy: -4, tilt: 0, turn: 0 },
-    { dx: 8, dy: 2, tilt: 3, turn: 12 },
-  ].entries()) {
-    const frame = await renderPhoto(faceSvg({ seed: 4, width: 360, height: 450, pose }), 100 + i);
-    await put(selfies, `liveness-${i + 1}.jpg`, await jpeg(frame).toBuffer());
+  // Liveness frames: the same photo cut a little to the left, centred and to the right, as when the
+  // head moves between frames, at 360×450.
+  for (const [i, dx] of [-16, 0, 16].entries()) {
+    const crop = { ...CROPS.graceHopper, left: CROPS.graceHopper.left + dx };
+    await put(selfies, `liveness-${i + 1}.jpg`, await jpeg(await cropTo(src.graceHopper, crop, 360, 450)).toBuffer());
   }
+
+  // The drawn portraits the bad and odd files below are made from: what makes them bad is the file,
+  // not the face, and they stay as they were (exif-rotated.jpg, compared with demo.jpg by the
+  // tests, is made from the real demo photo).
+  const demo = await renderPhoto(faceSvg({ seed: 4 }), 4);
+  const demoJpeg = await jpeg(demo).toBuffer();
+  const third = await renderPhoto(faceSvg({ seed: 23 }), 23);
 
   // ---- bad or odd ----
   await put(bad, 'zero-bytes.jpg', Buffer.alloc(0));
@@ -425,7 +730,7 @@ export async function makeFixtures(root) {
   await put(
     bad,
     'exif-rotated.jpg',
-    await fromRaw(demo).rotate(-90).jpeg({ quality: 88 }).withMetadata({ orientation: 6 }).toBuffer(),
+    await fromRaw(people.graceHopper).rotate(-90).jpeg({ quality: 88 }).withMetadata({ orientation: 6 }).toBuffer(),
   );
   await put(bad, 'tiny.jpg', await fromRaw(demo).resize(120, 150).jpeg({ quality: 88 }).toBuffer());
   await put(
@@ -474,5 +779,6 @@ export async function makeFixtures(root) {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const written = await makeFixtures(root);
+  written.push(...(await makeFaceFixtures(root, await faceSources(faceSourceCache()))));
   console.log(`wrote ${written.length} fixtures:\n  ${written.join('\n  ')}`);
 }
