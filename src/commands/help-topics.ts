@@ -34,4 +34,4 @@ export const ANSWER_CHECKS_HELP =
 
 /** `--skip-face-check`, the same words on every command that checks selfies. */
 export const SKIP_FACE_CHECK_HELP =
-  'do not look for the face (send a photo in which no single face is found); recorded as a warning in every report';
+  'do not look for the face (for photos you have looked at yourself); recorded as a warning in every report';

@@ -146,7 +146,7 @@ export const SELFIE_THRESHOLDS_HELP = `Checks (errors stop the submission with e
     face_too_small      the face is under ${FACE_MIN_AREA * 100} % of the photo's area
     face_cut_off        part of the face is outside the photo
     face_off_centre     the face's centre is outside the middle ${Math.round(100 / FACE_VIEWFINDER_SCALE)} % of the photo
-    face_turned         the head is turned to the side (nose off the eyes' midpoint by over ${FACE_MAX_YAW_RATIO} eye widths)
+    face_turned         the head is turned to the side (nose off the eyes' midpoint by over ${FACE_MAX_YAW_RATIO} × the eye distance)
     face_rolled         the head is tilted over ${FACE_MAX_ROLL_DEGREES}°, or the photo is on its side or upside down
     face_check_skipped  --skip-face-check was given: the faces were not looked for
     face_check_unavailable  the face detector cannot run on this machine (the other checks still apply)

@@ -16,7 +16,7 @@ import type { FaceShape } from '../../helpers/faces.js';
 
 const ASPECT = 0.8;
 
-function facts(faces: Face[], rotation: FaceFacts['rotation'] = 0): FaceCheck {
+function facts(faces: Face[], rotation: FaceFacts['rotation'] = 0): Extract<FaceCheck, { state: 'done' }> {
   return { state: 'done', facts: { detector: 'test', faces, rotation, aspect: ASPECT } };
 }
 
