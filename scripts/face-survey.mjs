@@ -18,9 +18,11 @@ for (const path of process.argv.slice(2)) {
   }
   const faces = facts.faces.map(
     (f) =>
-      `score ${f.score.toFixed(2)} confirm ${f.confirm.toFixed(2)} area ${((f.box.width * f.box.height) * 100).toFixed(1)}% ` +
+      `score ${f.score.toFixed(2)} confirm ${f.confirm.toFixed(2)} area ${(f.box.width * f.box.height * 100).toFixed(1)}% ` +
       `at ${(f.box.x + f.box.width / 2).toFixed(2)},${(f.box.y + f.box.height / 2).toFixed(2)}`,
   );
   const turned = facts.rotation === 0 ? '' : ` (upright when turned ${facts.rotation}°)`;
-  console.log(`${basename(path).padEnd(34)} ${faces.length} found${turned}${faces.length ? '\n    ' : ''}${faces.join('\n    ')}`);
+  console.log(
+    `${basename(path).padEnd(34)} ${faces.length} found${turned}${faces.length ? '\n    ' : ''}${faces.join('\n    ')}`,
+  );
 }

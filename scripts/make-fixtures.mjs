@@ -9,7 +9,7 @@
 // (test/bench/selfie-check.mjs); the fixtures are written only when this file is run directly.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
@@ -329,7 +329,10 @@ export async function faceSources(cacheDir) {
     if (!debName()) {
       console.error(`downloading ${pkg}=${version} into ${cacheDir}`);
       try {
-        execFileSync('apt-get', ['download', `${pkg}=${version}`], { cwd: cacheDir, stdio: ['ignore', 'ignore', 'inherit'] });
+        execFileSync('apt-get', ['download', `${pkg}=${version}`], {
+          cwd: cacheDir,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
       } catch (error) {
         const missing = error.code === 'ENOENT';
         throw new Error(
@@ -380,17 +383,25 @@ async function cropTo(path, crop, width, height, { flip = false } = {}) {
  * photo rather than a flat colour. `feather` fades the photo's edges into the background (px).
  */
 async function onBlurredBackground(photo, width, height, left, top, { feather = 0, backgroundFrom = photo } = {}) {
-  const background = await sharp(backgroundFrom.data, { raw: { width: backgroundFrom.width, height: backgroundFrom.height, channels: 3 } })
+  const background = await sharp(backgroundFrom.data, {
+    raw: { width: backgroundFrom.width, height: backgroundFrom.height, channels: 3 },
+  })
     .resize(width, height, { fit: 'cover' })
     .blur(24)
     .raw()
     .toBuffer();
-  let input = await sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } }).png().toBuffer();
+  let input = await sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
+    .png()
+    .toBuffer();
   if (feather > 0) {
     const mask = Buffer.from(
       `<svg xmlns="http://www.w3.org/2000/svg" width="${photo.width}" height="${photo.height}"><ellipse cx="${photo.width / 2}" cy="${photo.height / 2}" rx="${photo.width / 2 - feather}" ry="${photo.height / 2 - feather}" fill="#fff"/></svg>`,
     );
-    const alpha = await sharp(mask).blur(feather / 2).extractChannel('alpha').raw().toBuffer();
+    const alpha = await sharp(mask)
+      .blur(feather / 2)
+      .extractChannel('alpha')
+      .raw()
+      .toBuffer();
     input = await sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } })
       .joinChannel(alpha, { raw: { width: photo.width, height: photo.height, channels: 1 } })
       .png()
@@ -438,7 +449,8 @@ async function paintedWall(seed, width, height) {
       const light = 1.06 - 0.22 * Math.hypot(x / width - 0.3, y / height - 0.2);
       const grain = (rnd() + rnd() + rnd() + rnd() - 2) * 7;
       const i = (y * width + x) * 3;
-      for (let c = 0; c < 3; c++) data[i + c] = Math.max(0, Math.min(255, Math.round(base[c] * light + stipple + grain)));
+      for (let c = 0; c < 3; c++)
+        data[i + c] = Math.max(0, Math.min(255, Math.round(base[c] * light + stipple + grain)));
     }
   }
   return { data, width, height };
@@ -474,13 +486,20 @@ async function onPlainBackdrop(path, size, feather) {
   for (let y = 0; y < 800; y++)
     for (let x = 0; x < 640; x++) {
       const light = 1.05 - 0.25 * Math.hypot(x / 640 - 0.5, y / 800 - 0.3);
-      backdrop.data.set([150, 158, 166].map((v) => Math.round(v * light)), (y * 640 + x) * 3);
+      backdrop.data.set(
+        [150, 158, 166].map((v) => Math.round(v * light)),
+        (y * 640 + x) * 3,
+      );
     }
   addGrain(backdrop, 12, 3);
   const mask = Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect x="${feather}" y="${feather}" width="${size - 2 * feather}" height="${size - 2 * feather}" rx="${feather * 3}" fill="#fff"/></svg>`,
   );
-  const alpha = await sharp(mask).blur(feather / 2).extractChannel('alpha').raw().toBuffer();
+  const alpha = await sharp(mask)
+    .blur(feather / 2)
+    .extractChannel('alpha')
+    .raw()
+    .toBuffer();
   const chip = await sourceImage(path)
     .resize(size, size, { kernel: 'lanczos3' })
     .joinChannel(alpha, { raw: { width: size, height: size, channels: 1 } })
@@ -534,7 +553,11 @@ export async function makeFaceFixtures(root, src) {
     const data = Buffer.alloc(640 * 800 * 3);
     for (let i = 0; i < data.length; i += 3) data.set(paper, i);
     let top = 30;
-    for (const [path, w] of [[src.page, 600], [src.text, 600], [src.page, 600]]) {
+    for (const [path, w] of [
+      [src.page, 600],
+      [src.text, 600],
+      [src.page, 600],
+    ]) {
       const ink = await sharp(path).greyscale().resize(w).raw().toBuffer({ resolveWithObject: true });
       const { width, height } = ink.info;
       for (let y = 0; y < height && top + y < 800; y++)
@@ -572,13 +595,22 @@ export async function makeFaceFixtures(root, src) {
   await put('face-too-small.jpg', await cropTo(src.astronaut, { left: 51, top: 0, width: 410, height: 512 }, 640, 800));
   {
     const small = await cropTo(src.graceHopper, CROPS.graceHopper, 300, 375);
-    await put('face-off-centre.jpg', await onBlurredBackground(small, 640, 800, 420, 60, { backgroundFrom: people.graceHopper }));
+    await put(
+      'face-off-centre.jpg',
+      await onBlurredBackground(small, 640, 800, 420, 60, { backgroundFrom: people.graceHopper }),
+    );
   }
   // Grace Hopper with the left third of her face outside the frame.
-  await put('face-cut-off.jpg', await cropTo(src.graceHopper, { left: 200, top: 40, width: 312, height: 390 }, 640, 800));
+  await put(
+    'face-cut-off.jpg',
+    await cropTo(src.graceHopper, { left: 200, top: 40, width: 312, height: 390 }, 640, 800),
+  );
   {
     // Pixels turned 90° (no EXIF orientation): a photo stored on its side.
-    const turned = await sharp(people.graceHopper.data, { raw: { width: 640, height: 800, channels: 3 } }).rotate(90).raw().toBuffer();
+    const turned = await sharp(people.graceHopper.data, { raw: { width: 640, height: 800, channels: 3 } })
+      .rotate(90)
+      .raw()
+      .toBuffer();
     await put('face-rotated-90.jpg', { data: turned, width: 800, height: 640 });
   }
   // skimage's cameraman looks down at his camera, head turned; the photo is greyscale, toned sepia.
@@ -613,7 +645,11 @@ export async function makeFixtures(root) {
   // The quick-start image: Grace Hopper (US Navy photo, public domain), a baseline JPEG exactly as
   // smile sends it (640×800, sRGB, no metadata), so it travels byte for byte.
   await put(selfies, 'demo.jpg', await jpeg(people.graceHopper).toBuffer());
-  await put(selfies, 'selfie-960x1200.jpg', await jpeg(await cropTo(src.astronaut, CROPS.astronaut, 960, 1200)).toBuffer());
+  await put(
+    selfies,
+    'selfie-960x1200.jpg',
+    await jpeg(await cropTo(src.astronaut, CROPS.astronaut, 960, 1200)).toBuffer(),
+  );
   await put(selfies, 'selfie-progressive.jpg', await jpeg(people.johnSalley, { progressive: true }).toBuffer());
   // A phone-like JPEG with EXIF (camera, GPS) and XMP: good, but the metadata must not be sent.
   await put(
