@@ -102,6 +102,25 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
     });
   });
 
+  it('refuses a photo without a face (the real detector), and lets it through as a warning with --skip-face-check', async () => {
+    const form = await mount({ initial: { userId: 'u-7' }, fixedProfile: 'sandbox' });
+    await until(form.lastFrame, /Selfie/);
+    typeFast(form.stdin, [...'fixtures/faces/cat.jpg', ENTER]);
+    await until(form.lastFrame, /cannot be sent/);
+    expect(plain(form.lastFrame())).toContain('No human face was found');
+    expect(plain(form.lastFrame())).not.toMatch(/already registered/);
+
+    const skipping = await mount({
+      initial: { userId: 'u-7' },
+      fixedProfile: 'sandbox',
+      checkSelfie: (path) => checkSelfieForForm(path, false, true),
+    });
+    await until(skipping.lastFrame, /Selfie/);
+    typeFast(skipping.stdin, [...'fixtures/faces/cat.jpg', ENTER]);
+    await until(skipping.lastFrame, /already registered\? \(y\/N\)/);
+    expect(plain(skipping.lastFrame())).toContain('The face check was skipped');
+  });
+
   it('applies every fast key to the latest value: typing, Backspace, arrows, then Enter at once', async () => {
     const form = await mount({ fixedProfile: 'sandbox' });
     await until(form.lastFrame, /User id/);
