@@ -123,6 +123,22 @@ describe('smile selfie check: faces', () => {
   });
 });
 
+describe('smile explain: selfie codes', () => {
+  it('explains a face code, either spelling, in text and JSON', async () => {
+    const text = await runCli(['explain', 'face-turned']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^face_turned · Head turned \(selfie check\)/);
+    expect(text.stdout).toContain('Warning: the photo is still sent');
+    const json = await runCli(['explain', 'no_face', '--json']);
+    expect(json.json()).toMatchObject({ ok: true, code: 'no_face', family: 'selfie', severity: 'error' });
+    expect(String(json.json()['hint'])).toContain('--skip-face-check');
+  });
+
+  it('still refuses a code nobody knows (exit 2)', async () => {
+    expect((await runCli(['explain', 'no_such_finding'])).code).toBe(2);
+  });
+});
+
 describe('smile register: faces', () => {
   const env = () => ({
     SMILE_PARTNER_ID: emulator.partnerId,

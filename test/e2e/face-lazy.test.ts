@@ -33,11 +33,14 @@ process.on('exit', () => {
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-async function loadsDetector(args: string[]): Promise<{ loaded: boolean; code: number | null }> {
+async function loadsDetector(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ loaded: boolean; code: number | null }> {
   const out = join(dir, `probe-${Math.random().toString(36).slice(2)}.json`);
   const child = spawn(process.execPath, ['--import', probe, 'bin/smile.js', ...args], {
     cwd: ROOT,
-    env: childEnv(dir, { PROBE_OUT: out }),
+    env: childEnv(dir, { PROBE_OUT: out, ...env }),
     stdio: 'ignore',
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -59,5 +62,13 @@ describe('the face detector is loaded on demand', () => {
     [['selfie', 'check', 'fixtures/selfies/demo.jpg', '--skip-face-check']],
   ])('is not loaded by smile %j', async (args) => {
     expect((await loadsDetector(args)).loaded).toBe(false);
+  });
+
+  it('is not loaded by smile doctor', async () => {
+    // A closed port on this machine: every probe fails at once, nothing leaves it.
+    const env = { SMILE_PARTNER_ID: '085', SMILE_API_KEY: 'k', SMILE_BASE_URL: 'http://127.0.0.1:9/v1' };
+    const run = await loadsDetector(['doctor', '--no-input'], env);
+    expect(run.code).not.toBe(0);
+    expect(run.loaded).toBe(false);
   });
 });
