@@ -4,8 +4,8 @@
 //   - back-256 (the "back camera" model) looks at the whole photo, letterboxed into 256×256, and
 //     finds faces down to ~2 % of the photo: it is what counts the people in a group photo;
 //   - front-128 (the "selfie" model) then looks again at a crop around each face it found, as a
-//     second opinion: it is far surer than back-256 on a real face and unsure on a cat's face, a
-//     pattern or a drawing (figures in limits.ts, FACE_MIN_CONFIRM).
+//     second opinion: it is far surer than back-256 on a real face and unsure on an animal's face
+//     or a pattern (figures in limits.ts, FACE_MIN_CONFIRM).
 // A photo in which no face is found upright is looked at again turned by 90°, 270° and 180°, so
 // that a photo on its side is reported as such rather than as "no face".
 import { fileURLToPath } from 'node:url';
