@@ -67,7 +67,7 @@ const table: Array<[FindingCode, Severity, string, string, string]> = [
     'multiple_faces',
     'error',
     'More than one face',
-    'More than one person: a selfie must show only the person being registered. Small faces far behind (under 3 % of the photo and under a quarter of the main face) do not count.',
+    'More than one person: a selfie must show only the person being registered. Small faces far behind (under 3 % of the photo and under a tenth of the main face in area) do not count.',
     'Retake the photo with the person alone, or crop it to their face.',
   ],
   [
