@@ -4,6 +4,7 @@ import { countedFaces, evaluateFaces, rollDegrees, yawRatio } from '../../../src
 import type { FaceCheck } from '../../../src/selfie/face-rules.js';
 import {
   FACE_IGNORE_SMALLER_THAN,
+  FACE_IGNORE_SMALLER_THAN_MAIN,
   FACE_MAX_ROLL_DEGREES,
   FACE_MAX_YAW_RATIO,
   FACE_MIN_AREA,
@@ -56,6 +57,14 @@ describe('evaluateFaces', () => {
     // A face ≥ FACE_IGNORE_SMALLER_THAN of the photo counts even next to a large main face.
     const side = Math.sqrt((FACE_IGNORE_SMALLER_THAN + 0.005) / ASPECT);
     expect(codes(facts([main, face({ cx: 0.12, cy: 0.2, width: side })]))).toEqual(['multiple_faces:error']);
+  });
+
+  it('counts a face a tenth of the main face or more (a band photographed from afar), not less', () => {
+    const main = face({ width: 0.3 });
+    // Widths as a share of the main face's width: area goes with the square.
+    const other = (share: number) => face({ cx: 0.12, cy: 0.15, width: 0.3 * Math.sqrt(share) });
+    expect(codes(facts([main, other(FACE_IGNORE_SMALLER_THAN_MAIN + 0.02)]))).toContain('multiple_faces:error');
+    expect(codes(facts([main, other(FACE_IGNORE_SMALLER_THAN_MAIN - 0.02)]))).not.toContain('multiple_faces:error');
   });
 
   it('needs less proof for a second face than for the first', () => {
