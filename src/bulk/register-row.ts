@@ -270,6 +270,7 @@ function finishedRow(
       jobStatus: status,
       reason,
       warnings,
+      livenessFrames: row.livenessPaths.length,
     }),
     raw: row.raw,
     fromJournal: false,

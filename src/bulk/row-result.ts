@@ -61,6 +61,8 @@ export interface RowDocumentSource {
   reason: string | undefined;
   errorCode?: string | undefined;
   warnings?: readonly string[];
+  /** Liveness frames sent with the row's job (rows that sent one). */
+  livenessFrames?: number | undefined;
 }
 
 /** The document of a row: registrationDocument (product.md) plus the bulk fields. */
@@ -78,6 +80,7 @@ export function rowDocument(fields: RowDocumentSource): BulkRowDocument {
     jobId: fields.jobId ?? '',
     smileJobId: fields.smileJobId,
     status: fields.jobStatus,
+    livenessFrames: fields.livenessFrames,
   });
   return {
     line: fields.line,

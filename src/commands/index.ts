@@ -3,6 +3,7 @@ import type { AnyCommand } from './define.js';
 import register from './register.js';
 import status from './status.js';
 import bulk from './bulk.js';
+import capture from './capture.js';
 import selfieCheck from './selfie-check.js';
 import selfiePrepare from './selfie-prepare.js';
 import profileAdd from './profile-add.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   register,
   status,
   bulk,
+  capture,
   defineGroup({
     name: 'selfie',
     summary: 'check or prepare selfie files (nothing is sent)',

@@ -14,6 +14,12 @@ const options = {
   userId: text('--user-id <id>', 'the user to register (required)'),
   selfie: text('--selfie <file>', 'selfie image (required unless --use-enrolled-image)'),
   liveness: texts('--liveness <files...>', 'liveness frames (optional)'),
+  capture: flag(
+    '--capture',
+    "take the selfie and liveness frames in a browser, with Smile ID's own capture component served on this computer",
+  ),
+  open: negatedFlag('--no-open', 'with --capture: print the page address instead of opening a browser'),
+  captureTimeout: duration('--capture-timeout <duration>', 'with --capture: how long to wait for the photos', '10m'),
   skipFaceCheck: flag('--skip-face-check', SKIP_FACE_CHECK_HELP),
   jobId: parsed(
     '--job-id <id>',
@@ -50,6 +56,7 @@ export default defineCommand({
     'smile register --user-id u-1 --selfie face.jpg',
     'smile register --user-id u-1 --selfie face.jpg --liveness f1.jpg f2.jpg f3.jpg --geo -1.29,36.82',
     'smile register --user-id u-1 --selfie new.jpg --allow-re-enroll --param branch=nairobi',
+    'smile register --user-id u-1 --capture   # take the selfie in the browser',
     'smile register --emulator --user-id ci-1 --selfie face.jpg --sandbox-result reject --expect rejected --json',
   ],
   after: `
@@ -61,8 +68,12 @@ ${ANSWER_CHECKS_HELP}`,
 
 /** Flags → a RegistrationRequest, every value checked before anything is sent. */
 function requestFromValues(values: RegisterValues & { userId: string }): RegistrationRequest {
-  if (!values.selfie && !values.useEnrolledImage)
-    throw new UsageError('--selfie FILE is required (or --use-enrolled-image).');
+  if (values.capture && (values.selfie || values.liveness || values.useEnrolledImage))
+    throw new UsageError(
+      '--capture takes the photos itself: it does not go with --selfie, --liveness or --use-enrolled-image.',
+    );
+  if (!values.selfie && !values.useEnrolledImage && !values.capture)
+    throw new UsageError('--selfie FILE is required (or --capture, or --use-enrolled-image).');
   if (values.selfie && values.useEnrolledImage)
     throw new UsageError('--selfie and --use-enrolled-image do not go together.', {
       hint: 'Send a new selfie, or reuse the one on file, not both.',
@@ -93,7 +104,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   let profile: string | undefined;
   const missing = [
     !values.userId && '--user-id ID',
-    !values.selfie && !values.useEnrolledImage && '--selfie FILE',
+    !values.selfie && !values.useEnrolledImage && !values.capture && '--selfie FILE',
   ].filter(Boolean) as string[];
   if (missing.length > 0) {
     if (!ctx.interactive || ctx.globals.json) {
@@ -124,6 +135,14 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   });
   request.callbackUrl = connection.callbackUrl;
   await checkEnvironmentRules(request, connection.environment);
+  if (options.capture) {
+    // The photos are taken now, and checked and sent like files (image types 0 and 4).
+    const { captureInBrowser, saveCapturedImages, temporaryCaptureDir } = await import('../capture/run.js');
+    const images = await captureInBrowser(ctx, { open: options.open, timeout: options.captureTimeout });
+    const saved = await saveCapturedImages(await temporaryCaptureDir(ctx), images);
+    request.selfiePath = saved.selfie;
+    request.livenessPaths = saved.liveness;
+  }
 
   const [
     { loadSelfieForUpload },

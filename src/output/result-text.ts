@@ -35,6 +35,7 @@ export function renderResultText(
   row('user', document.user_id);
   row('job', document.smile_job_id ? `${document.job_id}  (Smile job ${document.smile_job_id})` : document.job_id);
   row('result', resultLine(document));
+  if (document.liveness_frames) row('liveness', `${document.liveness_frames} frames sent with the selfie`);
   const relevant = relevantActions(document);
   if (relevant.length > 0)
     row('actions', relevant.map(([key, value]) => `${key.replace(/_/g, ' ')}: ${value}`).join(' · '));

@@ -28,6 +28,8 @@ export interface RegistrationDocument {
   expected?: Outcome;
   /** How the selfie's face check went (`passed`, `skipped` with --skip-face-check, `unavailable`); absent when no selfie was sent. */
   face_check?: FaceCheckState;
+  /** How many liveness frames were sent with the selfie (register and bulk rows that sent a job). */
+  liveness_frames?: number;
 }
 
 /** What a result card (text or ink) shows of a document. */
@@ -35,7 +37,7 @@ export type ResultCardFields = Pick<
   RegistrationDocument,
   'outcome' | 'user_id' | 'job_id' | 'smile_job_id' | 'result_code' | 'result_text' | 'actions'
 > &
-  Partial<Pick<RegistrationDocument, 'environment' | 'expected'>>;
+  Partial<Pick<RegistrationDocument, 'environment' | 'expected' | 'liveness_frames'>>;
 
 /** What a registration document is made of. */
 export interface DocumentSource {
@@ -47,6 +49,8 @@ export interface DocumentSource {
   status: JobStatusResponse | undefined;
   /** The selfie's face check, when this run sent a selfie. */
   faceCheck?: FaceCheckState | undefined;
+  /** Liveness frames sent, when this run sent the job. */
+  livenessFrames?: number | undefined;
 }
 
 export function registrationDocument(result: DocumentSource): RegistrationDocument {
@@ -68,5 +72,6 @@ export function registrationDocument(result: DocumentSource): RegistrationDocume
     ...(status?.history ? { history: status.history } : {}),
     ...(status?.image_links ? { image_links: status.image_links } : {}),
     ...(result.faceCheck ? { face_check: result.faceCheck } : {}),
+    ...(result.livenessFrames === undefined ? {} : { liveness_frames: result.livenessFrames }),
   };
 }

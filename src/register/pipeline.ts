@@ -160,6 +160,7 @@ export async function runRegistration(
     jobId: request.jobId,
     smileJobId,
     warnings,
+    livenessFrames: images.liveness.length,
     ...(faceCheck ? { faceCheck } : {}),
   };
   if (!request.wait) return { ...base, outcome: 'submitted', status: undefined, timedOut: false };

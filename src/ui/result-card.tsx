@@ -20,6 +20,7 @@ export function ResultCard({ document, environmentLabel, preview }: ResultCardPr
   if (document.smile_job_id) rows.push(['smile job', document.smile_job_id]);
   const result = resultLine(document);
   if (result) rows.push(['result', result]);
+  if (document.liveness_frames) rows.push(['liveness', `${document.liveness_frames} frames sent with the selfie`]);
   return (
     <Box flexDirection="column" alignItems="flex-start">
       <Box flexDirection="row" borderStyle="round" borderColor={style.color} paddingX={1} gap={2}>
