@@ -174,7 +174,10 @@ export async function driveSmartCameraWeb(page: Page, options: DriveOptions = {}
     step += 1;
     if (!options.screenshots) return;
     mkdirSync(options.screenshots, { recursive: true });
-    await page.screenshot({ path: join(options.screenshots, `${String(step).padStart(2, '0')}-${name}.png`) });
+    await page.screenshot({
+      path: join(options.screenshots, `${String(step).padStart(2, '0')}-${name}.png`),
+      fullPage: true,
+    });
   };
   const visible = { state: 'visible', timeout: STEP_TIMEOUT_MS } as const;
 
