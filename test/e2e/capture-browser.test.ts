@@ -151,7 +151,7 @@ describe.skipIf(skip)(title, () => {
 
       // The capture finished although everything off the machine was refused; say what that was.
       console.log(
-        `capture-browser: ${offMachine.aborted.length} off-machine request(s) aborted, none needed:\n` +
+        `capture-browser: a selfie and ${frames} liveness frames sent; ${offMachine.aborted.length} off-machine request(s) aborted, none needed:\n` +
           offMachine.aborted.map((request) => `  ${request}`).join('\n'),
       );
       for (const request of offMachine.aborted) expect(new URL(request).hostname).not.toBe('127.0.0.1');
