@@ -123,7 +123,13 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       ctx,
     );
     if (!guided) throw new CancelledError('Cancelled: nothing was sent.');
-    options = { ...values, userId: guided.userId, selfie: guided.selfie, allowReEnroll: guided.allowReEnroll };
+    options = {
+      ...values,
+      userId: guided.userId,
+      selfie: guided.selfie,
+      capture: guided.capture,
+      allowReEnroll: guided.allowReEnroll,
+    };
     profile = guided.profile;
   }
   const expect = options.expect;
