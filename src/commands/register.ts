@@ -12,7 +12,7 @@ const SANDBOX_RESULT_CHOICES = ['approve', 'reject', 'provisional'] as const;
 
 const options = {
   userId: text('--user-id <id>', 'the user to register (required)'),
-  selfie: text('--selfie <file>', 'selfie image (required unless --use-enrolled-image)'),
+  selfie: text('--selfie <file>', 'selfie image (required unless --capture or --use-enrolled-image)'),
   liveness: texts('--liveness <files...>', 'liveness frames (optional)'),
   capture: flag(
     '--capture',
