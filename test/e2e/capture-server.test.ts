@@ -255,5 +255,16 @@ describe('smile capture --out DIR', () => {
       ['selfie.jpg', ...Array.from({ length: 8 }, (_, i) => `liveness-${i + 1}.jpg`)].sort(),
     );
     expect((await readFile(doc.selfie)).equals(await readFile('fixtures/selfies/demo.jpg'))).toBe(true);
+
+    // A second capture into the same directory is refused before anything starts: the first is kept.
+    const again = spawn(process.execPath, ['bin/smile.js', 'capture', '--out', dir, '--no-open'], {
+      cwd: ROOT,
+      env: childEnv(home),
+      stdio: 'pipe',
+    });
+    let stderr = '';
+    again.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise((done) => again.on('close', done))).toBe(2);
+    expect(stderr).toContain('already holds a capture');
   });
 });
