@@ -36,13 +36,16 @@ export async function captureInBrowser(ctx: RunContext, options: CaptureRunOptio
       ctx.out.stderr('Could not open a browser: open the address above yourself.\n');
     }
   }
-  const aborted = new Promise<never>((_, reject) => {
-    const stop = (): void => reject(new CancelledError('Interrupted: nothing was captured or sent.'));
+  let stop = (): void => undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    stop = () => resolve('aborted');
     if (ctx.signal.aborted) stop();
     else ctx.signal.addEventListener('abort', stop, { once: true });
   });
   const end = await Promise.race([session.ended, aborted]);
+  ctx.signal.removeEventListener('abort', stop);
   await session.close();
+  if (end === 'aborted') throw new CancelledError('Interrupted: nothing was captured or sent.');
   switch (end.kind) {
     case 'captured':
       return end.images;

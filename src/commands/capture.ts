@@ -1,4 +1,6 @@
-import { ExitCode } from '../errors.js';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExitCode, UsageError, printable } from '../errors.js';
 import { defineCommand, duration, negatedFlag, requiredText } from './define.js';
 
 /** `smile capture --out DIR`: take a selfie and liveness frames in the browser and keep them (nothing is sent). */
@@ -23,6 +25,15 @@ Exit codes: 0 saved · 4 saved, but a photo failed its checks, or nothing was ca
         import('../selfie/report.js'),
         import('../output/shell.js'),
       ]);
+    // Never over an earlier capture: what was taken then is kept.
+    const taken = await access(join(out, 'selfie.jpg')).then(
+      () => true,
+      () => false,
+    );
+    if (taken)
+      throw new UsageError(`${printable(out)} already holds a capture (selfie.jpg).`, {
+        hint: 'Choose another --out directory, or move the earlier photos away first.',
+      });
     const images = await captureInBrowser(ctx, { open, timeout: captureTimeout });
     // Saved first: whatever the checks say, what was captured is kept.
     const saved = await saveCapturedImages(out, images);

@@ -12,7 +12,7 @@ const SANDBOX_RESULT_CHOICES = ['approve', 'reject', 'provisional'] as const;
 
 const options = {
   userId: text('--user-id <id>', 'the user to register (required)'),
-  selfie: text('--selfie <file>', 'selfie image (required unless --use-enrolled-image)'),
+  selfie: text('--selfie <file>', 'selfie image (required unless --capture or --use-enrolled-image)'),
   liveness: texts('--liveness <files...>', 'liveness frames (optional)'),
   capture: flag(
     '--capture',
@@ -123,7 +123,13 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       ctx,
     );
     if (!guided) throw new CancelledError('Cancelled: nothing was sent.');
-    options = { ...values, userId: guided.userId, selfie: guided.selfie, allowReEnroll: guided.allowReEnroll };
+    options = {
+      ...values,
+      userId: guided.userId,
+      selfie: guided.selfie,
+      capture: guided.capture,
+      allowReEnroll: guided.allowReEnroll,
+    };
     profile = guided.profile;
   }
   const expect = options.expect;

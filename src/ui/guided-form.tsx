@@ -24,6 +24,8 @@ export interface GuidedValues {
   profile: string | undefined;
   userId: string;
   selfie: string;
+  /** No file: take the selfie with the camera (`--capture`). */
+  capture: boolean;
   allowReEnroll: boolean;
 }
 
@@ -135,6 +137,8 @@ interface FormState {
   selfie: LineState;
   check: SelfieCheckView | undefined;
   checking: boolean;
+  /** Enter on an empty selfie line: the selfie is taken with the camera after the form. */
+  capture: boolean;
   allowReEnroll: boolean;
   problem: string;
   finished: boolean;
@@ -169,6 +173,7 @@ export function GuidedForm(props: GuidedFormProps) {
       selfie: atEnd(initial.selfie ?? ''),
       check: undefined,
       checking: false,
+      capture: false,
       allowReEnroll: initial.allowReEnroll === true,
       problem: '',
       finished: false,
@@ -240,7 +245,8 @@ export function GuidedForm(props: GuidedFormProps) {
         if (each.kind !== 'enter') update({ selfie: editLine(form.selfie, each) });
         else {
           const path = form.selfie.value.trim();
-          if (path === '') update({ problem: 'A selfie file is needed.' });
+          // No file: the selfie is taken with the camera, in the browser, once the form is done.
+          if (path === '') update({ problem: '', capture: true, check: undefined, step: 'reEnroll' });
           else submitSelfie(path);
         }
       } else if (form.step === 'reEnroll') {
@@ -257,7 +263,8 @@ export function GuidedForm(props: GuidedFormProps) {
           finish({
             profile: profileOf(form)?.name,
             userId: form.userId.value,
-            selfie: form.selfie.value,
+            selfie: form.capture ? '' : form.selfie.value,
+            capture: form.capture,
             allowReEnroll: form.allowReEnroll,
           });
         else if (answer === 'n') finish(undefined);
@@ -312,9 +319,9 @@ export function GuidedForm(props: GuidedFormProps) {
         <Text>
           <Text color="gray">Selfie: </Text>
           {step === 'selfie' && !checking ? (
-            <LineInput line={selfie} placeholder="path to a JPEG or PNG" />
+            <LineInput line={selfie} placeholder="path to a JPEG or PNG, or Enter to take one with the camera" />
           ) : (
-            <Text>{selfie.value}</Text>
+            <Text>{view.capture ? 'taken with the camera, in the browser, after this form' : selfie.value}</Text>
           )}
         </Text>
       ) : null}

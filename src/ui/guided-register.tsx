@@ -49,6 +49,8 @@ export interface GuidedInitial {
 export interface GuidedChoice {
   userId: string;
   selfie: string | undefined;
+  /** No file was given: take the selfie with the camera (`--capture`). */
+  capture: boolean;
   allowReEnroll: boolean;
   /** A profile picked in the form instead of the one the flags name; undefined when unchanged. */
   profile: string | undefined;
@@ -81,7 +83,8 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
   if (!values) return undefined;
   return {
     userId: values.userId,
-    selfie: values.selfie,
+    selfie: values.capture ? undefined : values.selfie,
+    capture: values.capture,
     allowReEnroll: values.allowReEnroll,
     profile: values.profile && values.profile !== explicitProfile ? values.profile : undefined,
   };

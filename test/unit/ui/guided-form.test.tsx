@@ -98,6 +98,7 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
       profile: 'sandbox',
       userId: 'customer-1042',
       selfie: 'fixtures/selfies/demo.jpg',
+      capture: false,
       allowReEnroll: true,
     });
   });
@@ -165,6 +166,23 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
       profile: 'prod',
       userId: 'u-9',
       selfie: 'fixtures/selfies/demo.jpg',
+      capture: false,
+      allowReEnroll: false,
+    });
+  });
+
+  it('offers the camera when no file is given: Enter on an empty selfie line', async () => {
+    const form = await mount({ fixedProfile: 'sandbox', initial: { userId: 'u-5' } });
+    await until(form.lastFrame, /Enter to take one with the camera/);
+    typeFast(form.stdin, ENTER);
+    await until(form.lastFrame, /already registered/);
+    expect(plain(form.lastFrame())).toContain('Selfie: taken with the camera, in the browser, after this form');
+    typeFast(form.stdin, [ENTER, ENTER]);
+    expect(await form.done()).toEqual({
+      profile: 'sandbox',
+      userId: 'u-5',
+      selfie: '',
+      capture: true,
       allowReEnroll: false,
     });
   });
@@ -184,6 +202,7 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
       profile: 'prod',
       userId: 'u-7',
       selfie: 'fixtures/selfies/demo.jpg',
+      capture: false,
       allowReEnroll: true,
     });
   });
