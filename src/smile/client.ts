@@ -1,5 +1,5 @@
 import { ApiError, AuthError, CancelledError, RefusedError, SmileCliError } from '../errors.js';
-import { lookupCode } from './codes.js';
+import { REENROLL_AFTER_FLAG_HINT, lookupCode } from './codes.js';
 import { describeNetworkError, networkErrorCode } from '../http/network-error.js';
 import { readLimited } from '../http/read-limited.js';
 import { describeText, redactUrl, scrubSecrets } from './redact.js';
@@ -127,6 +127,8 @@ interface SendRequest {
 
 /** Smile ID's error codes that mean "the job for this job_id exists already". */
 const JOB_EXISTS = '2215';
+/** "This user is already enrolled" (§6.4). */
+const ALREADY_ENROLLED = '2209';
 
 /**
  * The v1 client (smile-api.md §3–§5): prep upload, zip PUT, job_status. Keep-alive comes from
@@ -229,6 +231,13 @@ export class SmileClient {
         retryFlag = true;
         continue;
       }
+      if (error?.code === ALREADY_ENROLLED && input.allowNewEnroll === true) {
+        // The flag was sent and ignored: naming it again would loop; name Smile ID's documented route.
+        throw this.#httpError(response, 'prep upload', input.partnerParams, {
+          hint: REENROLL_AFTER_FLAG_HINT,
+          details: { allow_new_enroll: true },
+        });
+      }
       throw this.#httpError(response, 'prep upload', input.partnerParams);
     }
   }
@@ -330,18 +339,28 @@ export class SmileClient {
     );
   }
 
-  #httpError(response: HttpResponse, label: string, params: Record<string, unknown>): SmileCliError {
+  #httpError(
+    response: HttpResponse,
+    label: string,
+    params: Record<string, unknown>,
+    extra: { hint?: string; details?: Record<string, unknown> } = {},
+  ): SmileCliError {
     const body = parseSmileError(response.text);
     const details = {
       http_status: response.status,
       ...(body ? { smile_code: body.code } : {}),
       user_id: params['user_id'],
       job_id: params['job_id'],
+      ...extra.details,
     };
     if (body) {
       const info = lookupCode(body.code);
       const message = `Smile ID refused the ${label}: ${body.code} ${body.error || info?.title || ''}`.trim();
-      const options = { code: body.code, hint: info?.hint ?? 'See `smile explain ' + body.code + '`.', details };
+      const options = {
+        code: body.code,
+        hint: extra.hint ?? info?.hint ?? 'See `smile explain ' + body.code + '`.',
+        details,
+      };
       switch (info?.exit) {
         case 'auth':
           return new AuthError(message, options);
