@@ -16,6 +16,7 @@ import { deriveOutcome, resultObject } from '../smile/outcome.js';
 import type { Outcome } from '../smile/outcome.js';
 import type { SelfieReport } from '../selfie/check.js';
 import { sleep } from '../smile/retry.js';
+import { REENROLL_ROUTE } from '../smile/codes.js';
 import type { JobStatusResponse } from '../smile/types.js';
 import type { JournalSink, RowStep } from './journal.js';
 import type { BulkRow } from './input.js';
@@ -320,7 +321,11 @@ export function failedRow(
     reason = 'already registered (2209): skipped as asked by --if-enrolled skip';
   } else if (error instanceof RefusedError) {
     outcome = 'refused';
-    if (error.code === '2209') reason = `${error.message} (use --if-enrolled skip or replace)`;
+    if (error.code === '2209')
+      reason =
+        options.ifEnrolled === 'replace'
+          ? `${error.message} even with allow_new_enroll (--if-enrolled replace): ${REENROLL_ROUTE}`
+          : `${error.message} (use --if-enrolled skip or replace)`;
   } else outcome = 'error';
   const status = statusOfOutcome(outcome);
   if (status === 'retryable') reason = `${reason.replace(/\.$/, '')}; run again with --resume`;

@@ -2,8 +2,20 @@
 import type { ResultObject } from '../smile/types.js';
 import type { EmulatorJob, ZipReceipt } from './state.js';
 
-/** Default code of a rejected JT4 (`sandbox_result` "1"). UNVERIFIED: the real SmartSelfie 08xx table was not found. */
-export const DEFAULT_REJECT_CODE = '0813';
+/**
+ * Code of an approved JT4: `"ResultCode": "0840", "ResultText": "Enroll User"`, Smile ID's own answer to a
+ * "custom job type 4" (smileidentity/Image-enroll@3e9a025:README.md:24,101-102). Whether the v1 upload
+ * flow answers the same code as that back-fill endpoint is UNVERIFIED; 0810 "Enroll User" is sourced
+ * only for job types 1 and 2 (smile-api.md §6.2).
+ */
+export const APPROVE_CODE = '0840';
+
+/**
+ * Default code of a rejected JT4 (`sandbox_result` "1"): 0841 "Enroll User FAIL", the fail twin of
+ * 0840 in a third-party integration's code list. UNVERIFIED: no Smile ID source gives a JT4 failure
+ * code. (0813, used before, is "Document Not Verified - Machine Judgement" in that same list.)
+ */
+export const DEFAULT_REJECT_CODE = '0841';
 
 export interface IssuedResult {
   result: ResultObject;
@@ -89,7 +101,7 @@ export function machineResult(
       result: baseResult(
         job,
         { ...human, Liveness_Check: liveness ? 'Passed' : NA, Register_Selfie: 'Approved', Selfie_Provided: 'Passed' },
-        { code: '0810', text: 'Enroll User', confidence: '100', final: true, machine: true },
+        { code: APPROVE_CODE, text: 'Enroll User', confidence: '100', final: true, machine: true },
       ),
       jobSuccess: true,
       reviewFollows: false,
@@ -109,6 +121,7 @@ export function machineResult(
       enrolls: false,
     };
   }
+  // 0814 "Provisional Enroll - Under Review" is sourced for a JT1 job (docs/[py] history fixture); for JT4 UNVERIFIED.
   return {
     result: baseResult(
       job,

@@ -43,7 +43,7 @@ export function renderResultText(
   return lines.join('\n');
 }
 
-/** "0810 Enroll User PASS": code and text, whichever the server gave. */
+/** "0840 Enroll User": code and text, whichever the server gave. */
 export function resultLine(document: Pick<ResultCardFields, 'result_code' | 'result_text'>): string {
   return [document.result_code, document.result_text].filter((part) => part !== null && part !== '').join(' ');
 }

@@ -1,5 +1,5 @@
 import { ApiError, AuthError, CancelledError, RefusedError, SmileCliError } from '../errors.js';
-import { lookupCode } from './codes.js';
+import { REENROLL_AFTER_FLAG_HINT, lookupCode } from './codes.js';
 import { describeNetworkError, networkErrorCode } from '../http/network-error.js';
 import { readLimited } from '../http/read-limited.js';
 import { describeText, redactUrl, scrubSecrets } from './redact.js';
@@ -113,7 +113,8 @@ interface HttpResponse {
 interface SendRequest {
   method: string;
   url: string;
-  body?: string | Uint8Array | undefined;
+  /** A function is called once per attempt: signed JSON bodies carry a fresh timestamp + signature each time. */
+  body?: string | Uint8Array | (() => string) | undefined;
   headers: Record<string, string>;
   mode: RetryMode;
   label: string;
@@ -126,6 +127,8 @@ interface SendRequest {
 
 /** Smile ID's error codes that mean "the job for this job_id exists already". */
 const JOB_EXISTS = '2215';
+/** "This user is already enrolled" (§6.4). */
+const ALREADY_ENROLLED = '2209';
 
 /**
  * The v1 client (smile-api.md §3–§5): prep upload, zip PUT, job_status. Keep-alive comes from
@@ -152,8 +155,23 @@ export class SmileClient {
     this.#policy = { ...DEFAULT_RETRY, ...config.retry };
   }
 
+  /** Epoch ms of the last timestamp this client signed (each signature gets a later one). */
+  #lastSignedAt = 0;
+
+  /**
+   * A fresh timestamp + signature, made when a request is about to leave: every attempt of a call,
+   * retries after backoff included, signs anew, as the Node SDK signs each job_status call
+   * ([node] smile-identity-core@3.2.1:dist/src/utilities.js:17 `new Signature(…).generate_signature()`
+   * inside get_job_status, which queryJobStatus calls once per poll, web-api.js:291-310; docs
+   * generate-signature: "This signature should be generated at the time of the job submission"). Two requests of
+   * one client never share a timestamp, even inside one millisecond: whether Smile ID refuses a
+   * replayed signature is UNVERIFIED, so smile never sends one.
+   */
   #sign(): { timestamp: string; signature: string } {
-    return signedFields(this.#apiKey, this.partnerId, this.#config.now?.() ?? new Date());
+    const now = (this.#config.now?.() ?? new Date()).getTime();
+    const at = Math.max(now, this.#lastSignedAt + 1);
+    this.#lastSignedAt = at;
+    return signedFields(this.#apiKey, this.partnerId, new Date(at));
   }
 
   /**
@@ -165,27 +183,33 @@ export class SmileClient {
     let retryFlag = options.retry === true;
     let ambiguousBefore = false;
     for (;;) {
-      const { timestamp, signature } = this.#sign();
-      const body: PrepUploadRequest = {
-        source_sdk: SOURCE_SDK,
-        source_sdk_version: SOURCE_SDK_VERSION,
-        file_name: ZIP_FILE_NAME,
-        smile_client_id: this.partnerId,
-        timestamp,
-        signature,
-        partner_params: input.partnerParams,
-        model_parameters: {},
-        ...(input.callbackUrl ? { callback_url: input.callbackUrl } : {}),
-        allow_new_enroll: input.allowNewEnroll === true,
-        ...(input.useEnrolledImage ? { use_enrolled_image: true } : {}),
-        ...(retryFlag ? { retry: true } : {}),
-        ...(input.geo ? { geo_info: input.geo } : {}),
+      // Signed per attempt (see #sign); the pair of the attempt that got the answer goes into info.json.
+      let signed = { timestamp: '', signature: '' };
+      const flagged = retryFlag;
+      const bodyFor = (): string => {
+        signed = this.#sign();
+        const body: PrepUploadRequest = {
+          source_sdk: SOURCE_SDK,
+          source_sdk_version: SOURCE_SDK_VERSION,
+          file_name: ZIP_FILE_NAME,
+          smile_client_id: this.partnerId,
+          timestamp: signed.timestamp,
+          signature: signed.signature,
+          partner_params: input.partnerParams,
+          model_parameters: {},
+          ...(input.callbackUrl ? { callback_url: input.callbackUrl } : {}),
+          allow_new_enroll: input.allowNewEnroll === true,
+          ...(input.useEnrolledImage ? { use_enrolled_image: true } : {}),
+          ...(flagged ? { retry: true } : {}),
+          ...(input.geo ? { geo_info: input.geo } : {}),
+        };
+        return JSON.stringify(body);
       };
       const response = await this.#send(
         {
           method: 'POST',
           url: `${this.baseUrl}/upload`,
-          body: JSON.stringify(body),
+          body: bodyFor,
           headers: { 'content-type': 'application/json' },
           mode: 'prep-upload',
           label: 'prep upload',
@@ -199,13 +223,20 @@ export class SmileClient {
         const parsed = parseJson(response.text);
         const problem = await checkPrepUploadAnswer(parsed);
         if (problem) throw badAnswer('prep upload', problem);
-        return { response: parsed as PrepUploadResponse, timestamp, signature, retried: retryFlag };
+        return { response: parsed as PrepUploadResponse, ...signed, retried: retryFlag };
       }
       const error = parseSmileError(response.text);
       if (error?.code === JOB_EXISTS && !retryFlag && ambiguousBefore) {
         // Our own earlier attempt landed but its answer was lost: ask for the same job again.
         retryFlag = true;
         continue;
+      }
+      if (error?.code === ALREADY_ENROLLED && input.allowNewEnroll === true) {
+        // The flag was sent and ignored: naming it again would loop; name Smile ID's documented route.
+        throw this.#httpError(response, 'prep upload', input.partnerParams, {
+          hint: REENROLL_AFTER_FLAG_HINT,
+          details: { allow_new_enroll: true },
+        });
       }
       throw this.#httpError(response, 'prep upload', input.partnerParams);
     }
@@ -245,21 +276,21 @@ export class SmileClient {
    * looks exactly like a fresh one otherwise), and its fields must have the types of §5.2.
    */
   async jobStatus(input: JobStatusInput, options: CallOptions): Promise<JobStatusResponse> {
-    const { timestamp, signature } = this.#sign();
-    const body = {
-      partner_id: this.partnerId,
-      user_id: input.userId,
-      job_id: input.jobId,
-      image_links: input.imageLinks === true,
-      history: input.history === true,
-      timestamp,
-      signature,
-    };
+    // A new timestamp + signature for every attempt, retries after backoff included (see #sign).
+    const bodyFor = (): string =>
+      JSON.stringify({
+        partner_id: this.partnerId,
+        user_id: input.userId,
+        job_id: input.jobId,
+        image_links: input.imageLinks === true,
+        history: input.history === true,
+        ...this.#sign(),
+      });
     const response = await this.#send(
       {
         method: 'POST',
         url: `${this.baseUrl}/job_status`,
-        body: JSON.stringify(body),
+        body: bodyFor,
         headers: { 'content-type': 'application/json' },
         mode: 'idempotent',
         label: 'job status',
@@ -308,18 +339,28 @@ export class SmileClient {
     );
   }
 
-  #httpError(response: HttpResponse, label: string, params: Record<string, unknown>): SmileCliError {
+  #httpError(
+    response: HttpResponse,
+    label: string,
+    params: Record<string, unknown>,
+    extra: { hint?: string; details?: Record<string, unknown> } = {},
+  ): SmileCliError {
     const body = parseSmileError(response.text);
     const details = {
       http_status: response.status,
       ...(body ? { smile_code: body.code } : {}),
       user_id: params['user_id'],
       job_id: params['job_id'],
+      ...extra.details,
     };
     if (body) {
       const info = lookupCode(body.code);
       const message = `Smile ID refused the ${label}: ${body.code} ${body.error || info?.title || ''}`.trim();
-      const options = { code: body.code, hint: info?.hint ?? 'See `smile explain ' + body.code + '`.', details };
+      const options = {
+        code: body.code,
+        hint: extra.hint ?? info?.hint ?? 'See `smile explain ' + body.code + '`.',
+        details,
+      };
       switch (info?.exit) {
         case 'auth':
           return new AuthError(message, options);
@@ -357,7 +398,7 @@ export class SmileClient {
   }
 
   async #send(request: SendRequest, options: CallOptions): Promise<HttpResponse> {
-    const { method, url, body, headers, mode, label, maxBytes, redirect } = request;
+    const { method, url, headers, mode, label, maxBytes, redirect } = request;
     const { signal, deadline } = options;
     const timeoutMs = request.timeoutMs ?? this.#config.timeoutMs ?? 30_000;
     const maxAttempts = mode === 'none' ? 1 : Math.max(1, this.#policy.maxAttempts);
@@ -369,6 +410,7 @@ export class SmileClient {
       const remaining = deadline === undefined ? Infinity : deadline - Date.now();
       if (remaining <= 0) throw deadlineError(label, lastReason, attempt - 1);
       const attemptTimeoutMs = Math.max(1, Math.min(timeoutMs, remaining));
+      const body = typeof request.body === 'function' ? request.body() : request.body;
       const started = performance.now();
       this.#trace(`→ ${method} ${redactUrl(url)} ${describeBody(body)}`);
       let failure: AttemptFailure;

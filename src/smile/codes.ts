@@ -20,13 +20,53 @@ export interface CodeInfo {
   unverified?: boolean;
 }
 
+/**
+ * Smile ID's documented re-enrolment route, for when the per-request `allow_new_enroll` was sent and
+ * 2209 still came back (issue 13 item 6): "Re-enroll a User ID … POST
+ * https://[env].smileidentity.com/api/v2/partner/enrollee" with `"allow_new_enroll": true`
+ * (docs.usesmileid.com/further-reading/faqs/how-to-re-enroll-deactivate-or-block-a-user; smile-api.md §6.5).
+ */
+export const REENROLL_ROUTE =
+  'Smile ID did not honour allow_new_enroll for this user_id. Allow re-enrolment through Smile ID\'s enrollee endpoint — POST https://portal.smileidentity.com/api/v2/partner/enrollee (sandbox) or https://prod.smileidentity.com/api/v2/partner/enrollee (production) with "allow_new_enroll": true, your partner_id, the user_id, environment, email, timestamp and signature (docs.usesmileid.com/further-reading/faqs/how-to-re-enroll-deactivate-or-block-a-user) — or ask Smile ID support, then register again.';
+
+/** The hint of a 2209 answered to a request that did send `allow_new_enroll: true`. */
+export const REENROLL_AFTER_FLAG_HINT = `--allow-re-enroll was sent (allow_new_enroll: true) and the user is still refused as already enrolled. ${REENROLL_ROUTE}`;
+
 const table: CodeInfo[] = [
   // Results (job finished; smile-api.md §6.2). Outcomes are derived from job_success/Actions, not these codes.
+  // Job type 4 (issue 13 item 5): the only Smile ID source with a JT4 ResultCode is its bulk back-fill
+  // README, which answers "custom job type 4" with `"ResultCode": "0840", "ResultText": "Enroll User"`
+  // (smileidentity/Image-enroll@3e9a025:README.md:24,101-102). 0810 "Enroll User" appears in Smile ID's
+  // fixtures only for job type 1 (smile-identity-core-python@e61c831:tests/conftest.py; docs
+  // job-status example) and job type 2 ([node] tests). 0841 (fail) and 0813 (= document verification)
+  // come only from a third-party integration's code list: UNVERIFIED.
+  {
+    code: '0840',
+    family: 'result',
+    title: 'Enroll User',
+    meaning:
+      'The machine approved the registration: the selfie is on file for this user_id. Smile ID\'s own job type 4 example answers this code (third-party lists call it "Enroll User PASS - Machine Judgement").',
+    final: true,
+    exit: 'ok',
+    hint: 'Nothing to do. The user can now be authenticated (job type 2).',
+  },
+  {
+    code: '0841',
+    family: 'result',
+    title: 'Enroll User FAIL',
+    meaning:
+      "The registration was rejected. The emulator answers this code for a rejected registration; only a third-party integration lists it, Smile ID's docs do not.",
+    final: true,
+    exit: 'refused',
+    hint: 'Look at Actions for the failed check; take a new, well-lit selfie of the person and register again with a new job id.',
+    unverified: true,
+  },
   {
     code: '0810',
     family: 'result',
     title: 'Enroll User',
-    meaning: 'The machine approved the registration: the selfie is on file for this user_id.',
+    meaning:
+      "Approved by the machine. Smile ID's examples show it for Biometric KYC (job type 1) and SmartSelfie authentication (job type 2); for a registration (job type 4) Smile ID's own example answers 0840.",
     final: true,
     exit: 'ok',
     hint: 'Nothing to do. The user can now be authenticated (job type 2).',
@@ -34,12 +74,12 @@ const table: CodeInfo[] = [
   {
     code: '0813',
     family: 'result',
-    title: 'Enroll User failed',
+    title: 'Document Not Verified - Machine Judgement',
     meaning:
-      'The registration was rejected (the emulator uses this code; the real JT4 failure code is not documented).',
+      'A document verification (job type 6) rejected by the machine, per a third-party integration; not a SmartSelfie registration code (earlier smile emulators used it for a rejected registration).',
     final: true,
     exit: 'refused',
-    hint: 'Look at Actions for the failed check; take a new, well-lit selfie of the person and register again with a new job id.',
+    hint: 'smile registers selfies only (job type 4); if a registration answered this, look at Actions for the failed check and register again with a new job id.',
     unverified: true,
   },
   {
@@ -59,26 +99,6 @@ const table: CodeInfo[] = [
     final: true,
     exit: 'ok',
     hint: 'Nothing to do.',
-  },
-  {
-    code: '0840',
-    family: 'result',
-    title: 'Enroll User PASS - Machine Judgement',
-    meaning: 'Approved by the machine (code seen only in third-party sources).',
-    final: true,
-    exit: 'ok',
-    hint: 'Nothing to do.',
-    unverified: true,
-  },
-  {
-    code: '0841',
-    family: 'result',
-    title: 'Enroll User FAIL',
-    meaning: 'Rejected (code seen only in third-party sources).',
-    final: true,
-    exit: 'refused',
-    hint: 'Take a new selfie and register again with a new job id.',
-    unverified: true,
   },
   {
     code: '0820',
@@ -175,14 +195,22 @@ const table: CodeInfo[] = [
     exit: 'refused',
     hint: 'This is a bug in smile: report it with the --debug output (the key is redacted).',
   },
+  // 2204 has two readings: the error-code table says "A parameter is of the wrong data type"
+  // (docs.usesmileid.com/further-reading/result-codes/error-codes); the troubleshooting page says
+  // "Error code 2204 & 2205 are authorisation errors" — wrong key or environment, wrong URL, a badly
+  // formed timestamp, or a timestamp that differs from the signed one
+  // (docs.smileidentity.com/further-reading/troubleshooting/troubleshooting-error-2204-and-2205-youre-not-authorized-to-do-that).
+  // smile sends no field of a wrong type (its bodies are typed and checked), so the authorisation
+  // reading is the likely one: exit 3 (auth), as for 2205.
   {
     code: '2204',
     family: 'error',
-    title: 'A parameter is of the wrong data type',
-    meaning: 'A request field had the wrong type.',
+    title: 'Not authorized, or a parameter of the wrong data type',
+    meaning:
+      'Smile ID\'s troubleshooting page calls 2204, like 2205, an authorisation error: the signature was made with a wrong API key or one of the other environment, sent to the other environment\'s URL, or with a timestamp that is badly formed or not the one signed. Its error-code table reads it as "A parameter is of the wrong data type".',
     final: true,
-    exit: 'refused',
-    hint: 'Check --param values (strings only); if they are fine, report a bug with --debug output.',
+    exit: 'auth',
+    hint: 'Check the API key and partner id (`smile profile show`), that the key belongs to this environment and --base-url (sandbox and production keys differ), and the clock and timestamps (`smile doctor`). If all are right, a field may have the wrong data type: check that --param values are plain strings, then report a bug with the --debug output (the key is redacted).',
   },
   {
     code: '2205',
@@ -228,7 +256,7 @@ const table: CodeInfo[] = [
     meaning: 'This user_id already has a registration.',
     final: true,
     exit: 'refused',
-    hint: 'To replace the selfie on file, run again with --allow-re-enroll (bulk: --if-enrolled replace).',
+    hint: `To replace the selfie on file, run again with --allow-re-enroll (bulk: --if-enrolled replace). If 2209 comes back although it was given: ${REENROLL_ROUTE}`,
   },
   {
     code: '2210',

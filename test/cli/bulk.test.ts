@@ -57,8 +57,8 @@ describe('smile bulk', () => {
     );
     expect(result.code).toBe(6);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/✓ line 2 ok-1: approved 0810/);
-    expect(result.stderr).toMatch(/✗ line 4 no-1: rejected 0813/);
+    expect(result.stderr).toMatch(/✓ line 2 ok-1: approved 0840/);
+    expect(result.stderr).toMatch(/✗ line 4 no-1: rejected 0841/);
     expect(result.stderr).toMatch(/Done: 3 rows .* approved 2 · rejected 1/);
     const report = csvRows(await readFile(ws.path('report.csv'), 'utf8'));
     expect(report).toHaveLength(4);
@@ -75,7 +75,7 @@ describe('smile bulk', () => {
     const rejects = csvRows(await readFile(ws.path('rejects.csv'), 'utf8'));
     expect(rejects).toEqual([
       ['user_id', 'selfie', 'sandbox_result', 'param.branch', 'job_id', 'reason'],
-      ['no-1', 'photos/face.jpg', 'reject', 'nbo', '', 'rejected: 0813 Enroll User FAIL'],
+      ['no-1', 'photos/face.jpg', 'reject', 'nbo', '', 'rejected: 0841 Enroll User FAIL'],
     ]);
     const job = [...emulator.state.jobs.values()].find((item) => item.userId === 'ok-1')!;
     expect(job.partnerParams['branch']).toBe('nbo');
@@ -204,7 +204,7 @@ describe('smile bulk', () => {
     expect(emulator.state.requests.length).toBe(before);
     const report = await readJsonl(ws.path('r.jsonl'));
     expect(report.map((line) => line['user_id']).sort()).toEqual(ids);
-    expect(report.every((line) => line['outcome'] === 'approved' && line['result_code'] === '0810')).toBe(true);
+    expect(report.every((line) => line['outcome'] === 'approved' && line['result_code'] === '0840')).toBe(true);
   });
 
   it(

@@ -45,7 +45,7 @@ describe('smile register (non-TTY, env credentials)', () => {
       outcome: 'approved',
       environment: 'sandbox',
       user_id: user,
-      result_code: '0810',
+      result_code: '0840',
       result_text: 'Enroll User',
       job_complete: true,
       job_success: true,
@@ -57,7 +57,7 @@ describe('smile register (non-TTY, env credentials)', () => {
       Selfie_Provided: 'Passed',
       Liveness_Check: 'Not Applicable',
     });
-    expect(doc['result']).toMatchObject({ ResultCode: '0810', SmileJobID: doc['smile_job_id'] });
+    expect(doc['result']).toMatchObject({ ResultCode: '0840', SmileJobID: doc['smile_job_id'] });
     // What reached the emulator: one job, the selfie bytes as sent, one prep upload.
     const job = emulator.state.jobs.get(String(doc['job_id']))!;
     expect(job.userId).toBe(user);
@@ -139,7 +139,7 @@ describe('smile register (non-TTY, env credentials)', () => {
       // The emulator's callback arrives, signed with the key.
       await expect.poll(() => received.length, { timeout: 5000 }).toBeGreaterThan(0);
       const payload = received[0]!;
-      expect(payload).toMatchObject({ ResultCode: '0810', PartnerParams: { user_id: user, job_id: jobId } });
+      expect(payload).toMatchObject({ ResultCode: '0840', PartnerParams: { user_id: user, job_id: jobId } });
       expect(verifySignature(emulator.apiKey, emulator.partnerId, payload['timestamp'], payload['signature'])).toBe(
         true,
       );
@@ -390,7 +390,7 @@ describe('smile register (TTY)', () => {
     });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Approved');
-    expect(run.stdout).toContain('0810 Enroll User');
+    expect(run.stdout).toContain('0840 Enroll User');
     expect(run.stdout).toMatch(/[╭╮╰╯]/);
   });
 

@@ -70,7 +70,7 @@ describe('smile-identity-core WebApi against the emulator (https)', () => {
         expect(outcome?.ok, outcome?.message).toBe(true);
         expect(outcome?.result).toMatchObject({ job_complete: true, job_success: true, code: '2302' });
         expect(outcome?.result?.result).toMatchObject({
-          ResultCode: '0810',
+          ResultCode: '0840',
           PartnerParams: { user_id: job.user_id, job_id: job.job_id, job_type: '4' },
         });
         const stored = emu.state.jobs.get(job.job_id);

@@ -102,7 +102,7 @@ describe('smile (the packaged binary)', () => {
     const run = await smile(['register', '--emulator', '--user-id', 'demo-1', '--selfie', SELFIE]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^✓ approved · emulator/);
-    expect(run.stdout).toContain('0810 Enroll User');
+    expect(run.stdout).toContain('0840 Enroll User');
     expect(run.stderr).toMatch(/▸ emulator · http:\/\/127\.0\.0\.1:\d+\/v1/);
     // Not a terminal, not colour: no escape codes, no spinner frames.
     expect(run.stdout + run.stderr).not.toContain('\u001b[');

@@ -128,7 +128,7 @@ describe('bulk: durable writes', () => {
       expect(emulator.state.requests.length).toBe(sent);
       const lines = await readJsonl(report);
       expect(lines.map((line) => line['user_id']).sort()).toEqual(ids);
-      expect(lines.every((line) => line['outcome'] === 'approved' && line['result_code'] === '0810')).toBe(true);
+      expect(lines.every((line) => line['outcome'] === 'approved' && line['result_code'] === '0840')).toBe(true);
     },
   );
 

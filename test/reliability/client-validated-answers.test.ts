@@ -134,7 +134,7 @@ describe('job_status answers are checked (register and status)', () => {
     const doc = run.json<{ result: Record<string, unknown> }>();
     expect(doc.result['Antifraud']).toEqual(extra);
     expect(doc.result['FutureField']).toBe(7);
-    expect(doc.result['ResultCode']).toBe('0810');
+    expect(doc.result['ResultCode']).toBe('0840');
   });
 
   it('a plain-string result while no zip has arrived is still fine (smile-api.md §5.2)', async () => {

@@ -425,7 +425,7 @@ describe('emulator state file: kill -9', () => {
       const again = await startEmulator({ stateFile });
       try {
         expect(again.state.users.get(done.userId)?.enrolled).toBe(true);
-        expect(again.state.jobs.get(done.jobId)?.result).toMatchObject({ ResultCode: '0810' });
+        expect(again.state.jobs.get(done.jobId)?.result).toMatchObject({ ResultCode: '0840' });
         expect(Buffer.from(again.state.selfieOf(done.jobId) ?? []).equals(Buffer.from(done.selfie))).toBe(true);
         expect(again.state.jobs.get(pending.jobId)?.status).toBe('awaiting_zip');
       } finally {

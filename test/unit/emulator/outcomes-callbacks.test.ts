@@ -18,13 +18,13 @@ afterAll(async () => {
 const resultOf = (value: unknown): ResultObject => value as ResultObject;
 
 describe('outcomes from partner_params.sandbox_result', () => {
-  it('"0" and absent approve with 0810 and enroll the user', async () => {
+  it('"0" and absent approve with 0840 and enroll the user', async () => {
     for (const sandboxResult of ['0', undefined]) {
       const { userId, jobId } = ids();
       const done = await register(emu, { userId, jobId, ...(sandboxResult === undefined ? {} : { sandboxResult }) });
       expect(done).toMatchObject({ job_complete: true, job_success: true });
       expect(resultOf(done.result)).toMatchObject({
-        ResultCode: '0810',
+        ResultCode: '0840',
         IsFinalResult: 'true',
         IsMachineResult: 'true',
       });
@@ -32,12 +32,12 @@ describe('outcomes from partner_params.sandbox_result', () => {
     }
   });
 
-  it('"1" rejects with 0813, Register_Selfie Rejected, and does not enroll', async () => {
+  it('"1" rejects with 0841, Register_Selfie Rejected, and does not enroll', async () => {
     const { userId, jobId } = ids();
     const done = await register(emu, { userId, jobId, sandboxResult: '1' });
     expect(done).toMatchObject({ job_complete: true, job_success: false });
     expect(resultOf(done.result)).toMatchObject({
-      ResultCode: '0813',
+      ResultCode: '0841',
       IsFinalResult: 'true',
       Actions: { Register_Selfie: 'Rejected', Selfie_Provided: 'Passed' },
     });
@@ -140,7 +140,7 @@ describe('callbacks', () => {
     );
     expect(got.contentType).toBe('application/json');
     expect(got.body).toMatchObject({
-      ResultCode: '0810',
+      ResultCode: '0840',
       ResultText: 'Enroll User',
       SmileJobID: emu.state.jobs.get(jobId)?.smileJobId,
       Source: 'WebAPI',
@@ -152,7 +152,7 @@ describe('callbacks', () => {
       status: 200,
       ok: true,
       attempts: 1,
-      resultCode: '0810',
+      resultCode: '0840',
     });
   });
 

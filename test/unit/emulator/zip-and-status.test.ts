@@ -144,7 +144,7 @@ describe('POST /v1/job_status', () => {
       IsMachineResult: 'true',
       JSONVersion: '1.0.0',
       PartnerParams: { user_id: userId, job_id: jobId, job_type: '4', sandbox_result: '0' },
-      ResultCode: '0810',
+      ResultCode: '0840',
       ResultText: 'Enroll User',
       ResultType: 'SAIA',
       SmileJobID: emu.state.jobs.get(jobId)?.smileJobId,
@@ -218,7 +218,7 @@ describe('POST /v1/job_status', () => {
     await register(emu, { userId, jobId, sandboxResult: '1' });
     await register(emu, { userId, jobId: `${jobId}-2` });
     const res = await jobStatus(emu, userId, `${jobId}-2`, { history: true });
-    expect(res.body.history?.map((r) => r.ResultCode)).toEqual(['0810', '0813']);
+    expect(res.body.history?.map((r) => r.ResultCode)).toEqual(['0840', '0841']);
     expect((await jobStatus(emu, userId, jobId)).body).not.toHaveProperty('history');
   });
 });
