@@ -87,7 +87,7 @@ describe('--use-enrolled-image (item 2)', () => {
       env: env(),
     });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--use-enrolled-image .*--selfie/);
+    expect(run.stdout + run.stderr).toMatch(/--use-enrolled-image .*--selfie/);
     expect(emulator.state.requests.length).toBe(before);
   });
 
@@ -109,7 +109,7 @@ describe('--use-enrolled-image (item 2)', () => {
       { env: env() },
     );
     expect(run.code).toBe(6);
-    expect(run.stderr).toContain('2216');
+    expect(run.stdout + run.stderr).toContain('2216');
   });
 
   it('bulk: a use_enrolled_image row without a selfie is refused with a reason, nothing sent for it', async () => {
@@ -127,9 +127,12 @@ describe('--use-enrolled-image (item 2)', () => {
 describe('liveness frames (item 7)', () => {
   it('are sized as the mobile SDKs send them: 320 px long side', async () => {
     const frames = Array.from({ length: 6 }, () => FRAME);
-    const run = await runCli(['register', '--user-id', uid('size'), '--selfie', SELFIE, '--liveness', ...frames, '--json'], {
-      env: env(),
-    });
+    const run = await runCli(
+      ['register', '--user-id', uid('size'), '--selfie', SELFIE, '--liveness', ...frames, '--json'],
+      {
+        env: env(),
+      },
+    );
     expect(run.code, run.stderr).toBe(0);
     const job = emulator.state.jobs.get(String(run.json()['job_id']))!;
     expect(job.zip?.livenessFrames).toBe(6);

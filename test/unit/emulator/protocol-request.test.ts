@@ -52,7 +52,7 @@ describe('job_type 4 without a selfie (item 2)', () => {
     expect(prep.status).toBe(200);
     const put = await putZip(prep.body.upload_url, makeZip({ images: [], files: {} }));
     expect(put.status).toBe(200);
-    const status = await waitForResult(emu, again);
+    const status = await waitForResult(emu, again.userId, again.jobId);
     expect(status.job_success).toBe(false);
     expect(status.result).toMatchObject({ ResultCode: '0001' });
     expect(emu.state.jobs.get(again.jobId)?.zip?.problem).toMatchObject({ code: '0001' });
@@ -60,14 +60,17 @@ describe('job_type 4 without a selfie (item 2)', () => {
 });
 
 describe('documented required fields and string params (item 8)', () => {
-  it.each(['source_sdk', 'source_sdk_version', 'file_name'])('refuses a prep upload without %s: 400 / 2213', async (field) => {
-    const a = ids();
-    const res = await prepUpload(emu, { ...a, extra: { [field]: undefined } });
-    expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ code: '2213' });
-    expect(res.body.error).toContain(field);
-    expect(emu.state.jobs.has(a.jobId)).toBe(false);
-  });
+  it.each(['source_sdk', 'source_sdk_version', 'file_name'])(
+    'refuses a prep upload without %s: 400 / 2213',
+    async (field) => {
+      const a = ids();
+      const res = await prepUpload(emu, { ...a, extra: { [field]: undefined } });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: '2213' });
+      expect(res.body.error).toContain(field);
+      expect(emu.state.jobs.has(a.jobId)).toBe(false);
+    },
+  );
 
   it.each([
     ['a number', 7],
