@@ -545,9 +545,15 @@ export async function validateRecord(record: InputRecord, context: ValidateConte
     const useEnrolledImage = boolValue(values, 'use_enrolled_image');
     const allowReEnroll = boolValue(values, 'allow_re_enroll');
     const selfie = textValue(values, 'selfie');
-    if (selfie === '' && !useEnrolledImage)
+    // A registration always sends a selfie (every official SDK refuses a job_type 4 without one);
+    // use_enrolled_image replaces the selfie on file with the row's new one (register --use-enrolled-image).
+    if (selfie === '' && useEnrolledImage)
+      throw new RowError(
+        "use_enrolled_image replaces the selfie on file with a new one: the row's selfie is missing",
+        'missing_selfie',
+      );
+    if (selfie === '')
       throw new RowError('selfie is missing (a path to the image, relative to the input file)', 'missing_selfie');
-    if (selfie !== '' && useEnrolledImage) throw new RowError('selfie and use_enrolled_image do not go together');
 
     const lat = textValue(values, 'latitude');
     const lon = textValue(values, 'longitude');

@@ -141,6 +141,7 @@ export async function submitRow(
     switch (event.type) {
       case 'checked':
         for (const report of event.reports) for (const finding of report.findings) warnings.push(finding.code);
+        for (const notice of event.notices) warnings.push(notice.code);
         return;
       case 'prep-upload':
         if (state.step === 'new') {

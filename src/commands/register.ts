@@ -12,7 +12,7 @@ const SANDBOX_RESULT_CHOICES = ['approve', 'reject', 'provisional'] as const;
 
 const options = {
   userId: text('--user-id <id>', 'the user to register (required)'),
-  selfie: text('--selfie <file>', 'selfie image (required unless --capture or --use-enrolled-image)'),
+  selfie: text('--selfie <file>', 'selfie image (required unless --capture)'),
   liveness: texts('--liveness <files...>', 'liveness frames (optional)'),
   capture: flag(
     '--capture',
@@ -29,9 +29,14 @@ const options = {
   param: repeated('--param <key=value>', 'extra partner param, repeatable (string values)'),
   callbackUrl: text('--callback-url <url>', 'where Smile ID POSTs the result (https in production)'),
   allowReEnroll: flag('--allow-re-enroll', 'replace the selfie of an already registered user (allow_new_enroll)'),
-  useEnrolledImage: flag('--use-enrolled-image', 'use the selfie already on file instead of --selfie'),
-  geo: parsed('--geo <lat,lon[,alt]>', 'capture location, decimal degrees (altitude in metres)', (value) =>
-    parseGeo(value),
+  useEnrolledImage: flag(
+    '--use-enrolled-image',
+    'replace the selfie on file of an already registered user with the new --selfie (use_enrolled_image); a user with none is refused (2216)',
+  ),
+  geo: parsed(
+    '--geo <lat,lon[,alt]>',
+    "capture location in decimal degrees, sent as Smile ID's Android SDK sends it; an altitude is accepted but not sent",
+    (value) => parseGeo(value),
   ),
   sandboxResult: choice(
     '--sandbox-result <result>',
@@ -68,16 +73,9 @@ ${ANSWER_CHECKS_HELP}`,
 
 /** Flags → a RegistrationRequest, every value checked before anything is sent. */
 function requestFromValues(values: RegisterValues & { userId: string }): RegistrationRequest {
-  if (values.capture && (values.selfie || values.liveness || values.useEnrolledImage))
-    throw new UsageError(
-      '--capture takes the photos itself: it does not go with --selfie, --liveness or --use-enrolled-image.',
-    );
-  if (!values.selfie && !values.useEnrolledImage && !values.capture)
-    throw new UsageError('--selfie FILE is required (or --capture, or --use-enrolled-image).');
-  if (values.selfie && values.useEnrolledImage)
-    throw new UsageError('--selfie and --use-enrolled-image do not go together.', {
-      hint: 'Send a new selfie, or reuse the one on file, not both.',
-    });
+  if (values.capture && (values.selfie || values.liveness))
+    throw new UsageError('--capture takes the photos itself: it does not go with --selfie or --liveness.');
+  if (!values.selfie && !values.capture) throw missingSelfie(values);
   if (values.timeout.ms === 0)
     throw new UsageError(
       '--timeout 0 leaves no time to submit the job: --timeout bounds submit, upload and wait together.',
@@ -102,10 +100,11 @@ function requestFromValues(values: RegisterValues & { userId: string }): Registr
 async function runRegister(values: RegisterValues, ctx: RunContext): Promise<number> {
   let options = values;
   let profile: string | undefined;
-  const missing = [
-    !values.userId && '--user-id ID',
-    !values.selfie && !values.useEnrolledImage && !values.capture && '--selfie FILE',
-  ].filter(Boolean) as string[];
+  // A registration (job_type 4) always sends a selfie, --use-enrolled-image too: no prompt stands in.
+  if (values.useEnrolledImage && !values.selfie && !values.capture) throw missingSelfie(values);
+  const missing = [!values.userId && '--user-id ID', !values.selfie && !values.capture && '--selfie FILE'].filter(
+    Boolean,
+  ) as string[];
   if (missing.length > 0) {
     if (!ctx.interactive || ctx.globals.json) {
       throw new UsageError(`Missing ${missing.join(' and ')}.`, {
@@ -171,6 +170,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
           for (const finding of report.findings)
             if (finding.severity === 'warning') spinner.warn(`${report.path}: ${finding.message}`);
         }
+        for (const notice of event.notices) spinner.warn(notice.message);
         return;
       case 'prep-upload':
         ctx.out.info(`job id ${event.jobId} · user ${request.userId}`);
@@ -220,6 +220,22 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     environmentLabel: connection.emulator ? 'emulator' : connection.environment,
     selfiePath: request.selfiePath,
   });
+}
+
+/**
+ * No selfie: every official SDK refuses a job_type 4 without one ("You need to send through at
+ * least one selfie image", smile-api.md §4.1), and --use-enrolled-image does not stand in for it:
+ * for a registration it replaces the selfie on file with a new one (smile-api.md §6.5).
+ */
+function missingSelfie(values: RegisterValues): UsageError {
+  if (values.useEnrolledImage)
+    return new UsageError(
+      '--use-enrolled-image replaces the selfie on file with a new one: it needs --selfie FILE (or --capture).',
+      {
+        hint: 'A registration always sends a selfie; to register again with a new one, --allow-re-enroll does the same.',
+      },
+    );
+  return new UsageError('--selfie FILE is required (or --capture).');
 }
 
 /** Production refuses --sandbox-result and non-https callbacks (product.md Security). */

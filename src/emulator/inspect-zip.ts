@@ -1,5 +1,6 @@
 /** Reads an uploaded job zip the way the emulator judges it: never throws, whatever the bytes. */
 import { unzipSync } from 'fflate';
+import { readJpegHeader } from '../selfie/jpeg-segments.js';
 import type { ZipReceipt } from './state.js';
 
 /** Largest entry the emulator will inflate, and the largest total (zip bombs stay small here). */
@@ -42,7 +43,16 @@ function empty(
   entrySizes: Record<string, number> = {},
   info: unknown = null,
 ): ZipInspection {
-  return { entries, entrySizes, info, selfie: null, livenessFrames: 0, problem, selfieBytes: null };
+  return {
+    entries,
+    entrySizes,
+    info,
+    selfie: null,
+    livenessFrames: 0,
+    livenessFrameSizes: [],
+    problem,
+    selfieBytes: null,
+  };
 }
 
 /** Unzips and judges a job zip: info.json, a JPEG selfie (type 0 file or type 2 base64), liveness frames (4/6). */
@@ -87,6 +97,12 @@ export function inspectUploadedZip(bytes: Uint8Array): ZipInspection {
   let selfie: ZipReceipt['selfie'] = null;
   let selfieBytes: Uint8Array | null = null;
   let livenessFrames = 0;
+  const livenessFrameSizes: NonNullable<ZipReceipt['livenessFrameSizes']> = [];
+  // Frame sizes are recorded, not judged: what the server does with other sizes is UNVERIFIED.
+  const sizeOf = (bytes: Uint8Array | undefined): { width: number; height: number } | null => {
+    const header = bytes ? readJpegHeader(Buffer.from(bytes)) : null;
+    return header ? { width: header.width, height: header.height } : null;
+  };
   const complaints: string[] = [];
   for (const image of images) {
     if (image === null || typeof image !== 'object') continue;
@@ -114,9 +130,16 @@ export function inspectUploadedZip(bytes: Uint8Array): ZipInspection {
         selfieBytes = decoded;
       }
     } else if (type === 4) {
-      if (fileName !== '' && findEntry(fileName) !== undefined) livenessFrames += 1;
+      const entry = fileName === '' ? undefined : findEntry(fileName);
+      if (entry !== undefined) {
+        livenessFrames += 1;
+        livenessFrameSizes.push(sizeOf(files[entry]));
+      }
     } else if (type === 6) {
-      if (base64 !== '') livenessFrames += 1;
+      if (base64 !== '') {
+        livenessFrames += 1;
+        livenessFrameSizes.push(sizeOf(decodeBase64Image(base64)));
+      }
     }
   }
   const problem = selfie
@@ -125,5 +148,5 @@ export function inspectUploadedZip(bytes: Uint8Array): ZipInspection {
         ...SELFIE_UNUSABLE,
         detail: complaints.length > 0 ? complaints.join('; ') : 'info.json lists no selfie (image_type_id 0 or 2)',
       };
-  return { entries, entrySizes, info, selfie, livenessFrames, problem, selfieBytes };
+  return { entries, entrySizes, info, selfie, livenessFrames, livenessFrameSizes, problem, selfieBytes };
 }

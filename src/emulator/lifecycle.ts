@@ -13,8 +13,14 @@ export function acceptZip(ctx: EmulatorContext, job: EmulatorJob, bytes: Uint8Ar
     return;
   }
   const { selfieBytes, ...inspection } = inspectUploadedZip(bytes);
-  // With use_enrolled_image the zip may carry no selfie: the one on file is used (checked at prep upload).
-  if (job.useEnrolledImage && !inspection.selfie && inspection.problem?.code === '0001') inspection.problem = null;
+  // A job_type 4 without a selfie is judged 0001 "Selfie image unusable – The submitted selfie is
+  // corrupted or was not included in zip" (docs.usesmileid.com/further-reading/result-codes), with
+  // or without use_enrolled_image: every server SDK refuses a selfie-less job_type 4 and relaxes the
+  // rule only for job_types 6/11 (smile-api.md §6.5). For job_type 2 the selfie on file may stand
+  // in with use_enrolled_image (docs image-types FAQ: "unless the user has previously been enrolled
+  // with a selfie image and use_enrolled_image is set to true"); checked at prep upload (2216).
+  if (job.jobType !== 4 && job.useEnrolledImage && !inspection.selfie && inspection.problem?.code === '0001')
+    inspection.problem = null;
   // The selfie is kept once (a file beside the state file); base64 images in info.json are not kept again per job.
   job.zip = {
     receivedAt: new Date(ctx.now()).toISOString(),
@@ -58,6 +64,9 @@ export function settleJob(ctx: EmulatorContext, job: EmulatorJob): void {
 function issue(ctx: EmulatorContext, job: EmulatorJob, issued: IssuedResult): void {
   job.result = issued.result;
   job.results.push(issued.result);
+  // UNVERIFIED: a provisional (0814, under review) result is answered with job_complete: true, as
+  // the machine result is complete; whether the real job_status says true before the human review
+  // is not confirmed by any source.
   job.jobComplete = true;
   job.jobSuccess = issued.jobSuccess;
   if (issued.enrolls) {

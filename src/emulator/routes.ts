@@ -5,7 +5,7 @@ import type { JobStatusResponse, PrepUploadResponse } from '../smile/types.js';
 import type { EmulatorContext } from './context.js';
 import { jsonReply, s3Error, smileError, type Reply } from './http.js';
 import { acceptZip, settleJob } from './lifecycle.js';
-import type { EmulatorJob } from './state.js';
+import type { EmulatorGeolocation, EmulatorJob } from './state.js';
 
 /** Pre-signed upload URLs live this long (the real expiry is UNVERIFIED). */
 const UPLOAD_URL_TTL_SECONDS = 3600;
@@ -25,13 +25,17 @@ const TEXT = {
 } as const;
 
 /**
- * job_status for a job the emulator does not know (or whose user_id differs). The real answer is
- * UNVERIFIED; the emulator invents HTTP 404 with code "2303" so clients can tell it from other errors.
+ * UNVERIFIED: job_status for a job the emulator does not know (or whose user_id differs). No source
+ * gives the real answer; the emulator invents HTTP 404 with code "2303" so clients can tell it from
+ * other errors.
  */
 export const JOB_NOT_FOUND = { status: 404, code: '2303', error: 'Job not found' } as const;
 
 const missing = (field: string): Reply => smileError(400, '2213', `${TEXT[2213]}: ${field}`);
 const wrongType = (field: string): Reply => smileError(400, '2204', `${TEXT[2204]}: ${field}`);
+// 2205 and its text are documented (docs.usesmileid.com/further-reading/result-codes/error-codes);
+// UNVERIFIED: the HTTP status. No source gives it (SDK test fixtures answer 2205 with 400); the
+// emulator answers 401.
 const unauthorized = (): Reply => smileError(401, '2205', TEXT[2205]);
 
 function isReply(value: unknown): value is Reply {
@@ -103,10 +107,48 @@ function prepUploadReply(job: EmulatorJob, url: string, refId: string): Reply {
   return jsonReply(200, response);
 }
 
+/**
+ * The prep upload's `geolocation` metadatum, as smileidentity/android sends it (PrepUpload.kt
+ * `metadata: List<Metadatum>?`, LocationMetadata.kt: value {latitude, longitude, accuracy, source}
+ * plus the metadatum's timestamp), or null. UNVERIFIED: how the server treats a malformed or absent
+ * metadata array; the emulator ignores what it cannot read (and any `geo_info` key) and never refuses.
+ */
+function geolocationOf(metadata: unknown): EmulatorGeolocation | null {
+  if (!Array.isArray(metadata)) return null;
+  for (const item of metadata) {
+    if (item === null || typeof item !== 'object') continue;
+    const { name, value, timestamp } = item as Record<string, unknown>;
+    if (name !== 'geolocation' || value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+    const { latitude, longitude, accuracy, source } = value as Record<string, unknown>;
+    if (typeof latitude !== 'number' || typeof longitude !== 'number') continue;
+    return {
+      latitude,
+      longitude,
+      accuracy: typeof accuracy === 'string' ? accuracy : 'unknown',
+      source: typeof source === 'string' ? source : 'unknown',
+      timestamp: typeof timestamp === 'string' ? timestamp : '',
+    };
+  }
+  return null;
+}
+
+/**
+ * Fields the REST docs mark Required for `POST /v1/upload`: `source_sdk` ("rest_api"),
+ * `source_sdk_version` ("1.0.0") and `file_name` ("name of the zip file that will be uploaded")
+ * (docs.usesmileid.com/products/for-individuals-kyc/biometric-authentication, "Make a Job Request";
+ * same table at docs.smileidentity.com/products/biometric-authentication). Missing → 2213 "A required
+ * parameter is missing", not a string → 2204 (error-codes page). UNVERIFIED: the HTTP status (400).
+ */
+const DOCUMENTED_REQUIRED = ['source_sdk', 'source_sdk_version', 'file_name'] as const;
+
 /** `POST /v1/upload` (§3.2, §3.3, §6.4, §6.5). */
 export function handlePrepUpload(ctx: EmulatorContext, body: Record<string, unknown>): Reply {
   const denied = authorize(ctx, body, 'smile_client_id');
   if (denied) return denied;
+  for (const field of DOCUMENTED_REQUIRED) {
+    const value = requiredString(body, field);
+    if (isReply(value)) return value;
+  }
 
   const params = body.partner_params;
   if (params === undefined || params === null) return missing('partner_params');
@@ -127,12 +169,15 @@ export function handlePrepUpload(ctx: EmulatorContext, body: Record<string, unkn
         : null;
   if (jobType === null) return wrongType('partner_params.job_type');
 
-  // Extra keys are echoed back as strings; "" becomes "null" (docs, partner_params FAQ); null/objects are refused.
+  // Extra keys "must be strings", are echoed back, and "Any strings of length 0 will be replaced by
+  // "null". Null values in the JSON will be rejected with an error."
+  // (docs.usesmileid.com/further-reading/faqs/what-are-partner_params). Anything but a string is
+  // refused with 2204 "A parameter is of the wrong data type" (error-codes page); that the real
+  // server uses 2204 here rather than another code is UNVERIFIED.
   const partnerParams: Record<string, string> = { job_id: jobId, user_id: userId, job_type: String(jobType) };
   for (const [key, value] of Object.entries(pp)) {
     if (key === 'job_id' || key === 'user_id' || key === 'job_type') continue;
     if (typeof value === 'string') partnerParams[key] = value === '' ? 'null' : value;
-    else if (typeof value === 'number' || typeof value === 'boolean') partnerParams[key] = String(value);
     else return wrongType(`partner_params.${key}`);
   }
 
@@ -149,8 +194,9 @@ export function handlePrepUpload(ctx: EmulatorContext, body: Record<string, unkn
 
   const existing = ctx.state.jobs.get(jobId);
   if (existing) {
-    // retry:true recovers a job whose zip never arrived: a fresh URL for the same Smile job. After the
-    // zip has landed, the real behaviour is UNVERIFIED; the emulator answers 2215 again.
+    // retry:true recovers a job whose zip never arrived: a fresh URL for the same Smile job
+    // (smileidentity/android PR #411, CHANGELOG 10.2.7). UNVERIFIED: the answer to retry:true after
+    // the zip has landed; the emulator answers 2215 again.
     if (retry && !existing.zip && existing.userId === userId && existing.jobType === jobType) {
       const refId = newRefId(ctx, existing.smileJobId);
       ctx.state.addRef(existing, refId);
@@ -163,7 +209,10 @@ export function handlePrepUpload(ctx: EmulatorContext, body: Record<string, unkn
   const enrolled = ctx.state.isEnrolled(userId);
   if (jobType === 4 && enrolled && !allowNewEnroll) return smileError(400, '2209', TEXT[2209]);
   if (jobType === 2 && !enrolled) return smileError(400, '2210', TEXT[2210]);
-  // use_enrolled_image: the selfie on file stands in for a new one, so there must be one (docs §6.5).
+  // use_enrolled_image needs a selfie on file: 2216 "Enrolled user does not have a photo on file"
+  // (error-codes page; docs image-types FAQ). For job_type 4 smile sends it to replace that selfie
+  // with the new one the zip carries (a selfie-less job_type 4 zip is judged 0001, lifecycle.ts);
+  // UNVERIFIED: that the real server answers 2216 for a job_type 4 with no selfie on file.
   if (useEnrolledImage && !enrolled) return smileError(400, '2216', TEXT[2216]);
 
   const smileJobId = ctx.state.nextSmileJobId();
@@ -180,6 +229,7 @@ export function handlePrepUpload(ctx: EmulatorContext, body: Record<string, unkn
     callbackUrl: typeof callback === 'string' && callback !== '' ? callback : null,
     allowNewEnroll,
     useEnrolledImage,
+    geolocation: geolocationOf(body.metadata),
     prepUploads: [withoutSignature(body)],
     status: 'awaiting_zip',
     zip: null,

@@ -37,6 +37,8 @@ export interface ZipReceipt {
   selfie: { source: 'file'; entry: string } | { source: 'base64' } | null;
   /** Liveness frames referenced by info.json (type 4 with a zip entry, or 6 with base64). */
   livenessFrames: number;
+  /** Pixel size of each counted liveness frame, in order (null when its JPEG header is unreadable). */
+  livenessFrameSizes?: ({ width: number; height: number } | null)[];
   /** Why the zip was refused, if it was: result code, text, and a human detail. */
   problem: { code: string; text: string; detail: string } | null;
 }
@@ -55,6 +57,11 @@ export interface EmulatorJob {
   callbackUrl: string | null;
   allowNewEnroll: boolean;
   useEnrolledImage: boolean;
+  /**
+   * The location of the prep upload's `geolocation` metadatum (Android's shape plus its timestamp),
+   * or null without a well-formed one. Absent on jobs from state files written before it existed.
+   */
+  geolocation?: EmulatorGeolocation | null;
   /** Each accepted prep-upload body for this job, as received, without `signature`. */
   prepUploads: Record<string, unknown>[];
   status: JobStatus;
@@ -71,6 +78,14 @@ export interface EmulatorJob {
   result: ResultObject | null;
   /** Every result issued for this job, oldest first (machine, then human review). */
   results: ResultObject[];
+}
+
+export interface EmulatorGeolocation {
+  latitude: number;
+  longitude: number;
+  accuracy: string;
+  source: string;
+  timestamp: string;
 }
 
 export interface EmulatorUser {

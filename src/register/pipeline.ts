@@ -1,4 +1,4 @@
-import { ApiError, InputError, printable } from '../errors.js';
+import { ApiError, InputError, UsageError, printable } from '../errors.js';
 import type { JobStatusInput, SmileClient } from '../smile/client.js';
 import { buildJobZip } from '../smile/package.js';
 import { loadAnswerChecks } from '../smile/types.js';
@@ -19,6 +19,10 @@ export interface RegistrationRequest {
   params?: Readonly<Record<string, string>>;
   callbackUrl?: string | undefined;
   allowReEnroll?: boolean;
+  /**
+   * --use-enrolled-image: replace the selfie on file of an enrolled user with the new one. Sent as
+   * `use_enrolled_image: true` with `allow_new_enroll: true`; a selfie always travels (see below).
+   */
   useEnrolledImage?: boolean;
   geo?: GeoInfo | undefined;
   /** "0" approve, "1" reject, "2" provisional (sandbox only). */
@@ -34,9 +38,46 @@ export interface RegistrationRequest {
   wholeTimeout?: boolean;
 }
 
+/**
+ * A warning about the registration as a whole rather than one file; shown like the selfie warnings
+ * (register: stderr; bulk: its code in the row's `warnings`).
+ */
+export interface RegistrationNotice {
+  code: 'liveness_frame_count' | 'altitude_not_sent';
+  message: string;
+}
+
+/**
+ * How many liveness frames Smile ID's own clients send: 6 to 8. smileidentity/android 4e32f726
+ * SmartSelfieEnhancedViewModel.kt `NUM_LIVENESS_IMAGES = 8` (7 in the classic SelfieViewModel.kt);
+ * smileidentity/ios 8893ea07 EnhancedSmartSelfieViewModel.swift `numLivenessImages = 6`; the v3
+ * registration of smileidentity/smileid-sdk-js 8192a9b (README) takes 6–8. What the v1 server does
+ * with another count is UNVERIFIED: smile warns and sends them. No frames at all is not warned
+ * about: the docs call liveness images optional for job_type 4 (smile-api.md §4.1).
+ */
+export const LIVENESS_FRAMES = { min: 6, max: 8 } as const;
+
+/** The registration-level warnings of a request with `frames` liveness frames. */
+export function registrationNotices(request: RegistrationRequest, frames: number): RegistrationNotice[] {
+  const notices: RegistrationNotice[] = [];
+  if (frames > 0 && (frames < LIVENESS_FRAMES.min || frames > LIVENESS_FRAMES.max)) {
+    notices.push({
+      code: 'liveness_frame_count',
+      message: `${frames} liveness frame${frames === 1 ? '' : 's'}: Smile ID's mobile SDKs send ${LIVENESS_FRAMES.min}–${LIVENESS_FRAMES.max}; sent as given.`,
+    });
+  }
+  if (request.geo?.altitude !== undefined) {
+    notices.push({
+      code: 'altitude_not_sent',
+      message: `altitude ${request.geo.altitude} m is not sent: Smile ID's clients send latitude and longitude only.`,
+    });
+  }
+  return notices;
+}
+
 /** Progress of one registration; bulk journals these, the CLI prints them. */
 export type RegistrationEvent =
-  | { type: 'checked'; reports: SelfieReport[] }
+  | { type: 'checked'; reports: SelfieReport[]; notices: RegistrationNotice[] }
   | { type: 'prep-upload'; jobId: string }
   | { type: 'prepared'; jobId: string; smileJobId: string; retried: boolean }
   | { type: 'uploaded'; jobId: string; smileJobId: string }
@@ -78,9 +119,17 @@ export function buildPartnerParams(request: RegistrationRequest): PartnerParams 
 export async function loadImages(
   request: RegistrationRequest,
   deps: Pick<RegistrationDeps, 'loadSelfie'>,
-): Promise<{ selfie?: Buffer; liveness: Buffer[]; reports: SelfieReport[] }> {
+): Promise<{ selfie: Buffer; liveness: Buffer[]; reports: SelfieReport[]; notices: RegistrationNotice[] }> {
+  // Every official SDK refuses a job_type 4 without a selfie on the client ("You need to send
+  // through at least one selfie image": smile-identity-core-js aef10c7 src/web-api.ts validateImages;
+  // smile-identity-core-python e61c831 smile_id_core/image_upload.py validate_images). The flags and
+  // bulk rows are refused before this; this is the last guard.
+  if (!request.selfiePath)
+    throw new UsageError('A registration needs a selfie: nothing was sent.', {
+      hint: 'Pass --selfie FILE (or --capture). --use-enrolled-image replaces the selfie on file with that new one.',
+    });
   const jobs: Promise<{ report: SelfieReport; jpeg?: Buffer }>[] = [];
-  if (request.selfiePath) jobs.push(deps.loadSelfie(request.selfiePath, { kind: 'selfie' }));
+  jobs.push(deps.loadSelfie(request.selfiePath, { kind: 'selfie' }));
   for (const path of request.livenessPaths ?? []) jobs.push(deps.loadSelfie(path, { kind: 'liveness' }));
   const loaded = await Promise.all(jobs);
   const reports = loaded.map((item) => item.report);
@@ -99,9 +148,8 @@ export async function loadImages(
     );
   }
   const images = loaded.map((item) => item.jpeg!);
-  return request.selfiePath
-    ? { selfie: images[0]!, liveness: images.slice(1), reports }
-    : { liveness: images, reports };
+  const liveness = images.slice(1);
+  return { selfie: images[0]!, liveness, reports, notices: registrationNotices(request, liveness.length) };
 }
 
 /**
@@ -115,7 +163,7 @@ export async function runRegistration(
   options: { resume?: boolean } = {},
 ): Promise<RegistrationResult> {
   const images = await loadImages(request, deps);
-  await deps.onEvent?.({ type: 'checked', reports: images.reports });
+  await deps.onEvent?.({ type: 'checked', reports: images.reports, notices: images.notices });
   const warnings = images.reports.filter((report) => report.findings.length > 0);
 
   const partnerParams = buildPartnerParams(request);
@@ -129,7 +177,8 @@ export async function runRegistration(
     {
       partnerParams,
       callbackUrl: request.callbackUrl,
-      allowNewEnroll: request.allowReEnroll === true,
+      // Replacing the selfie on file of an enrolled user is a re-enrolment (2209 without the flag).
+      allowNewEnroll: request.allowReEnroll === true || request.useEnrolledImage === true,
       useEnrolledImage: request.useEnrolledImage === true,
       geo: request.geo,
     },
@@ -144,7 +193,6 @@ export async function runRegistration(
     signature: prepared.signature,
     partnerParams,
     callbackUrl: request.callbackUrl,
-    geo: request.geo,
     retry: prepared.retried,
     selfie: images.selfie,
     liveness: images.liveness,
@@ -153,7 +201,7 @@ export async function runRegistration(
   await deps.client.uploadZip(prepared.response.upload_url, zip, { signal: deps.signal, deadline });
   await deps.onEvent?.({ type: 'uploaded', jobId: request.jobId, smileJobId });
 
-  const faceCheck = request.selfiePath ? (images.reports[0]?.face_check ?? undefined) : undefined;
+  const faceCheck = images.reports[0]?.face_check ?? undefined;
   const base = {
     environment: deps.environment,
     userId: request.userId,

@@ -18,8 +18,13 @@ export const MIN_SHORT_SIDE = 240;
  * (smile-api.md §4.2); liveness frames are captured at 320 px, so frames get their own limit.
  */
 export const MIN_LONG_SIDE = { selfie: 640, liveness: 320 } as const;
-/** Long side of the JPEG that is sent (product.md); larger images are scaled down. */
-export const MAX_LONG_SIDE = { selfie: 1280, liveness: 640 } as const;
+/**
+ * Long side of the JPEG that is sent (product.md); larger images are scaled down. Liveness frames
+ * are sent as Smile ID's mobile SDKs send them, 320 px on the long side: smileidentity/android
+ * 4e32f726 lib/src/main/java/com/smileidentity/viewmodel/SelfieViewModel.kt `LIVENESS_IMAGE_SIZE = 320`;
+ * smileidentity/ios 8893ea07 EnhancedSmartSelfieViewModel.swift `livenessImageSize = 320`.
+ */
+export const MAX_LONG_SIDE = { selfie: 1280, liveness: 320 } as const;
 /**
  * Images with more pixels are refused from their header, before decoding (decompression bombs:
  * a 30000×30000 PNG of one colour is 100 KB on disk). 250 MP is above the largest phone sensors

@@ -32,7 +32,7 @@ export const UPLOAD_JPEG_QUALITY = 90;
 
 /**
  * Normalises a selfie to the JPEG that is sent (EXIF orientation applied, metadata stripped, sRGB,
- * alpha flattened onto white, long side ≤ 1280 px or ≤ 640 px for liveness frames). A file that
+ * alpha flattened onto white, long side ≤ 1280 px or ≤ 320 px for liveness frames). A file that
  * already is such a JPEG is returned byte for byte. Throws InputError when the checks find errors.
  */
 export async function prepareSelfie(input: string | Buffer, opts: PrepareOptions): Promise<PreparedSelfie> {

@@ -19,7 +19,7 @@ import {
   signedTimestampAge,
   verifySignature,
 } from './sign.js';
-import { SOURCE_SDK, SOURCE_SDK_VERSION, ZIP_FILE_NAME } from './package.js';
+import { SOURCE_SDK, SOURCE_SDK_VERSION, ZIP_FILE_NAME, geolocationMetadatum } from './package.js';
 import { checkJobStatusAnswer, checkPrepUploadAnswer } from './types.js';
 import type {
   GeoInfo,
@@ -201,7 +201,7 @@ export class SmileClient {
           allow_new_enroll: input.allowNewEnroll === true,
           ...(input.useEnrolledImage ? { use_enrolled_image: true } : {}),
           ...(flagged ? { retry: true } : {}),
-          ...(input.geo ? { geo_info: input.geo } : {}),
+          ...(input.geo ? { metadata: [geolocationMetadatum(input.geo, signed.timestamp)] } : {}),
         };
         return JSON.stringify(body);
       };

@@ -1,6 +1,6 @@
 import { zipSync } from 'fflate';
 import { ImageType } from './types.js';
-import type { GeoInfo, PartnerParams, PrepUploadResponse } from './types.js';
+import type { GeoInfo, GeolocationValue, Metadatum, PartnerParams, PrepUploadResponse } from './types.js';
 
 /** Name sent as `file_name` and in info.json; the zip's real key is in the upload URL. */
 export const ZIP_FILE_NAME = 'selfie.zip';
@@ -14,10 +14,9 @@ export interface PackageInput {
   signature: string;
   partnerParams: PartnerParams;
   callbackUrl?: string | undefined;
-  geo?: GeoInfo | undefined;
   retry?: boolean;
-  /** Prepared JPEG bytes of the selfie (absent with --use-enrolled-image). */
-  selfie?: Uint8Array | undefined;
+  /** Prepared JPEG bytes of the selfie: a job_type 4 always has one (pipeline.ts refuses otherwise). */
+  selfie: Uint8Array;
   /** Prepared JPEG bytes of the liveness frames, in order. */
   liveness?: readonly Uint8Array[];
   server: PrepUploadResponse;
@@ -35,7 +34,7 @@ export interface InfoJsonImage {
  */
 export function buildInfoJson(input: PackageInput): Record<string, unknown> {
   const images: InfoJsonImage[] = [];
-  if (input.selfie) images.push({ image_type_id: ImageType.selfieFile, image: '', file_name: 'selfie.jpg' });
+  images.push({ image_type_id: ImageType.selfieFile, image: '', file_name: 'selfie.jpg' });
   (input.liveness ?? []).forEach((_, index) => {
     images.push({ image_type_id: ImageType.livenessFile, image: '', file_name: livenessEntryName(index) });
   });
@@ -52,9 +51,8 @@ export function buildInfoJson(input: PackageInput): Record<string, unknown> {
       file_name: ZIP_FILE_NAME,
       smile_client_id: input.partnerId,
       ...(input.callbackUrl ? { callback_url: input.callbackUrl } : {}),
-      // Geo information: no SDK documents a JT4 field for it (UNVERIFIED); smile sends the same
-      // object here and as `geo_info` in the prep upload, so the job carries it either way.
-      ...(input.geo ? { geo_info: input.geo } : {}),
+      // No location here: no Smile ID client puts one in info.json; it travels in the prep upload's
+      // `metadata` (geolocationMetadatum below).
       userData: {
         isVerifiedProcess: false,
         name: '',
@@ -86,10 +84,34 @@ export function buildJobZip(input: PackageInput): Uint8Array {
   const files: Record<string, [Uint8Array, { level: 0 | 6 }]> = {
     'info.json': [Buffer.from(JSON.stringify(buildInfoJson(input))), { level: 6 }],
   };
-  if (input.selfie) files['selfie.jpg'] = [input.selfie, { level: 0 }];
+  files['selfie.jpg'] = [input.selfie, { level: 0 }];
   (input.liveness ?? []).forEach((frame, index) => {
     files[livenessEntryName(index)] = [frame, { level: 0 }];
   });
   // A fixed mtime keeps the zip a pure function of its inputs.
   return zipSync(files, { mtime: new Date('2000-01-01T00:00:00Z') });
+}
+
+/**
+ * The location as Smile ID's Android SDK sends it: one entry of the prep upload's `metadata` array
+ * named `geolocation` whose value has latitude, longitude, accuracy and source
+ * (smileidentity/android e8ac8b80:lib/src/main/java/com/smileidentity/models/PrepUpload.kt:20
+ * `metadata: List<Metadatum>?`; 2291a13e:…/metadata/models/MetadataKey.kt:35 `Geolocation("geolocation")`;
+ * 05c82ed5:…/metadata/updaters/LocationMetadata.kt:80-86 `updateLocationMetadata`).
+ * - accuracy / source: Android classifies the fix it got from the phone (`classifyLocation`:
+ *   precise < 20 m, approximate < 100 m, gps/network/fused). A typed coordinate has no known fix,
+ *   so smile sends Android's own values for that case, `"unknown"` and `"unknown"`.
+ * - altitude: Android's LocationInfo has none, and no other Smile ID client sends one, so it is not
+ *   sent (an unknown key could be refused or dropped: UNVERIFIED); --geo still takes it and says so.
+ * - timestamp: Android stamps the metadatum when the fix arrives (getCurrentIsoTimestamp, UTC ms);
+ *   smile uses the prep upload's own timestamp.
+ */
+export function geolocationMetadatum(geo: GeoInfo, timestamp: string): Metadatum {
+  const value: GeolocationValue = {
+    latitude: geo.latitude,
+    longitude: geo.longitude,
+    accuracy: 'unknown',
+    source: 'unknown',
+  };
+  return { name: 'geolocation', value, timestamp };
 }

@@ -25,14 +25,34 @@ export interface PrepUploadRequest {
   allow_new_enroll?: boolean;
   use_enrolled_image?: boolean;
   retry?: boolean;
-  /** Geo information: not in any SDK's prep upload; `smile` sends it here and in info.json (see package.ts). */
-  geo_info?: GeoInfo;
+  /** Capture metadata, as the Android SDK sends it; smile sends only `geolocation` (see package.ts). */
+  metadata?: Metadatum[];
 }
 
+/** A location as typed (`--geo`, CSV latitude/longitude/altitude). Altitude is never sent (package.ts). */
 export interface GeoInfo {
   latitude: number;
   longitude: number;
   altitude?: number;
+}
+
+/**
+ * One entry of the prep upload's `metadata` array: smileidentity/android
+ * 0b223384:lib/src/main/java/com/smileidentity/metadata/models/Metadatum.kt (`name`, `value`,
+ * `timestamp`), `value` written as plain JSON by `ValueJsonAdapter` (same commit, networking/Retrofit.kt).
+ */
+export interface Metadatum {
+  name: string;
+  value: unknown;
+  timestamp: string;
+}
+
+/** The `geolocation` metadatum's value: exactly the four keys Android's LocationMetadata.kt sends. */
+export interface GeolocationValue {
+  latitude: number;
+  longitude: number;
+  accuracy: 'precise' | 'approximate' | 'unknown';
+  source: 'gps' | 'network' | 'fused' | 'unknown';
 }
 
 /** `POST /v1/upload` 200 response (§3.3). Unknown extra keys are kept as they came. */

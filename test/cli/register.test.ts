@@ -128,13 +128,20 @@ describe('smile register (non-TTY, env credentials)', () => {
       const prep = job.prepUploads[0]!;
       expect(prep).toMatchObject({
         callback_url: callback,
-        geo_info: { latitude: -1.2921, longitude: 36.8219, altitude: 1795 },
+        metadata: [
+          {
+            name: 'geolocation',
+            value: { latitude: -1.2921, longitude: 36.8219, accuracy: 'unknown', source: 'unknown' },
+            timestamp: expect.any(String),
+          },
+        ],
         allow_new_enroll: false,
         source_sdk: 'rest_api',
       });
       expect(prep).not.toHaveProperty('signature');
       const info = job.zip?.info as { misc_information: Record<string, unknown>; images: unknown[] };
-      expect(info.misc_information['geo_info']).toEqual({ latitude: -1.2921, longitude: 36.8219, altitude: 1795 });
+      expect(prep).not.toHaveProperty('geo_info');
+      expect(info.misc_information).not.toHaveProperty('geo_info');
       expect(info.images).toHaveLength(4);
       // The emulator's callback arrives, signed with the key.
       await expect.poll(() => received.length, { timeout: 5000 }).toBeGreaterThan(0);
@@ -270,16 +277,16 @@ describe('smile register (non-TTY, env credentials)', () => {
     expect(again.stderr).toContain('smile status');
   });
 
-  it('--use-enrolled-image registers without a selfie file', async () => {
+  it('--use-enrolled-image replaces the selfie on file with the new --selfie', async () => {
     const user = uid('uei');
     expect((await runCli(['register', '--user-id', user, '--selfie', SELFIE], { env: envFor(emulator) })).code).toBe(0);
-    const run = await runCli(['register', '--user-id', user, '--use-enrolled-image', '--allow-re-enroll', '--json'], {
+    const run = await runCli(['register', '--user-id', user, '--selfie', SELFIE, '--use-enrolled-image', '--json'], {
       env: envFor(emulator),
     });
     expect(run.code, run.stderr).toBe(0);
     const job = emulator.state.jobs.get(String(run.json()['job_id']))!;
-    expect(job.useEnrolledImage).toBe(true);
-    expect(job.zip?.entries).toEqual(['info.json']);
+    expect(job).toMatchObject({ useEnrolledImage: true, allowNewEnroll: true });
+    expect(job.zip?.entries.sort()).toEqual(['info.json', 'selfie.jpg']);
   });
 
   it('a selfie that fails its checks exits 4 and sends nothing', async () => {
@@ -325,7 +332,7 @@ describe('smile register (non-TTY, env credentials)', () => {
     [['register', '--user-id', 'u', '--selfie', SELFIE, '--param', 'novalue'], /key=value/],
     [['register', '--user-id', 'u', '--selfie', SELFIE, '--timeout', 'soon'], /duration/],
     [['register', '--user-id', 'u', '--selfie', SELFIE, '--sandbox-result', 'maybe'], /Allowed choices/],
-    [['register', '--user-id', 'u', '--selfie', SELFIE, '--use-enrolled-image'], /do not go together/],
+    [['register', '--user-id', 'u', '--use-enrolled-image'], /--use-enrolled-image .*needs --selfie FILE/],
     [['register', '--user-id', 'u', '--selfie', SELFIE, '--bogus'], /unknown option/i],
     [['regster'], /register/],
     [['bulk', 'rows.csv', '--concurrency', 'abc'], /whole number/],

@@ -217,9 +217,9 @@ describe('validating rows', () => {
     ],
     ['reserved param', { user_id: 'u', selfie: 'photos/a.jpg', 'param.job_id': 'x' }, /job_id is set by smile/],
     [
-      'selfie and use_enrolled_image',
-      { user_id: 'u', selfie: 'photos/a.jpg', use_enrolled_image: 'true' },
-      /do not go together/,
+      'use_enrolled_image without a selfie',
+      { user_id: 'u', use_enrolled_image: 'true' },
+      /use_enrolled_image replaces the selfie on file with a new one: the row's selfie is missing/,
     ],
     ['bad callback', { user_id: 'u', selfie: 'photos/a.jpg', callback_url: 'ftp://x' }, /callback_url/],
     ['object user_id', { user_id: { a: 1 }, selfie: 'photos/a.jpg' }, /user_id must be text/],

@@ -64,14 +64,13 @@ describe('POST /v1/upload: success', () => {
 
   it('echoes partner_params as strings, "" as "null"', async () => {
     const { userId, jobId } = ids();
-    await prepUpload(emu, { userId, jobId, params: { campaign: 'cli', empty: '', n: 3 } });
+    await prepUpload(emu, { userId, jobId, params: { campaign: 'cli', empty: '' } });
     expect(emu.state.jobs.get(jobId)?.partnerParams).toEqual({
       user_id: userId,
       job_id: jobId,
       job_type: '4',
       campaign: 'cli',
       empty: 'null',
-      n: '3',
     });
   });
 });

@@ -40,13 +40,15 @@ describe('prepareSelfie', () => {
     expect(prepared).toMatchObject({ bytes: source.length, sourceBytes: source.length });
   });
 
-  it('sends liveness frames byte for byte, and scales a selfie-sized frame to 640 px', async () => {
-    const frame = await readFile(`${GOOD}liveness-1.jpg`);
-    expect((await prepareSelfie(frame, { kind: 'liveness' })).jpeg.equals(frame)).toBe(true);
+  it('scales liveness frames to the 320 px long side of the mobile SDKs', async () => {
+    const frame = await prepareSelfie(`${GOOD}liveness-1.jpg`, { kind: 'liveness' });
+    expect(frame).toMatchObject({ changed: true, width: 256, height: 320 });
+    expect(frame.changes).toEqual(['resized 360×450 → 256×320']);
+    await expectSendable(frame.jpeg, 320);
     const big = await prepareSelfie(`${GOOD}selfie-960x1200.jpg`, { kind: 'liveness' });
-    expect(big).toMatchObject({ changed: true, width: 512, height: 640 });
-    expect(big.changes).toEqual(['resized 960×1200 → 512×640']);
-    await expectSendable(big.jpeg, 640);
+    expect(big).toMatchObject({ changed: true, width: 256, height: 320 });
+    expect(big.changes).toEqual(['resized 960×1200 → 256×320']);
+    await expectSendable(big.jpeg, 320);
   });
 
   it('applies the EXIF orientation: the result is upright and matches the original', async () => {
@@ -77,14 +79,14 @@ describe('prepareSelfie', () => {
     expect(a.equals(b)).toBe(true);
   });
 
-  it('scales a large photo to a long side of 1280 px (selfie) or 640 px (liveness)', async () => {
+  it('scales a large photo to a long side of 1280 px (selfie) or 320 px (liveness)', async () => {
     const photo = await sharp(`${GOOD}demo.jpg`).resize(2400, 3000).jpeg({ quality: 85 }).toBuffer();
     const selfie = await prepareSelfie(photo, { kind: 'selfie' });
     expect(selfie).toMatchObject({ width: 1024, height: 1280, changed: true });
     await expectSendable(selfie.jpeg, 1280);
     const frame = await prepareSelfie(photo, { kind: 'liveness' });
-    expect(frame).toMatchObject({ width: 512, height: 640 });
-    await expectSendable(frame.jpeg, 640);
+    expect(frame).toMatchObject({ width: 256, height: 320 });
+    await expectSendable(frame.jpeg, 320);
   });
 
   it.each([

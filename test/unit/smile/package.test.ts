@@ -1,6 +1,6 @@
 import { unzipSync, strFromU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { buildInfoJson, buildJobZip } from '../../../src/smile/package.js';
+import { buildInfoJson, buildJobZip, geolocationMetadatum } from '../../../src/smile/package.js';
 
 const server = {
   upload_url: 'https://uploads.example/x?Signature=abc',
@@ -17,7 +17,6 @@ describe('buildJobZip', () => {
     signature: 'sig',
     partnerParams: { user_id: 'u-1', job_id: 'job-1', job_type: 4, branch: 'nairobi' },
     callbackUrl: 'https://example.com/cb',
-    geo: { latitude: -1.29, longitude: 36.82, altitude: 1795 },
     selfie: jpeg(1),
     liveness: [jpeg(2), jpeg(3)],
     server,
@@ -48,8 +47,8 @@ describe('buildJobZip', () => {
       file_name: 'selfie.zip',
       smile_client_id: '085',
       callback_url: 'https://example.com/cb',
-      geo_info: { latitude: -1.29, longitude: 36.82, altitude: 1795 },
     });
+    expect(info['misc_information']).not.toHaveProperty('geo_info');
     expect(info['server_information']).toEqual(server);
     expect(info['id_info']).toEqual({ entered: 'false' });
     expect(info['package_information']).toMatchObject({ language: 'javascript' });
@@ -60,7 +59,6 @@ describe('buildJobZip', () => {
       ...input,
       retry: true,
       callbackUrl: undefined,
-      geo: undefined,
       liveness: [],
     }) as Record<string, Record<string, unknown>>;
     expect(info['misc_information']?.['retry']).toBe('true');
@@ -69,9 +67,12 @@ describe('buildJobZip', () => {
     expect(info['images']).toHaveLength(1);
   });
 
-  it('has no image entry with --use-enrolled-image (no selfie)', () => {
-    const entries = unzipSync(buildJobZip({ ...input, selfie: undefined, liveness: [] }));
-    expect(Object.keys(entries)).toEqual(['info.json']);
+  it('the location is a geolocation metadatum in the Android shape, without altitude', () => {
+    expect(geolocationMetadatum({ latitude: -1.29, longitude: 36.82, altitude: 1795 }, 'ts')).toEqual({
+      name: 'geolocation',
+      value: { latitude: -1.29, longitude: 36.82, accuracy: 'unknown', source: 'unknown' },
+      timestamp: 'ts',
+    });
   });
 
   it('is a pure function of its inputs', () => {
