@@ -75,7 +75,7 @@ export interface EmulatorOptions {
   stateFile?: string;
   /** Where notices about the state file go (a failed save, a migration); default stderr. */
   warn?: (message: string) => void;
-  /** ResultCode of a rejected JT4 (`sandbox_result` "1"); default "0813" (UNVERIFIED). */
+  /** ResultCode of a rejected JT4 (`sandbox_result` "1"); default "0841" (UNVERIFIED: see outcomes.ts). */
   rejectCode?: string;
   faults?: FaultOptions;
   /** How many recent requests and callback deliveries `state` keeps; default 10,000 (memory stays bounded). */

@@ -326,10 +326,11 @@ const table: CodeInfo[] = [
     code: '2216',
     family: 'error',
     title: 'Enrolled user does not have a photo on file',
-    meaning: '--use-enrolled-image needs a selfie already on file for this user.',
+    meaning:
+      '--use-enrolled-image updates the selfie on file, and this user has none (that the real server answers 2216 to a job_type 4 is UNVERIFIED).',
     final: true,
     exit: 'refused',
-    hint: 'Pass --selfie FILE instead of --use-enrolled-image.',
+    hint: 'Register the user without --use-enrolled-image: the new selfie becomes the one on file.',
   },
   {
     code: '2220',
