@@ -7,7 +7,7 @@ export default defineCommand({
   summary: 'write the normalised JPEG that register would send',
   args: { input: arg('<in>', 'input image'), output: arg('<out>', 'output JPEG') },
   options: {
-    liveness: flag('--liveness', 'prepare as a liveness frame (long side ≤ 640)'),
+    liveness: flag('--liveness', 'prepare as a liveness frame (long side ≤ 320, as the mobile SDKs send)'),
     skipFaceCheck: flag('--skip-face-check', SKIP_FACE_CHECK_HELP),
   },
   examples: ['smile selfie prepare IMG_0042.HEIC.jpg out.jpg --json'],

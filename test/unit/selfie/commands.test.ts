@@ -142,10 +142,10 @@ describe('runSelfiePrepare', () => {
     const io = captureIo();
     expect(await runSelfiePrepare(`${BAD}exif-rotated.jpg`, out, { json: false, kind: 'liveness' }, io)).toBe(0);
     const meta = await sharp(out).metadata();
-    expect([meta.width, meta.height, meta.orientation]).toEqual([512, 640, undefined]);
+    expect([meta.width, meta.height, meta.orientation]).toEqual([256, 320, undefined]);
     expect(io.stdout.text).toBe('');
     expect(io.stderr.text).toMatch(
-      /^Wrote .*rotated-out\.jpg: JPEG 512×640, \d+ bytes: applied EXIF orientation 6; resized 640×800 → 512×640/,
+      /^Wrote .*rotated-out\.jpg: JPEG 256×320, \d+ bytes: applied EXIF orientation 6; resized 640×800 → 256×320/,
     );
     expect(io.stderr.text).toContain('warning exif_rotated');
   });
