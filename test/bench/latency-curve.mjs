@@ -42,8 +42,7 @@ function run(args, env) {
 }
 
 function pollsOf(emulator, jobId) {
-  return emulator.state.requests.filter((entry) => entry.path.endsWith('/job_status') && entry.jobId === jobId)
-    .length;
+  return emulator.state.requests.filter((entry) => entry.path.endsWith('/job_status') && entry.jobId === jobId).length;
 }
 
 let serial = 0;
