@@ -12,12 +12,12 @@ import { DIR_MODE, FILE_MODE } from '../config/paths.js';
  *
  * Warm: every wait remembers when its job was last seen pending and when first seen final (two
  * durations since the upload, nothing else). The window (lo, hi] over the last few jobs is where
- * results arrive here: the first look goes at lo + 70% of the window, then every quarter-window
- * (100–500 ms). A warm wait never sends more job_status requests than the official Node SDK would
- * for the same job: its n-th request is never earlier than the SDK's n-th (at 0, 2, 4, 6, 8 s,
- * then every 4 s after the upload), which holds whatever the job's real time turns out to be.
- * When the first look is 2 s or more away, one scout look goes at 40% of it (paid for by the
- * SDK's own request at 0 s): it notices a server that became much faster.
+ * results arrive here: the looks go inside it (see learnedLooks), densely when the pace allows.
+ * A warm wait never sends more job_status requests than the official Node SDK would for the same
+ * job: its n-th request is never earlier than the SDK's n-th (at 0, 2, 4, 6, 8 s, then every 4 s
+ * after the upload), which holds whatever the job's real time turns out to be. When results take
+ * 4 s or more, one scout look goes at 40% of the first (paid for by the SDK's request at 0 s): it
+ * notices a server that became much faster.
  *
  * A server that became much slower (still pending past 1.5 × hi + 1 s) or much faster (final
  * before half of lo) is forgotten: that wait goes on with the cold schedule and the next ones
@@ -29,7 +29,7 @@ export const DEFAULT_MIN_INTERVAL_MS = 500;
 export const DEFAULT_INTERVAL_SHARE = 0.1;
 export const MAX_INTERVAL_MS = 4000;
 export const MAX_POLLS_PER_MINUTE = 40;
-/** Where in the learned window the first look goes. */
+/** Where in the learned window the first of two looks goes (bulk's pacer: its one look). */
 export const LEARNED_FIRST_SHARE = 0.7;
 export const DENSE_MIN_MS = 100;
 export const DENSE_MAX_MS = 500;
@@ -82,6 +82,32 @@ export function learnedFirstPollMs(window: LearnedWindow): number {
   return Math.round(window.lo + LEARNED_FIRST_SHARE * (window.hi - window.lo));
 }
 
+/** How many of the SDK's requests have gone by `elapsedMs`. */
+export function sdkPollsBy(elapsedMs: number): number {
+  let count = 0;
+  while (sdkPollAtMs(count) <= elapsedMs) count++;
+  return count;
+}
+
+/**
+ * A learned wait's looks. The SDK's pace allows k looks by the middle of the window (one fewer
+ * when a scout goes first, which it does only when that leaves two or more): with one, it goes
+ * late in the window (90%: a miss waits for the SDK's next slot); with more, they spread from the
+ * middle (k = 2: from 70%) to the end of the window.
+ */
+export function learnedLooks(window: LearnedWindow): { first: number; dense: number; scout: number | undefined } {
+  const width = window.hi - window.lo;
+  const middle = window.lo + width / 2;
+  const scouted = sdkPollsBy(middle) >= 3;
+  const looks = sdkPollsBy(middle) - (scouted ? 1 : 0);
+  const share = looks >= 3 ? 0.5 : looks === 2 ? LEARNED_FIRST_SHARE : 0.9;
+  const first = Math.round(window.lo + share * width);
+  const dense = Math.round(
+    Math.min(DENSE_MAX_MS, Math.max(DENSE_MIN_MS, (window.hi - first) / Math.max(1, looks - 1))),
+  );
+  return { first, dense, scout: scouted ? Math.round(0.4 * first) : undefined };
+}
+
 /** Past this, a learned wait is "much later" than learned: the server changed. */
 export function lateLimitMs(window: LearnedWindow): number {
   return 1.5 * window.hi + 1000;
@@ -119,8 +145,11 @@ export class PollPlan {
   readonly window: LearnedWindow | undefined;
   #fellBack = false;
 
+  readonly #learned: { first: number; dense: number; scout: number | undefined } | undefined;
+
   constructor(window: LearnedWindow | undefined) {
     this.window = window;
+    this.#learned = window && learnedLooks(window);
   }
 
   /** True once this wait found the server much slower than learned and went back to the cold schedule. */
@@ -141,9 +170,8 @@ export class PollPlan {
     if (!window || this.#fellBack) {
       at = last === undefined ? DEFAULT_FIRST_POLL_MS : last + defaultIntervalMs(last);
     } else {
-      const first = learnedFirstPollMs(window);
-      const dense = Math.min(DENSE_MAX_MS, Math.max(DENSE_MIN_MS, (window.hi - window.lo) / 4));
-      if (count === 0 && first >= sdkPollAtMs(1)) at = Math.round(0.4 * first);
+      const { first, dense, scout } = this.#learned!;
+      if (count === 0 && scout !== undefined) at = scout;
       else if (last === undefined || last < first) at = first;
       else at = last + dense;
       // Never ahead of the SDK: our n-th request no earlier than its n-th.

@@ -30,7 +30,7 @@ export interface WaitResult {
  * `deadline` (epoch ms, replaces now + timeoutMs) also bounds each job_status request, attempts
  * and retries included: when it runs out inside a request the wait ends as timed out with the
  * last status, or, when no status came at all, with the client's `deadline` ApiError.
- * A 429 the client gave up on is waited out (its Retry-After) when the deadline allows.
+ * A 429 the client gave up on is waited out when it carries its Retry-After and the deadline allows.
  */
 export async function pollJobUntilFinal(
   client: SmileClient,
@@ -69,9 +69,10 @@ export async function pollJobUntilFinal(
     } catch (error) {
       if (bounded && last && error instanceof ApiError && error.code === 'deadline')
         return { status: last, outcome: 'pending', polls: pollsAt.length - 1, timedOut: true };
-      // Rate limited after the client's own retries: wait out Retry-After if the deadline allows.
-      if (error instanceof ApiError && error.status === 429) {
-        const wait = error.retryAfterMs ?? 1000;
+      // Rate limited after the client's own retries: wait out its Retry-After if the deadline
+      // allows (an error that does not say how long ends the wait, as before).
+      if (error instanceof ApiError && error.status === 429 && error.retryAfterMs !== undefined) {
+        const wait = error.retryAfterMs;
         if (now() + wait < deadline) {
           retryAfterMs = wait;
           continue;

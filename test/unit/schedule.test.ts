@@ -191,6 +191,16 @@ describe('pollJobUntilFinal on the schedule (fake timers)', () => {
     expect(at[1]).toBeGreaterThanOrEqual(5500);
   });
 
+  it('ends the wait on a 429 that does not say how long to wait (never guesses shorter than the server asked)', async () => {
+    const { client, at } = server(() => new ApiError('rate limited', { status: 429, code: '2201' }));
+    const signal = new AbortController().signal;
+    const waiting = pollJobUntilFinal(client, { userId: 'u', jobId: 'j' }, { timeoutMs: 60_000, signal });
+    const settled = expect(waiting).rejects.toMatchObject({ status: 429 });
+    await vi.runAllTimersAsync();
+    await settled;
+    expect(at).toEqual([500]);
+  });
+
   it('learns in a wait and uses it in the next: fewer requests, the result seen as soon', async () => {
     const times = new MemoryPollTimes();
     const signal = new AbortController().signal;
