@@ -83,9 +83,9 @@ export interface SchedulerDeps extends RowDeps {
  * When to take the first look at an uploaded job: the schedule register learns across runs
  * (src/register/schedule.ts), learned here in memory from this run's jobs. For one person waiting
  * the poll schedule looks early and often; for a bulk run what matters is requests and CPU per job.
- * After a few jobs the pacer's first look goes where results arrive (70% into the window between
- * the latest first look that found a job pending and the earliest result seen, or 90% of the
- * earliest result while no look has missed), so most jobs are asked about once; if a job is not
+ * After a few jobs the pacer's first look goes where results arrive (90% into the window between
+ * the latest first look that found a job pending and the earliest result seen, as register's
+ * single look does), so most jobs are asked about once; if a job is not
  * ready, the cold schedule takes over. A server whose speed changes is forgotten, as in register.
  */
 export class PollPacer {

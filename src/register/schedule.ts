@@ -29,7 +29,7 @@ export const DEFAULT_MIN_INTERVAL_MS = 500;
 export const DEFAULT_INTERVAL_SHARE = 0.1;
 export const MAX_INTERVAL_MS = 4000;
 export const MAX_POLLS_PER_MINUTE = 40;
-/** Where in the learned window the first of two looks goes (bulk's pacer: its one look). */
+/** Where in the learned window the first of two looks goes. */
 export const LEARNED_FIRST_SHARE = 0.7;
 export const DENSE_MIN_MS = 100;
 export const DENSE_MAX_MS = 500;
@@ -65,21 +65,24 @@ export interface LearnedWindow {
 
 /**
  * The window over the remembered samples: hi = the earliest a result has been seen, lo = the
- * latest a job was still seen pending before that. With no pending look below hi, lo is set so
- * that the first look goes at 90% of hi: each first look that finds the result moves it earlier,
- * until one finds the job pending and gives lo.
+ * latest a job was still seen pending before that. With no pending look below hi, lo is a third
+ * below hi: each first look that finds the result moves hi earlier, until one finds the job
+ * pending and gives lo.
  */
 export function learnedWindow(samples: readonly PollSample[]): LearnedWindow | undefined {
   if (samples.length === 0) return undefined;
   const hi = Math.min(...samples.map((sample) => sample.ready));
   const below = samples.map((sample) => sample.pending).filter((pending) => pending > 0 && pending < hi);
-  const lo = below.length > 0 ? Math.max(...below) : hi - (0.1 * hi) / (1 - LEARNED_FIRST_SHARE);
+  const lo = below.length > 0 ? Math.max(...below) : hi - hi / 3;
   return { lo: Math.max(0, lo), hi };
 }
 
-/** Where the first look of a learned wait goes. */
-export function learnedFirstPollMs(window: LearnedWindow): number {
-  return Math.round(window.lo + LEARNED_FIRST_SHARE * (window.hi - window.lo));
+/** Where the only look a wait can afford goes inside the learned window (late: a miss is costly). */
+export const SINGLE_LOOK_SHARE = 0.9;
+
+/** Where a look goes `share` of the way into the learned window. */
+export function learnedFirstPollMs(window: LearnedWindow, share = SINGLE_LOOK_SHARE): number {
+  return Math.round(window.lo + share * (window.hi - window.lo));
 }
 
 /** How many of the SDK's requests have gone by `elapsedMs`. */
@@ -100,7 +103,7 @@ export function learnedLooks(window: LearnedWindow): { first: number; dense: num
   const middle = window.lo + width / 2;
   const scouted = sdkPollsBy(middle) >= 3;
   const looks = sdkPollsBy(middle) - (scouted ? 1 : 0);
-  const share = looks >= 3 ? 0.5 : looks === 2 ? LEARNED_FIRST_SHARE : 0.9;
+  const share = looks >= 3 ? 0.5 : looks === 2 ? LEARNED_FIRST_SHARE : SINGLE_LOOK_SHARE;
   const first = Math.round(window.lo + share * width);
   const dense = Math.round(
     Math.min(DENSE_MAX_MS, Math.max(DENSE_MIN_MS, (window.hi - first) / Math.max(1, looks - 1))),
