@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { CancelledError, isSmileCliError } from '../errors.js';
 import type { SmileCliError } from '../errors.js';
 import { backoffDelayMs, sleep } from '../smile/retry.js';
+import { DEFAULT_MIN_INTERVAL_MS, MemoryPollTimes, learnedFirstPollMs, learnedWindow } from '../register/schedule.js';
 import type { JournalEntry } from './journal.js';
 import { failedRow, isFatalRowError, submitRow, waitRow } from './register-row.js';
 import type { RowDeps, RowOptions, RowState } from './register-row.js';
@@ -79,26 +80,35 @@ export interface SchedulerDeps extends RowDeps {
 }
 
 /**
- * When to take the first look at an uploaded job: after about as long as jobs have been taking.
- * The shared poll schedule (src/register/wait.ts) looks early and often, which is right for one
- * person waiting; for a bulk run, what matters is requests and CPU per job. After a few jobs, the
- * pacer says "wait 90% of the recent time-to-result first", so most jobs are asked about once;
- * if a job is not ready, the usual schedule takes over. It adapts as processing times change.
+ * When to take the first look at an uploaded job: the schedule register learns across runs
+ * (src/register/schedule.ts), learned here in memory from this run's jobs. For one person waiting
+ * the poll schedule looks early and often; for a bulk run what matters is requests and CPU per job.
+ * After a few jobs the pacer's first look goes where results arrive (90% into the window between
+ * the latest first look that found a job pending and the earliest result seen, as register's
+ * single look does), so most jobs are asked about once; if a job is not
+ * ready, the cold schedule takes over. A server whose speed changes is forgotten, as in register.
  */
 export class PollPacer {
   static readonly MIN_SAMPLES = 8;
   static readonly MAX_DELAY_MS = 30_000;
-  #average: number | undefined;
+  readonly #times = new MemoryPollTimes();
   #samples = 0;
 
-  observe(timeToResultMs: number): void {
-    this.#average = this.#average === undefined ? timeToResultMs : 0.8 * this.#average + 0.2 * timeToResultMs;
+  /**
+   * A job's result was seen `timeToResultMs` after its upload, the first look having gone at
+   * `firstLookMs` (0: at once). A result seen a cold interval or more after the first look means
+   * that look found the job pending.
+   */
+  observe(timeToResultMs: number, firstLookMs = 0): void {
+    const missed = firstLookMs > 0 && timeToResultMs - firstLookMs >= DEFAULT_MIN_INTERVAL_MS;
+    this.#times.observe({ pending: missed ? firstLookMs : 0, ready: timeToResultMs });
     this.#samples++;
   }
 
   firstDelayMs(): number {
-    if (this.#average === undefined || this.#samples < PollPacer.MIN_SAMPLES) return 0;
-    return Math.round(Math.min(PollPacer.MAX_DELAY_MS, 0.9 * this.#average));
+    const window = learnedWindow(this.#times.current);
+    if (!window || this.#samples < PollPacer.MIN_SAMPLES) return 0;
+    return Math.min(PollPacer.MAX_DELAY_MS, learnedFirstPollMs(window));
   }
 }
 
@@ -239,15 +249,9 @@ export class BulkScheduler {
             const uploadedAt = performance.now();
             try {
               const immediate = submitted.wait?.immediate ?? false;
-              const waited = await waitRow(
-                row,
-                state,
-                { immediate, delayMs: this.#pacer.firstDelayMs() },
-                options,
-                deps,
-                warnings,
-              );
-              if (!immediate && !waited.timedOut) this.#pacer.observe(performance.now() - uploadedAt);
+              const firstLookMs = immediate ? 0 : this.#pacer.firstDelayMs();
+              const waited = await waitRow(row, state, { immediate, delayMs: firstLookMs }, options, deps, warnings);
+              if (!immediate && !waited.timedOut) this.#pacer.observe(performance.now() - uploadedAt, firstLookMs);
               const { timedOut: _timedOut, ...rest } = waited;
               result = rest;
             } finally {

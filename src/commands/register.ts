@@ -162,6 +162,14 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     import('../register/deadline.js'),
     import('../ui/progress.js'),
   ]);
+  // The poll schedule learns how long jobs take on this server (durations only; not for --emulator's one-off port).
+  if (request.wait && !connection.emulator) {
+    const [{ attachPollTimes, pollTimesFile }, { stateDir }] = await Promise.all([
+      import('../register/schedule.js'),
+      import('../config/paths.js'),
+    ]);
+    attachPollTimes(connection.client, pollTimesFile(stateDir(ctx.env), connection.baseUrl, 4));
+  }
   const spinner = await startProgress(ctx);
   const onEvent = (event: RegistrationEvent) => {
     switch (event.type) {

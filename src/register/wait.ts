@@ -4,22 +4,15 @@ import type { JobStatusInput, SmileClient } from '../smile/client.js';
 import { sleep } from '../smile/retry.js';
 import { ApiError } from '../errors.js';
 import type { JobStatusResponse } from '../smile/types.js';
+import { PollPlan, attachedPollTimes, learnedWindow } from './schedule.js';
+import type { PollTimes } from './schedule.js';
 
 /**
- * The poll schedule: first look 250 ms after the upload, then ×1.5 per poll up to a 4 s cap.
- * A SmartSelfie job usually takes seconds, so the early polls return a result within ~25% of
- * the processing time (1 s processing → result at ~1.2 s) while a long wait costs one request
- * per 4 s at most: ~35 requests over the default 120 s, fewer than the Node SDK's fixed 2 s/4 s
- * sleeps spend on a minute. Retry-After (429) is honoured inside the client.
+ * When to poll is src/register/schedule.ts: a cold schedule (500 ms, then 10% of the time waited,
+ * up to 4 s), or, once this server's job times are known, the first look just before results
+ * usually arrive and dense looks after it, never more requests than the official SDK would send.
+ * Retry-After (429) is honoured inside the client, and by the schedule when the client gives up.
  */
-export const POLL_FIRST_MS = 250;
-export const POLL_FACTOR = 1.5;
-export const POLL_CAP_MS = 4000;
-
-export function pollDelayMs(pollIndex: number): number {
-  return Math.min(POLL_CAP_MS, Math.round(POLL_FIRST_MS * POLL_FACTOR ** pollIndex));
-}
-
 export interface WaitResult {
   status: JobStatusResponse;
   outcome: Outcome;
@@ -30,10 +23,14 @@ export interface WaitResult {
 /**
  * Poll job_status until the outcome is no longer `pending` (approved, rejected, provisional,
  * error) or `timeoutMs` runs out; a timed-out wait returns the last status with outcome pending.
- * `immediate` asks once before the first delay (status --wait on an old job).
+ * `immediate` asks once before the first delay (status --wait on an old job; bulk after its own
+ * pacing): such a wait follows the cold schedule and teaches nothing. Otherwise the wait starts at
+ * the upload: it reads and adds to `times` (default: what is attached to the client, see
+ * attachPollTimes; nothing attached: cold, nothing kept).
  * `deadline` (epoch ms, replaces now + timeoutMs) also bounds each job_status request, attempts
  * and retries included: when it runs out inside a request the wait ends as timed out with the
  * last status, or, when no status came at all, with the client's `deadline` ApiError.
+ * A 429 the client gave up on is waited out when it carries its Retry-After and the deadline allows.
  */
 export async function pollJobUntilFinal(
   client: SmileClient,
@@ -45,29 +42,53 @@ export async function pollJobUntilFinal(
     deadline?: number;
     onPoll?: (status: JobStatusResponse, outcome: Outcome) => void;
     now?: () => number;
+    times?: PollTimes;
   },
 ): Promise<WaitResult> {
   const now = options.now ?? Date.now;
+  const start = now();
   const bounded = options.deadline !== undefined;
-  const deadline = options.deadline ?? now() + options.timeoutMs;
-  let polls = 0;
+  const deadline = options.deadline ?? start + options.timeoutMs;
+  const times = options.immediate ? undefined : (options.times ?? attachedPollTimes(client));
+  const plan = new PollPlan(times ? learnedWindow(await times.samples()) : undefined);
+  const pollsAt: number[] = [];
+  let lastPendingAt = 0;
+  let retryAfterMs: number | undefined;
   let last: JobStatusResponse | undefined;
-  for (let index = 0; ; index++) {
-    if (!(options.immediate && index === 0)) {
-      const delay = Math.min(pollDelayMs(options.immediate ? index - 1 : index), Math.max(0, deadline - now()));
+  for (;;) {
+    if (!(options.immediate && pollsAt.length === 0)) {
+      const at = start + plan.nextPollAt(pollsAt, now() - start, retryAfterMs);
+      const delay = Math.min(Math.max(0, at - now()), Math.max(0, deadline - now()));
       if (delay > 0 || last) await sleep(delay, options.signal);
     }
+    retryAfterMs = undefined;
+    const sentAt = now() - start;
+    pollsAt.push(sentAt);
     try {
       last = await client.jobStatus(job, { signal: options.signal, ...(bounded ? { deadline } : {}) });
     } catch (error) {
       if (bounded && last && error instanceof ApiError && error.code === 'deadline')
-        return { status: last, outcome: 'pending', polls, timedOut: true };
+        return { status: last, outcome: 'pending', polls: pollsAt.length - 1, timedOut: true };
+      // Rate limited after the client's own retries: wait out its Retry-After if the deadline
+      // allows (an error that does not say how long ends the wait, as before).
+      if (error instanceof ApiError && error.status === 429 && error.retryAfterMs !== undefined) {
+        const wait = error.retryAfterMs;
+        if (now() + wait < deadline) {
+          retryAfterMs = wait;
+          continue;
+        }
+        if (last) return { status: last, outcome: 'pending', polls: pollsAt.length - 1, timedOut: true };
+      }
       throw error;
     }
-    polls++;
     const outcome = deriveOutcome(last);
     options.onPoll?.(last, outcome);
-    if (outcome !== 'pending') return { status: last, outcome, polls, timedOut: false };
+    const polls = pollsAt.length;
+    if (outcome !== 'pending') {
+      await times?.record({ pending: lastPendingAt, ready: sentAt });
+      return { status: last, outcome, polls, timedOut: false };
+    }
+    lastPendingAt = sentAt;
     if (now() >= deadline) return { status: last, outcome, polls, timedOut: true };
   }
 }

@@ -7,6 +7,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const all = {
   startup: ['test/bench/startup.mjs'],
   register: ['test/bench/register-latency.mjs'],
+  latency: ['test/bench/latency-curve.mjs'],
   selfie: ['--expose-gc', 'test/bench/selfie-check.mjs'],
   faces: ['test/bench/faces.mjs'],
   bulk: ['test/bench/bulk.mjs'],

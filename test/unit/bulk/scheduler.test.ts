@@ -37,14 +37,19 @@ describe('Semaphore', () => {
 });
 
 describe('PollPacer', () => {
-  it('uses the shared schedule until it has seen a few jobs, then waits 90% of their time to result', () => {
+  it('uses the cold schedule until it has seen a few jobs, then looks where results arrive (the learned schedule register keeps)', () => {
     const pacer = new PollPacer();
     for (let i = 0; i < PollPacer.MIN_SAMPLES - 1; i++) pacer.observe(1200);
     expect(pacer.firstDelayMs()).toBe(0);
     pacer.observe(1200);
-    expect(pacer.firstDelayMs()).toBe(1080);
+    // No look has missed yet: 90% into (800, 1200], a third below the earliest result.
+    expect(pacer.firstDelayMs()).toBe(1160);
+    // A first look at 1160 that missed (the result came a cold interval later) narrows the window.
+    pacer.observe(1700, 1160);
+    expect(pacer.firstDelayMs()).toBe(1196);
+    // Much faster: what was learned is forgotten.
     for (let i = 0; i < 50; i++) pacer.observe(500);
-    expect(pacer.firstDelayMs()).toBeLessThan(460);
+    expect(pacer.firstDelayMs()).toBeLessThan(500);
     for (let i = 0; i < 50; i++) pacer.observe(10 * 60_000);
     expect(pacer.firstDelayMs()).toBe(PollPacer.MAX_DELAY_MS);
   });

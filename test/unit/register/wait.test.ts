@@ -1,22 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../../src/emulator/index.js';
 import type { RunningEmulator } from '../../../src/emulator/index.js';
-import { POLL_CAP_MS, pollDelayMs, pollJobUntilFinal } from '../../../src/register/wait.js';
+import { pollJobUntilFinal } from '../../../src/register/wait.js';
+import { MAX_INTERVAL_MS, PollPlan } from '../../../src/register/schedule.js';
 import { runRegistration } from '../../../src/register/pipeline.js';
 import { loadSelfieForUpload } from '../../../src/selfie/check.js';
 import { SmileClient } from '../../../src/smile/client.js';
 
-describe('pollDelayMs', () => {
-  it('starts fast, backs off by 1.5×, and is capped', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map(pollDelayMs)).toEqual([250, 375, 563, 844, 1266, 1898, 2848, 4000]);
-    expect(pollDelayMs(50)).toBe(POLL_CAP_MS);
+/** The cold schedule's request times (ms after the upload) up to `untilMs`. */
+function coldTimes(untilMs: number): number[] {
+  const plan = new PollPlan(undefined);
+  const times: number[] = [];
+  for (let at = plan.nextPollAt(times, 0); at <= untilMs; at = plan.nextPollAt(times, at)) times.push(at);
+  return times;
+}
+
+describe('the cold schedule', () => {
+  it('looks every 500 ms, then every 10% of the time waited, capped at 4 s', () => {
+    const times = coldTimes(120_000);
+    expect(times.slice(0, 4)).toEqual([500, 1000, 1500, 2000]);
+    const gaps = times.slice(1).map((at, i) => at - times[i]!);
+    expect(Math.max(...gaps)).toBe(MAX_INTERVAL_MS);
+    // A result is seen at most 10% (or 500 ms) after it is ready.
+    for (const [i, gap] of gaps.entries()) expect(gap).toBeLessThanOrEqual(Math.max(500, 0.1 * times[i]!) + 1);
   });
-  it('spends about 35 requests on the default 120 s wait', () => {
-    let elapsed = 0;
-    let polls = 0;
-    while (elapsed < 120_000) elapsed += pollDelayMs(polls++);
-    expect(polls).toBeGreaterThan(30);
-    expect(polls).toBeLessThan(40);
+  it('spends about 60 requests on the default 120 s wait (never more than 40 in a minute)', () => {
+    const times = coldTimes(120_000);
+    expect(times.length).toBeGreaterThan(50);
+    expect(times.length).toBeLessThan(70);
   });
 });
 
@@ -57,8 +68,7 @@ describe('pollJobUntilFinal and runRegistration', () => {
     // A handful, by the schedule: no more polls than its delays fit into the time the wait took,
     // however slow the machine (a timer may fire a millisecond early, hence the 2 ms per delay).
     const waited = polls.at(-1)!.at - events[3]!.at;
-    let fitting = 0;
-    for (let spent = pollDelayMs(0) - 2; spent <= waited; spent += pollDelayMs(fitting) - 2) fitting++;
+    const fitting = coldTimes(waited + 2 * polls.length).length;
     expect(polls.length).toBeGreaterThanOrEqual(1);
     expect(polls.length).toBeLessThanOrEqual(fitting);
   });
