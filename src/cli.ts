@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliIo, GlobalOptions, RunContext } from './context.js';
-import { ExitCode, UsageError, isSmileCliError } from './errors.js';
-import { choice, flag, negatedFlag, readValues, text } from './commands/define.js';
 import type { AnyCommand, CommandDefinition, CommandMeta, OptionSpec } from './commands/define.js';
-import { COMMANDS } from './commands/index.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
@@ -12,8 +9,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 type Handler = (ctx: RunContext) => Promise<number>;
 type Commander = typeof import('commander');
 
+type Define = typeof import('./commands/define.js');
+
 /** The options every command takes (product.md "Global flags"). */
-const GLOBAL_OPTIONS = {
+const globalOptions = ({ choice, flag, negatedFlag, text }: Define) => ({
   profile: text('--profile <name>', 'config profile to use (env SMILE_PROFILE)'),
   env: choice('--env <environment>', 'sandbox or production (env SMILE_ENV)', ['sandbox', 'production']),
   baseUrl: text('--base-url <url>', 'v1 API base including /v1 (env SMILE_BASE_URL)'),
@@ -23,7 +22,14 @@ const GLOBAL_OPTIONS = {
   debug: flag('--debug', 'trace HTTP requests on stderr (key, signatures and images redacted)'),
   yes: flag('--yes', 'answer yes to confirmations (production bulk)'),
   emulator: flag('--emulator', 'run against an in-process Smile ID emulator: no account needed'),
-};
+});
+
+/** What the program is built from: loaded after the bare `--version` answer, which needs none of it. */
+interface ProgramParts {
+  commander: Pick<Commander, 'Command' | 'Option' | 'Argument'>;
+  define: Define;
+  commands: readonly AnyCommand[];
+}
 
 /**
  * The program: global options, one definition per command (flags only; the work is imported
@@ -41,17 +47,23 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
   // tool, and it is the start-up benchmark (test/bench/startup.mjs).
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     io.stdout.write(`${VERSION}\n`);
-    return ExitCode.ok;
+    return 0;
   }
-  const commander = await import('commander');
-  const { signal, dispose } = interruptSignal(io.signal);
+  // Loaded only now (in parallel), so that the bare `--version` above never pays for them.
+  const [commander, define, { COMMANDS }, { ExitCode, UsageError, isSmileCliError }] = await Promise.all([
+    import('commander'),
+    import('./commands/define.js'),
+    import('./commands/index.js'),
+    import('./errors.js'),
+  ]);
+  const { signal, dispose } = interruptSignal(io.signal, ExitCode.interrupted);
   let chosen: { run: Handler; globals: GlobalOptions } | undefined;
   const program = buildProgram(
     io,
     (run, globals) => {
       chosen = { run, globals };
     },
-    commander,
+    { commander, define, commands: COMMANDS },
   );
   const wantsJson = argv.includes('--json');
   try {
@@ -102,11 +114,14 @@ function capitalise(text: string): string {
 }
 
 /** Ctrl-C / SIGTERM abort the run once (commands clean up and exit 130); a second Ctrl-C exits at once. */
-function interruptSignal(given: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
+function interruptSignal(
+  given: AbortSignal | undefined,
+  interruptedCode: number,
+): { signal: AbortSignal; dispose: () => void } {
   if (given) return { signal: given, dispose: () => undefined };
   const controller = new AbortController();
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    if (controller.signal.aborted) process.exit(interruptedCode);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -131,8 +146,10 @@ function examples(lines: readonly string[]): string {
 export function buildProgram(
   io: CliIo,
   choose: (run: Handler, globals: GlobalOptions) => void,
-  commander: Pick<Commander, 'Command' | 'Option' | 'Argument'>,
+  { commander, define, commands }: ProgramParts,
 ): Command {
+  const GLOBAL_OPTIONS = globalOptions(define);
+  const { readValues } = define;
   const program = new commander.Command('smile');
   program
     .description('Register (enroll) people with Smile ID SmartSelfie™ Authentication.')
@@ -164,14 +181,14 @@ export function buildProgram(
       for (const sub of definition.commands) add(command, sub);
       return;
     }
-    wire(command, definition, meta, commander, (run, values) =>
+    wire(command, definition, meta, commander, readValues, (run, values) =>
       choose(
         run,
         readValues(GLOBAL_OPTIONS, (key) => values[globalNames[key]!]),
       ),
     );
   };
-  for (const definition of COMMANDS) add(program, definition);
+  for (const definition of commands) add(program, definition);
   program.helpCommand(false);
   return program;
 }
@@ -182,6 +199,7 @@ function wire(
   definition: CommandDefinition,
   meta: CommandMeta,
   commander: Pick<Commander, 'Option' | 'Argument'>,
+  readValues: Define['readValues'],
   choose: (run: Handler, globals: Record<string, unknown>) => void,
 ): void {
   const args = Object.entries(definition.args ?? {});

@@ -162,6 +162,9 @@ export async function runRegistration(
   deps: RegistrationDeps,
   options: { resume?: boolean } = {},
 ): Promise<RegistrationResult> {
+  // While the images are checked (libvips and the face detector), load what the first request needs;
+  // nothing is sent before the checks pass.
+  const warm = deps.client.warmUp();
   const images = await loadImages(request, deps);
   await deps.onEvent?.({ type: 'checked', reports: images.reports, notices: images.notices });
   const warnings = images.reports.filter((report) => report.findings.length > 0);
@@ -169,7 +172,8 @@ export async function runRegistration(
   const partnerParams = buildPartnerParams(request);
   let deadline: number | undefined;
   if (request.wholeTimeout) {
-    await loadAnswerChecks();
+    // The answer checks are loaded before the --timeout clock starts (warmUp loads them).
+    await Promise.all([warm, loadAnswerChecks()]);
     deadline = Date.now() + request.timeoutMs;
   }
   await deps.onEvent?.({ type: 'prep-upload', jobId: request.jobId });

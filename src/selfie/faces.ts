@@ -69,6 +69,14 @@ export function loadFaceModels(): Promise<Models> {
 }
 
 /**
+ * Starts loading the runtime and models without waiting: a caller that will check faces soon
+ * overlaps the load with its own I/O. A failure is kept for detectFaces to report.
+ */
+export function preloadFaceModels(): void {
+  loadFaceModels().catch(() => undefined);
+}
+
+/**
  * Finds the faces in an image file's bytes (already known to decode: called after the statistics).
  * Throws only when the detector itself cannot run (the caller reports the check as unavailable).
  */

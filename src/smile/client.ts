@@ -20,7 +20,7 @@ import {
   verifySignature,
 } from './sign.js';
 import { SOURCE_SDK, SOURCE_SDK_VERSION, ZIP_FILE_NAME, geolocationMetadatum } from './package.js';
-import { checkJobStatusAnswer, checkPrepUploadAnswer } from './types.js';
+import { checkJobStatusAnswer, checkPrepUploadAnswer, loadAnswerChecks } from './types.js';
 import type {
   GeoInfo,
   JobStatusResponse,
@@ -124,6 +124,9 @@ interface SendRequest {
   /** Signed requests and the zip never follow a redirect: a 3xx is an error. */
   redirect: 'manual' | 'follow';
 }
+
+/** SmileClient.warmUp's work, done once per process. */
+let warming: Promise<void> | undefined;
 
 /** Smile ID's error codes that mean "the job for this job_id exists already". */
 const JOB_EXISTS = '2215';
@@ -321,6 +324,29 @@ export class SmileClient {
     const problem = await checkJobStatusAnswer(parsed);
     if (problem) throw badAnswer('job status', problem);
     return parsed;
+  }
+
+  /**
+   * Loads what the first request needs while the caller does other work (register: during the selfie
+   * check): the answer checks (zod), Node's fetch (undici), and for https the TLS root store. Sends
+   * nothing and opens no connection: a selfie that fails its checks must leave no trace at Smile ID.
+   * Never fails (the first real request reports any problem).
+   */
+  warmUp(): Promise<void> {
+    warming ??= Promise.all([
+      loadAnswerChecks(),
+      (async () => {
+        // Reading the global loads undici; its first connection would otherwise pay for that.
+        void globalThis.fetch;
+        // The first secure context builds the root store (system roots + NODE_EXTRA_CA_CERTS),
+        // which every later TLS connection of the process shares.
+        if (this.baseUrl.startsWith('https:')) (await import('node:tls')).createSecureContext();
+      })(),
+    ]).then(
+      () => undefined,
+      () => undefined,
+    );
+    return warming;
   }
 
   /** `GET /v1/services`: unauthenticated; used by doctor as a reachability probe. */

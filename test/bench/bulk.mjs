@@ -142,6 +142,8 @@ try {
   const small = await runBulk(dir, emulatorEnv, ROWS, 'bulk-small');
   // The same rows with --dry-run: only the sharp selfie checks (and reading the file), nothing sent.
   const checksOnly = await runBulk(dir, emulatorEnv, ROWS, 'bulk-dry', ['--dry-run']);
+  // The same rows sent without the face detector (--skip-face-check: sharp's checks only).
+  const noFace = await runBulk(dir, emulatorEnv, ROWS, 'bulk-noface', ['--skip-face-check']);
   const large = await runBulk(dir, emulatorEnv, LARGE_ROWS, 'bulk-large');
 
   const sdkJobsPerSecond = SDK_JOBS / (sdk.ms / 1000);
@@ -170,6 +172,9 @@ try {
   );
   console.log(
     `  the rest (protocol, TLS, journal, polling): ${(bulkCpu - checksCpu).toFixed(1)} ms/job vs the SDK's ${sdkCpu.toFixed(1)}`,
+  );
+  console.log(
+    `with --skip-face-check (${noFace.rows} rows): ${(noFace.rows / (noFace.wallMs / 1000)).toFixed(1)} jobs/s (${(noFace.rows / (noFace.wallMs / 1000) / sdkJobsPerSecond).toFixed(1)}× the SDK), ${(noFace.cpuMs / noFace.rows).toFixed(1)} CPU ms/job, peak RSS ${mb(noFace.maxRss)}`,
   );
   console.log(
     `smile bulk peak RSS: ${small.rows} rows ${mb(small.maxRss)} · ${large.rows} rows ${mb(large.maxRss)} (goal: the same, under 150 MB)`,
