@@ -38,7 +38,7 @@ interface Running {
 }
 
 /** Starts smile and waits for the capture page's address on its stderr. */
-async function startSmile(args: string[]): Promise<Running> {
+async function startSmile(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Running> {
   const child = spawn(process.execPath, ['bin/smile.js', ...args], {
     cwd: ROOT,
     env: childEnv(home, {
@@ -46,6 +46,7 @@ async function startSmile(args: string[]): Promise<Running> {
       SMILE_PARTNER_ID: emulator.partnerId,
       SMILE_API_KEY: emulator.apiKey,
       SMILE_BASE_URL: emulator.baseUrl,
+      ...extraEnv,
     }),
     stdio: 'pipe',
   });
@@ -117,8 +118,11 @@ const jobsOf = (userId: string) => [...emulator.state.jobs.values()].filter((job
 describe('smile register --capture', () => {
   it('registers what the page sends: one selfie and its liveness frames, approved', async () => {
     const user = uid('cap');
-    const before = new Set((await readdir(tmpdir())).filter((name) => name.startsWith('smile-capture-')));
-    const run = await startSmile(['register', '--capture', '--no-open', '--user-id', user, '--json']);
+    // A temporary directory of its own: other tests capture at the same time.
+    const temp = await mkdtemp(join(home, 'tmp-'));
+    const run = await startSmile(['register', '--capture', '--no-open', '--user-id', user, '--json'], {
+      TMPDIR: temp,
+    });
     const page = await http(run.url);
     expect(page.status).toBe(200);
     expect(page.type).toBe('text/html; charset=utf-8');
@@ -144,8 +148,7 @@ describe('smile register --capture', () => {
     const entries = job?.zip?.entries ?? [];
     expect(entries.filter((name) => name !== 'info.json')).toHaveLength(9);
     // The photos lived in a private temporary directory, removed at the end.
-    const left = (await readdir(tmpdir())).filter((name) => name.startsWith('smile-capture-') && !before.has(name));
-    expect(left).toEqual([]);
+    expect((await readdir(temp)).filter((name) => name.startsWith('smile-capture-'))).toEqual([]);
   });
 
   it('answers only its own address, on its own Host, and takes one set of photos', async () => {

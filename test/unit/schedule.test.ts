@@ -276,7 +276,18 @@ describe('the poll times file', () => {
         { userId: 'user-secret-42', jobId: 'job-secret-42' },
         { timeoutMs: 60_000, signal: new AbortController().signal, times },
       );
-      for (let i = 0; i < 10; i++) await vi.advanceTimersByTimeAsync(500);
+      // The wait reads and writes the file for real: let that I/O finish before each step of the
+      // fake clock, so that every look happens at its planned time however slow the disk is.
+      let settled = false;
+      void waiting.finally(() => (settled = true));
+      const settle = async (): Promise<void> => {
+        while (!settled && vi.getTimerCount() === 0) await new Promise((resolve) => setImmediate(resolve));
+      };
+      await settle();
+      while (!settled) {
+        await vi.advanceTimersToNextTimerAsync();
+        await settle();
+      }
       await waiting;
     } finally {
       vi.useRealTimers();
