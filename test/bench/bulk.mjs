@@ -8,53 +8,16 @@
 // Each client runs in its own process (the SDK needs NODE_EXTRA_CA_CERTS at start; CPU and peak
 // RSS are the client's own, measured in-process by bulk-probe.mjs / the child). The emulator runs
 // in a third process so its work is never counted as a client's.
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, run, startEmulatorProcess } from './lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const ROWS = Number(process.env.ROWS ?? 1000);
 const LARGE_ROWS = Number(process.env.LARGE_ROWS ?? 20000);
 const SDK_JOBS = Number(process.env.SDK_JOBS ?? 160);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const PROCESSING_MS = 1000;
-
-function startEmulatorProcess() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['bin/smile.js', 'emulator', '--json', '--port', '0', '--tls', '--processing-ms', String(PROCESSING_MS)],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) resolve({ child, info: JSON.parse(line) });
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
-  });
-}
-
-function run(args, env) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env, NO_COLOR: '1', CI: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, ms: performance.now() - started, out, err }));
-  });
-}
 
 function writeRows(dir, name, count, prefix) {
   const lines = ['user_id,selfie'];
@@ -103,7 +66,11 @@ const dir = mkdtempSync(join(tmpdir(), 'smile-bench-bulk-'));
 mkdirSync(join(dir, 'photos'));
 const selfie = join(dir, 'photos', 'face.jpg');
 copyFileSync(join(root, 'fixtures/selfies/demo.jpg'), selfie);
-const { child: emulatorProcess, info } = await startEmulatorProcess();
+const { child: emulatorProcess, info } = await startEmulatorProcess([
+  '--tls',
+  '--processing-ms',
+  String(PROCESSING_MS),
+]);
 const emulatorEnv = {
   SMILE_PARTNER_ID: info.partner_id,
   SMILE_API_KEY: info.api_key,

@@ -2,51 +2,13 @@
 // without a state file and once with `--state-file`, each in its own processes (issue 9 item 12).
 //
 //   npm run build && node test/bench/emulator-state.mjs      (env: ROWS=200 CONCURRENCY=4)
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, run, startEmulatorProcess } from './lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const ROWS = Number(process.env.ROWS ?? 200);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
-
-function startEmulatorProcess(extra) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['bin/smile.js', 'emulator', '--json', '--port', '0', '--processing-ms', '50', ...extra],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) resolve({ child, info: JSON.parse(out.split('\n')[0]), stderr: () => err });
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`emulator exited ${code}: ${err}`)));
-  });
-}
-
-function run(args, env) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env, NO_COLOR: '1', CI: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, ms: performance.now() - started, out, err }));
-  });
-}
 
 function sizeOf(path) {
   try {
@@ -59,7 +21,11 @@ function sizeOf(path) {
 }
 
 async function trial(dir, label, stateFile) {
-  const { child, info, stderr } = await startEmulatorProcess(stateFile ? ['--state-file', stateFile] : []);
+  const { child, info, stderr } = await startEmulatorProcess([
+    '--processing-ms',
+    '50',
+    ...(stateFile ? ['--state-file', stateFile] : []),
+  ]);
   const lines = ['user_id,selfie'];
   for (let i = 0; i < ROWS; i++) lines.push(`${label}-${i},../photos/face.jpg`);
   const rows = join(dir, 'rows', `${label}.csv`);

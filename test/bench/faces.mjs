@@ -7,14 +7,12 @@
 //   npm run build && node test/bench/faces.mjs      (env: ROWS=300 ROUNDS=3 CONCURRENCY=16)
 //
 // Photos: every passing real-face fixture (fixtures/selfies/*.jpg, fixtures/faces/one-face-*.jpg).
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { root, run, startEmulatorProcess } from './lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const ROWS = Number(process.env.ROWS ?? 300);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
@@ -83,45 +81,8 @@ const faceCost = best.with.c1.cpuMs - best.without.c1.cpuMs;
 console.log(`  face check alone: ~${faceCost.toFixed(1)} ms CPU per photo`);
 
 // ---- 2. bulk ------------------------------------------------------------------------------------
-function run(args, env) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env, NO_COLOR: '1', CI: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, ms: performance.now() - started, out, err }));
-  });
-}
-
-function startEmulator() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['bin/smile.js', 'emulator', '--json', '--port', '0', '--processing-ms', '200'],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) resolve({ child, info: JSON.parse(out.split('\n')[0]) });
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
-  });
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'smile-bench-faces-'));
-const { child: emulator, info } = await startEmulator();
+const { child: emulator, info } = await startEmulatorProcess(['--processing-ms', '200']);
 try {
   mkdirSync(join(dir, 'photos'));
   photos.forEach((path, i) => copyFileSync(path, join(dir, 'photos', `p${i}.jpg`)));

@@ -12,35 +12,20 @@
 //
 // Goals (issue 14): cold mean overhead ≤ ½ the SDK's; warm ≤ ⅓ the SDK's with no more polls per job.
 // The emulator runs in this process (its request log counts the polls); each client is a child process.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, runNode } from './lib.mjs';
 import { startEmulator } from '../../dist/emulator/index.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const PROCESSING = (process.env.PROCESSING ?? '1300,3700,6500,10200').split(',').map(Number);
 const WARMUP = Number(process.env.WARMUP ?? 2);
 const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
 const selfie = join(root, 'fixtures/selfies/demo.jpg');
 
-function run(args, env) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, NO_COLOR: '1', CI: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, ms: performance.now() - started, out, err }));
-  });
-}
+/** A child with only PATH and HOME of this environment (no SMILE_* leaks in), without colour. */
+const run = (args, env) =>
+  runNode(args, { PATH: process.env.PATH, HOME: process.env.HOME, ...env, NO_COLOR: '1', CI: '1' });
 
 /** job_status requests for the job, and how late the last one (the one that saw the result) came after the result was ready. */
 function pollsOf(emulator, jobId) {

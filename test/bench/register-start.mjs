@@ -2,46 +2,19 @@
 // prep upload, zip PUT) beside the official SDK's submit_job without return_job_status (prep upload and
 // zip PUT), both against one emulator in its own process over TLS. Runs are interleaved.
 //   npm run build && node test/bench/register-start.mjs      (RUNS=9 by default; BASELINE=DIR: see below)
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, runNode, startEmulatorProcess } from './lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 9);
 const SELFIE = process.env.SELFIE ?? 'fixtures/selfies/demo.jpg';
 
-function startEmulatorProcess() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/smile.js', 'emulator', '--json', '--port', '0', '--tls'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) resolve({ child, info: JSON.parse(out.split('\n')[0]) });
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
-  });
-}
-
-function run(args, env) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${out}${err}`));
-      else resolve(performance.now() - started);
-    });
-  });
+/** Wall time of `node ARGS` in ms; a failed run stops the benchmark. */
+async function run(args, env) {
+  const result = await runNode(args, env);
+  if (result.code !== 0) throw new Error(`${args.join(' ')} exited ${result.code}: ${result.out}${result.err}`);
+  return result.ms;
 }
 
 const median = (values) => {
@@ -51,7 +24,7 @@ const median = (values) => {
 };
 
 const home = mkdtempSync(join(tmpdir(), 'smile-bench-start-'));
-const { child: emulator, info } = await startEmulatorProcess();
+const { child: emulator, info } = await startEmulatorProcess(['--tls']);
 const env = {
   PATH: process.env.PATH,
   HOME: home,
