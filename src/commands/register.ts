@@ -1,6 +1,7 @@
 import { CancelledError, UsageError, isSmileCliError } from '../errors.js';
 import type { RunContext } from '../context.js';
 import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from '../register/pipeline.js';
+import type { PollTimes } from '../register/schedule.js';
 import { OUTCOMES } from '../smile/outcome.js';
 import type { Environment } from '../config/validate.js';
 import { DEFAULT_TIMEOUT, checkId, newJobId, parseGeo, parseParams, parseSandboxResult } from '../parse.js';
@@ -163,12 +164,13 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     import('../ui/progress.js'),
   ]);
   // The poll schedule learns how long jobs take on this server (durations only; not for --emulator's one-off port).
+  let pollTimes: PollTimes | undefined;
   if (request.wait && !connection.emulator) {
-    const [{ attachPollTimes, pollTimesFile }, { stateDir }] = await Promise.all([
+    const [{ pollTimesFile }, { stateDir }] = await Promise.all([
       import('../register/schedule.js'),
       import('../config/paths.js'),
     ]);
-    attachPollTimes(connection.client, pollTimesFile(stateDir(ctx.env), connection.baseUrl, 4));
+    pollTimes = pollTimesFile(stateDir(ctx.env), connection.baseUrl, 4);
   }
   const spinner = await startProgress(ctx);
   const onEvent = (event: RegistrationEvent) => {
@@ -205,6 +207,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       signal: ctx.signal,
       onEvent,
       loadSelfie: (path, load) => loadSelfieForUpload(path, { ...load, skipFaceCheck: options.skipFaceCheck }),
+      pollTimes,
     });
   } catch (error) {
     spinner.stop();

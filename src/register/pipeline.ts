@@ -6,6 +6,7 @@ import type { Outcome } from '../smile/outcome.js';
 import type { GeoInfo, JobStatusResponse, PartnerParams } from '../smile/types.js';
 import type { SelfieReport } from '../selfie/check.js';
 import { pollJobUntilFinal } from './wait.js';
+import type { PollTimes } from './schedule.js';
 
 import type { Environment } from '../config/validate.js';
 import type { DocumentSource } from './document.js';
@@ -99,6 +100,8 @@ export interface RegistrationDeps {
     path: string,
     options: { kind: 'selfie' | 'liveness'; skipFaceCheck?: boolean },
   ) => Promise<{ report: SelfieReport; jpeg?: Buffer }>;
+  /** How long jobs take on this server, learned and added to by the wait (none: the cold schedule). */
+  pollTimes?: PollTimes | undefined;
 }
 
 /** The partner_params sent for a request: extra params first so user_id/job_id/job_type always win. */
@@ -239,12 +242,13 @@ export function isDeadlineError(error: unknown): error is ApiError {
 export async function waitForRegistration(
   job: JobStatusInput,
   timeoutMs: number,
-  deps: Pick<RegistrationDeps, 'client' | 'signal' | 'onEvent'>,
+  deps: Pick<RegistrationDeps, 'client' | 'signal' | 'onEvent' | 'pollTimes'>,
   options: { immediate?: boolean; deadline?: number | undefined } = {},
 ): Promise<{ outcome: Outcome; status: JobStatusResponse; timedOut: boolean }> {
   const waited = await pollJobUntilFinal(deps.client, job, {
     timeoutMs,
     signal: deps.signal,
+    ...(deps.pollTimes ? { times: deps.pollTimes } : {}),
     ...(options.immediate ? { immediate: true } : {}),
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     onPoll: (status, outcome) => void deps.onEvent?.({ type: 'poll', status, outcome }),

@@ -295,17 +295,3 @@ export class MemoryPollTimes implements PollTimes {
     this.#samples = withSample(this.#samples, sample);
   }
 }
-
-const attached = new WeakMap<object, PollTimes>();
-
-/**
- * Lets every wait on `client` (register's pipeline calls pollJobUntilFinal with the client only)
- * learn from and add to `times`. A client with nothing attached waits on the cold schedule.
- */
-export function attachPollTimes(client: object, times: PollTimes): void {
-  attached.set(client, times);
-}
-
-export function attachedPollTimes(client: object): PollTimes | undefined {
-  return attached.get(client);
-}

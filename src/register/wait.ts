@@ -4,7 +4,7 @@ import type { JobStatusInput, SmileClient } from '../smile/client.js';
 import { sleep } from '../smile/retry.js';
 import { ApiError } from '../errors.js';
 import type { JobStatusResponse } from '../smile/types.js';
-import { PollPlan, attachedPollTimes, learnedWindow } from './schedule.js';
+import { PollPlan, learnedWindow } from './schedule.js';
 import type { PollTimes } from './schedule.js';
 
 /**
@@ -25,8 +25,7 @@ export interface WaitResult {
  * error) or `timeoutMs` runs out; a timed-out wait returns the last status with outcome pending.
  * `immediate` asks once before the first delay (status --wait on an old job; bulk after its own
  * pacing): such a wait follows the cold schedule and teaches nothing. Otherwise the wait starts at
- * the upload: it reads and adds to `times` (default: what is attached to the client, see
- * attachPollTimes; nothing attached: cold, nothing kept).
+ * the upload: it reads and adds to `times` (none: the cold schedule, nothing kept).
  * `deadline` (epoch ms, replaces now + timeoutMs) also bounds each job_status request, attempts
  * and retries included: when it runs out inside a request the wait ends as timed out with the
  * last status, or, when no status came at all, with the client's `deadline` ApiError.
@@ -49,7 +48,7 @@ export async function pollJobUntilFinal(
   const start = now();
   const bounded = options.deadline !== undefined;
   const deadline = options.deadline ?? start + options.timeoutMs;
-  const times = options.immediate ? undefined : (options.times ?? attachedPollTimes(client));
+  const times = options.immediate ? undefined : options.times;
   const plan = new PollPlan(times ? learnedWindow(await times.samples()) : undefined);
   const pollsAt: number[] = [];
   let lastPendingAt = 0;
