@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { JournalRecord } from '../../../src/bulk/journal.js';
 import type { RowResult } from '../../../src/bulk/row-result.js';
 import type { BulkRow } from '../../../src/bulk/input.js';
@@ -8,6 +8,7 @@ import { startEmulator } from '../../../src/emulator/index.js';
 import type { RunningEmulator } from '../../../src/emulator/index.js';
 import { loadSelfieForUpload } from '../../../src/selfie/check.js';
 import { SmileClient } from '../../../src/smile/client.js';
+import { until } from '../../helpers/wait-for.js';
 
 describe('Semaphore', () => {
   it('hands out permits first come, first served', async () => {
@@ -82,10 +83,14 @@ describe('BulkScheduler', () => {
   }
 
   it('decouples submission from waiting: one worker keeps submitting while earlier jobs wait', async () => {
+    // No job finishes until every row is submitted, however slow this machine is (a race against a
+    // 300 ms processing time failed under load): the results are released by the test.
+    const held = await startEmulator({ port: 0, processingMs: 600_000 });
+    onTestFinished(() => held.close());
     const client = new SmileClient({
-      baseUrl: emulator.baseUrl,
-      partnerId: emulator.partnerId,
-      apiKey: emulator.apiKey,
+      baseUrl: held.baseUrl,
+      partnerId: held.partnerId,
+      apiKey: held.apiKey,
     });
     const records: JournalRecord[] = [];
     const results: RowResult[] = [];
@@ -107,6 +112,13 @@ describe('BulkScheduler', () => {
       await scheduler.add(row, undefined);
       maxWaiting = Math.max(maxWaiting, scheduler.waiting);
     }
+    // Every zip has landed and nothing is final yet; now the server finishes them all.
+    await until(
+      () => ([...held.state.jobs.values()].filter((job) => job.readyAt !== null).length === 5 ? true : undefined),
+      'five uploaded jobs',
+    );
+    // The view is read-only for assertions; here the test plays the server's clock on purpose.
+    for (const job of held.state.jobs.values()) Object.assign(job, { readyAt: Date.now() });
     await scheduler.drain();
     expect(results.map((result) => result.outcome)).toEqual([
       'approved',
