@@ -372,6 +372,9 @@ export class SmileClient {
     extra: { hint?: string; details?: Record<string, unknown> } = {},
   ): SmileCliError {
     const body = parseSmileError(response.text);
+    // A 429 keeps the server's Retry-After: a caller that waits anyway (register's wait) waits it out.
+    const retryAfterMs = response.status === 429 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+    const limited = retryAfterMs === undefined ? {} : { retryAfterMs };
     const details = {
       http_status: response.status,
       ...(body ? { smile_code: body.code } : {}),
@@ -391,10 +394,10 @@ export class SmileClient {
         case 'auth':
           return new AuthError(message, options);
         case 'api':
-          return new ApiError(message, { ...options, status: response.status });
+          return new ApiError(message, { ...options, status: response.status, ...limited });
         case undefined:
-          return response.status >= 500
-            ? new ApiError(message, { ...options, status: response.status })
+          return response.status >= 500 || response.status === 429
+            ? new ApiError(message, { ...options, status: response.status, ...limited })
             : new RefusedError(message, options);
         default:
           return new RefusedError(message, options);
@@ -417,6 +420,7 @@ export class SmileClient {
     }
     return new ApiError(`The ${label} failed with HTTP ${response.status}.`, {
       status: response.status,
+      ...limited,
       code: `http_${response.status}`,
       details,
       hint: 'Try again later; run with --debug to see the answer.',

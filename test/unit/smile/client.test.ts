@@ -111,6 +111,18 @@ describe('SmileClient against the emulator', () => {
     }
   });
 
+  it("a 429 that outlasts every attempt ends as an ApiError (exit 5) that keeps the server's Retry-After", async () => {
+    emulator.setFaults({ rateLimitRate: 1, retryAfterSeconds: 7 });
+    try {
+      const c = client({ retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 } });
+      const error = await c.jobStatus({ userId: 'u', jobId: 'j' }, { signal }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error).toMatchObject({ status: 429, retryAfterMs: 7000, exitCode: 5 });
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
   it('gives up on 500s after maxAttempts with an ApiError (exit 5)', async () => {
     emulator.setFaults({ errorRate: 1 });
     let retries = 0;
