@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import type { CliIo, GlobalOptions, RunContext } from './context.js';
 import type { AnyCommand, CommandDefinition, CommandMeta, OptionSpec } from './commands/define.js';
 
@@ -22,11 +22,7 @@ const globalOptions = ({ choice, flag, negatedFlag, text }: Define) => ({
   debug: flag('--debug', 'trace HTTP requests on stderr (key, signatures and images redacted)'),
   yes: flag('--yes', 'answer yes to confirmations (production bulk)'),
   emulator: flag('--emulator', 'run against an in-process Smile ID emulator: no account needed'),
-  color: choice('--color <when>', 'colour: auto (terminals only), always or never (env NO_COLOR, FORCE_COLOR)', [
-    'auto',
-    'always',
-    'never',
-  ]),
+  color: choice('--color <when>', 'when to colour (env NO_COLOR, CLICOLOR_FORCE)', ['auto', 'always', 'never']),
   jq: text('--jq <expression>', 'filter the JSON document with a jq expression (implies --json)'),
   query: text('--query <expression>', 'filter the JSON document with a JMESPath expression (implies --json)'),
 });
@@ -52,7 +48,7 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
   };
   // `smile --version` alone is answered before commander loads: scripts and CI call it to probe the
   // tool, and it is the start-up benchmark (test/bench/startup.mjs).
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  if (argv.length === 1 && ['--version', '-V', '-v', 'version'].includes(argv[0]!)) {
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
@@ -202,6 +198,18 @@ export function buildProgram(
     .description('Register (enroll) people with Smile ID SmartSelfie™ Authentication.')
     .version(VERSION, '-V, --version', 'print the version');
   const globalNames = addOptions(program, GLOBAL_OPTIONS, commander);
+  // Every subcommand page lists the global flags under "Global Options:" (gh's INHERITED FLAGS):
+  // `profile add` needs --env, `register` takes --json. Taken from the program's own options, so a
+  // global flag added to the table shows up everywhere; --version answers only `smile --version`.
+  program.configureHelp({
+    showGlobalOptions: true,
+    visibleGlobalOptions: (cmd) => {
+      const inherited: Option[] = [];
+      for (let parent = cmd.parent; parent; parent = parent.parent)
+        inherited.push(...parent.options.filter((option) => !option.hidden && option.long !== '--version'));
+      return inherited;
+    },
+  });
   program
     .showSuggestionAfterError(true)
     .showHelpAfterError(false)
