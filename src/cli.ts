@@ -117,8 +117,10 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
     filterProblem = error;
   }
   const context = createContext(io, globals, signal, filter);
-  // ink and ora (chalk) write to stderr while a command runs: colour as decided for stderr.
-  await useChalkFor(context.out.colors.stderr, io.stderr as { getColorDepth?: () => number });
+  // ink and ora (chalk) write to stderr while a command runs: colour as decided for stderr. They
+  // only run on a terminal, so a piped run (scripts, CI) does not load chalk for nothing.
+  if (io.stderr.isTTY || io.stdout.isTTY)
+    await useChalkFor(context.out.colors.stderr, io.stderr as { getColorDepth?: () => number });
   try {
     const code = await runWithErrorBoundary(context, async () => {
       if (filterProblem !== undefined) throw filterProblem;

@@ -11,8 +11,10 @@ import { UsageError } from '../errors.js';
  * - The expression is checked before the command runs: a bad one is a usage error (exit 2) and
  *   nothing is sent. One that fails on the document itself (`.foo[0]` on a string) is exit 2 after
  *   the command ran; the message says what the command's own exit code was.
- * - Error documents (`"ok": false`) are printed unfiltered: a filter written for the result would
- *   turn an error into `null` or nothing, and the script would not see why.
+ * - Error documents (`{"ok": false, "error": …}`, written when the command fails) are printed
+ *   unfiltered: a filter written for the result would turn an error into `null` or nothing, and the
+ *   script would not see why. Results are always filtered, `"ok": false` ones too (a rejected
+ *   registration, a selfie that failed its checks, a bulk run with failures).
  */
 export interface JsonFilter {
   readonly flag: '--jq' | '--query';

@@ -57,10 +57,6 @@ export function jsonText(value: unknown, indent?: number): string {
   );
 }
 
-function isErrorDocument(document: unknown): boolean {
-  return typeof document === 'object' && document !== null && (document as { ok?: unknown }).ok === false;
-}
-
 /**
  * The only place that writes to stdout/stderr. stdout carries results (one JSON document with
  * --json); everything for humans goes to stderr.
@@ -119,14 +115,14 @@ export class Output {
     this.#writeJsonText(value, true);
   }
 
-  #writeJsonText(document: unknown, compact: boolean): void {
+  /** `unfiltered`: the error boundary's document, printed whole even with --jq/--query (output/filter.ts). */
+  #writeJsonText(document: unknown, compact: boolean, unfiltered = false): void {
     const text = `${jsonText(document, compact ? undefined : 2)}\n`;
     const filter = this.#filter;
     if (!filter) {
       this.streams.stdout.write(scrubSecrets(text, this.#secrets()));
       return;
     }
-    const unfiltered = isErrorDocument(document);
     this.#pending = this.#pending.then(async () => {
       if (unfiltered) {
         this.streams.stdout.write(scrubSecrets(text, this.#secrets()));
@@ -184,7 +180,8 @@ export class Output {
       : 'This is a bug in smile. Run again with --debug and report the output (the API key is redacted).';
     if (this.json && !this.#wroteResult) {
       const details = known && error.details ? { details: error.details } : {};
-      this.writeJson({ ok: false, error: { code, message, hint: hint ?? null, ...details } });
+      this.#writeJsonText({ ok: false, error: { code, message, hint: hint ?? null, ...details } }, false, true);
+      this.#wroteResult = true;
     } else {
       this.streams.stderr.write(
         this.#clean(`${this.paint('red', '✗')} ${message}\n${hint ? `  ${hint}\n` : ''}`, 'stderr'),

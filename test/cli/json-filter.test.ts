@@ -87,6 +87,12 @@ describe('--jq', () => {
     expect(run.json()).toMatchObject({ ok: false, error: { code: 'unknown_code' } });
   });
 
+  it('a result that says ok: false (a selfie failing its checks) is still filtered, and keeps its exit code', async () => {
+    const run = await runCli(['selfie', 'check', 'missing.jpg', '--jq', '.files[0].findings[0].code']);
+    expect(run.code).toBe(4);
+    expect(run.stdout).toBe('unreadable\n');
+  });
+
   it('raw strings cannot drive the terminal: control characters are shown escaped', async () => {
     const run = await runCli(['explain', '2205', '--jq', '"a\\u001b]0;title\\u0007b"']);
     expect(run.code).toBe(0);
