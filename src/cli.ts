@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import type { CliIo, GlobalOptions, RunContext } from './context.js';
 import type { AnyCommand, CommandDefinition, CommandMeta, OptionSpec } from './commands/define.js';
 
@@ -22,6 +22,9 @@ const globalOptions = ({ choice, flag, negatedFlag, text }: Define) => ({
   debug: flag('--debug', 'trace HTTP requests on stderr (key, signatures and images redacted)'),
   yes: flag('--yes', 'answer yes to confirmations (production bulk)'),
   emulator: flag('--emulator', 'run against an in-process Smile ID emulator: no account needed'),
+  color: choice('--color <when>', 'when to colour (env NO_COLOR, CLICOLOR_FORCE)', ['auto', 'always', 'never']),
+  jq: text('--jq <expression>', 'filter the JSON document with a jq expression (implies --json)'),
+  query: text('--query <expression>', 'filter the JSON document with a JMESPath expression (implies --json)'),
 });
 
 /** What the program is built from: loaded after the bare `--version` answer, which needs none of it. */
@@ -45,7 +48,7 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
   };
   // `smile --version` alone is answered before commander loads: scripts and CI call it to probe the
   // tool, and it is the start-up benchmark (test/bench/startup.mjs).
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  if (argv.length === 1 && ['--version', '-V', '-v', 'version'].includes(argv[0]!)) {
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
@@ -65,7 +68,7 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
     },
     { commander, define, commands: COMMANDS },
   );
-  const wantsJson = argv.includes('--json');
+  const wantsJson = argv.some((word) => word === '--json' || /^--(jq|query)(=|$)/.test(word));
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
@@ -85,7 +88,7 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
     const shown =
       error instanceof commander.CommanderError
         ? new UsageError(capitalise(error.message.replace(/^error:\s*/i, '')), {
-            hint: 'See `smile --help` or `smile <command> --help`.',
+            hint: `See \`${['smile', ...commandPath(program, argv)].join(' ')} --help\`.`,
           })
         : error;
     out.error(shown, { debug: argv.includes('--debug') });
@@ -96,17 +99,59 @@ export async function main(argv: readonly string[], partialIo: Partial<CliIo> = 
     return ExitCode.ok;
   }
   const { run, globals } = chosen;
+  // --jq / --query imply --json: they filter its document.
+  if (globals.jq !== undefined || globals.query !== undefined) globals.json = true;
   // Loaded only now, so that `--version` and `--help` never pay for them.
-  const [{ createContext }, { runWithErrorBoundary }] = await Promise.all([
-    import('./context.js'),
-    import('./boundary.js'),
-  ]);
-  const context = createContext(io, globals, signal);
+  const [{ createContext }, { runWithErrorBoundary }, { makeJsonFilter, FilterError }, { useChalkFor }] =
+    await Promise.all([
+      import('./context.js'),
+      import('./boundary.js'),
+      import('./output/filter.js'),
+      import('./output/color.js'),
+    ]);
+  let filter: ReturnType<typeof makeJsonFilter>;
+  let filterProblem: unknown;
   try {
-    return await runWithErrorBoundary(context, () => run(context));
+    filter = makeJsonFilter(globals);
+  } catch (error) {
+    filterProblem = error;
+  }
+  const context = createContext(io, globals, signal, filter);
+  // ink and ora (chalk) write to stderr while a command runs: colour as decided for stderr. They
+  // only run on a terminal, so a piped run (scripts, CI) does not load chalk for nothing.
+  if (io.stderr.isTTY || io.stdout.isTTY)
+    await useChalkFor(context.out.colors.stderr, io.stderr as { getColorDepth?: () => number });
+  try {
+    const code = await runWithErrorBoundary(context, async () => {
+      if (filterProblem !== undefined) throw filterProblem;
+      await filter?.check();
+      return run(context);
+    });
+    try {
+      await context.out.flush();
+    } catch (error) {
+      const shown = error instanceof FilterError ? error.afterExit(code) : error;
+      context.out.error(shown, { debug: globals.debug });
+      return isSmileCliError(shown) ? shown.exitCode : ExitCode.bug;
+    }
+    return code;
   } finally {
     dispose();
   }
+}
+
+/** The words of the command that argv names (`profile add`), as far as they match the program's commands. */
+function commandPath(program: Command, argv: readonly string[]): string[] {
+  const path: string[] = [];
+  let current = program;
+  for (const word of argv) {
+    if (word.startsWith('-')) continue;
+    const sub = current.commands.find((command) => command.name() === word || command.aliases().includes(word));
+    if (!sub) continue;
+    path.push(sub.name());
+    current = sub;
+  }
+  return path;
 }
 
 function capitalise(text: string): string {
@@ -155,6 +200,18 @@ export function buildProgram(
     .description('Register (enroll) people with Smile ID SmartSelfie™ Authentication.')
     .version(VERSION, '-V, --version', 'print the version');
   const globalNames = addOptions(program, GLOBAL_OPTIONS, commander);
+  // Every subcommand page lists the global flags under "Global Options:" (gh's INHERITED FLAGS):
+  // `profile add` needs --env, `register` takes --json. Taken from the program's own options, so a
+  // global flag added to the table shows up everywhere; --version answers only `smile --version`.
+  program.configureHelp({
+    showGlobalOptions: true,
+    visibleGlobalOptions: (cmd) => {
+      const inherited: Option[] = [];
+      for (let parent = cmd.parent; parent; parent = parent.parent)
+        inherited.push(...parent.options.filter((option) => !option.hidden && option.long !== '--version'));
+      return inherited;
+    },
+  });
   program
     .showSuggestionAfterError(true)
     .showHelpAfterError(false)

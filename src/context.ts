@@ -2,6 +2,9 @@ import { Output } from './output/output.js';
 import type { OutputStreams } from './output/output.js';
 import type { ConnectOptions, SmileConnection } from './connect.js';
 import type { Environment } from './config/validate.js';
+import { decideColor } from './output/color.js';
+import type { ColorMode } from './output/color.js';
+import type { JsonFilter } from './output/filter.js';
 
 export type { SmileConnection } from './connect.js';
 
@@ -24,6 +27,11 @@ export interface GlobalOptions {
   debug: boolean;
   yes: boolean;
   emulator: boolean;
+  /** --color auto|always|never (undefined: auto, the environment decides first). */
+  color?: ColorMode;
+  /** --jq / --query: a filter for the JSON document on stdout (implies --json). */
+  jq?: string;
+  query?: string;
 }
 
 export interface RunContext {
@@ -50,18 +58,19 @@ function truthy(value: string | undefined): boolean {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 }
 
-export function createContext(io: CliIo, globals: GlobalOptions, signal: AbortSignal): RunContext {
+export function createContext(io: CliIo, globals: GlobalOptions, signal: AbortSignal, filter?: JsonFilter): RunContext {
   const env = io.env;
   const secrets: (string | undefined)[] = [env['SMILE_API_KEY']];
-  const noColor = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
   const ci = truthy(env['CI']);
   const interactive =
     Boolean(io.stdin.isTTY && io.stdout.isTTY) && globals.input && !truthy(env['SMILE_NO_INPUT']) && !ci;
+  const colors = decideColor(globals.color, env, io);
   const out = new Output(io, {
     json: globals.json,
     quiet: globals.quiet,
-    color: Boolean(io.stderr.isTTY) && !noColor && !globals.json,
+    color: { ...colors, stdout: colors.stdout && !globals.json },
     secrets: () => secrets,
+    filter,
   });
   const cleanups: (() => Promise<void> | void)[] = [];
   let connection: Promise<SmileConnection> | undefined;

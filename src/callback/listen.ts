@@ -303,15 +303,14 @@ function plural(n: number, one: string, many: string): string {
 
 /** One line on stdout per verified result: the record as JSON with --json, else a short human line. */
 function printResult(out: Output, record: CallbackRecord, verdict: VerifiedCallback): void {
-  const stdout = out.streams.stdout;
   if (out.json) {
-    stdout.write(`${jsonText(record)}\n`);
+    out.jsonLine(record);
     return;
   }
   const style = OUTCOME_STYLE[verdict.outcome];
   const result = resultLine(record);
-  stdout.write(
-    `${out.paint(style.color, style.symbol)} ${verdict.outcome} · user ${printable(String(record.user_id))} · job ${printable(String(record.job_id))}${result ? ` · ${printable(result)}` : ''} · ${describeCallbackStage(verdict.result)}\n`,
+  out.stdoutLine(
+    `${out.paint(style.color, style.symbol)} ${verdict.outcome} · user ${printable(String(record.user_id))} · job ${printable(String(record.job_id))}${result ? ` · ${printable(result)}` : ''} · ${describeCallbackStage(verdict.result)}`,
   );
 }
 

@@ -28,10 +28,7 @@ export default defineCommand({
   ],
   /** Serves in the foreground: the start line on stdout (one JSON line with --json), notes on stderr; exit 0 once interrupted. */
   async run({ faultRate, dropRate, rateLimitRate, retryAfter, latencyMs, ...values }, ctx) {
-    const [{ emulatorDocument, emulatorNotes, faultOptions, serveEmulator }, { jsonText }] = await Promise.all([
-      import('../emulator/index.js'),
-      import('../output/output.js'),
-    ]);
+    const { emulatorDocument, emulatorNotes, faultOptions, serveEmulator } = await import('../emulator/index.js');
     const faults = faultOptions({
       errorRate: faultRate,
       dropRate,
@@ -42,8 +39,8 @@ export default defineCommand({
     const warn = (message: string) => ctx.out.stderr(`${message}\n`);
     await serveEmulator({ ...values, faults, warn }, ctx.signal, (emulator) => {
       const started = emulatorDocument(emulator);
-      // Written as is, one line, not through the secret scrubber: this key is the emulator's own throwaway.
-      if (ctx.globals.json) ctx.io.stdout.write(`${jsonText(started)}\n`);
+      // One line (filtered by --jq/--query); the key in it is the emulator's own throwaway.
+      if (ctx.globals.json) ctx.out.jsonLine(started);
       else
         ctx.io.stdout.write(
           `${started.base_url}  partner_id=${started.partner_id}  api_key=${started.api_key}${started.ca_cert ? `  ca_cert=${started.ca_cert}` : ''}\n`,

@@ -1,17 +1,47 @@
 import { UsageError } from '../errors.js';
 import { arg, defineCommand } from './define.js';
 
+/**
+ * Which exit code `code` names: `exit-4` always; a bare number of 1 or 2 digits, or 130. Smile ID's
+ * own codes have 4 digits (0810, 2205; `0001` stays reachable as typed), HTTP statuses 3.
+ */
+function exitCodeNamed(code: string): number | undefined {
+  const match = /^(?:exit[-_: ]?)?(\d{1,3})$/i.exec(code.trim());
+  if (!match) return undefined;
+  const explicit = /^exit/i.test(code.trim());
+  const digits = match[1]!;
+  if (!explicit && digits.length === 3 && digits !== '130') return undefined;
+  return Number(digits);
+}
+
 /** `smile explain CODE`: meaning, whether final, what to do. Unknown codes say so (exit 2). */
 export default defineCommand({
   name: 'explain',
-  summary: 'what a Smile ID result or error code means and what to do',
-  args: { code: arg('<code>', 'e.g. 2209, 0810, 429, or a selfie check code (no_face)') },
-  examples: ['smile explain 2205', 'smile explain 0814 --json', 'smile explain no_face'],
+  summary: 'what a Smile ID result or error code, a selfie check or an exit code means and what to do',
+  args: { code: arg('<code>', 'e.g. 2209, 0810, 429, a selfie check code (no_face) or an exit code (4)') },
+  examples: ['smile explain 2205', 'smile explain 0814 --json', 'smile explain no_face', 'smile explain 4'],
+  after:
+    '\nA number of 1 or 2 digits (or 130) is an exit code of smile: Smile ID result and error codes have 4 digits (0810, 2205), HTTP statuses 3. `exit-N` always means exit code N.\n',
   async run({ code }, ctx) {
-    const [{ findCode }, { findFinding }] = await Promise.all([
+    const [{ findCode, allCodes }, { findFinding, findingCodes }, { EXIT_CODES }, { didYouMean }] = await Promise.all([
       import('../smile/codes.js'),
       import('../selfie/finding-info.js'),
+      import('./help-topics.js'),
+      import('./suggest.js'),
     ]);
+    const exitNumber = exitCodeNamed(code);
+    if (exitNumber !== undefined) {
+      const exit = EXIT_CODES.find((entry) => entry.exit === exitNumber);
+      if (!exit)
+        throw new UsageError(`${exitNumber} is not an exit code of smile.`, {
+          code: 'unknown_code',
+          hint: `Exit codes: ${EXIT_CODES.map((entry) => entry.exit).join(', ')} (smile help exit-codes). Smile ID's own codes have 4 digits, e.g. 0810.`,
+        });
+      ctx.out.result({ ok: true, code: String(exit.exit), family: 'exit', ...exit }, () =>
+        [`exit ${exit.exit} · ${exit.name}`, `  ${exit.meaning}`, '  All exit codes: smile help exit-codes'].join('\n'),
+      );
+      return 0;
+    }
     const info = findCode(code);
     const finding = info ? undefined : findFinding(code);
     if (finding) {
@@ -30,9 +60,10 @@ export default defineCommand({
       return 0;
     }
     if (!info) {
-      throw new UsageError(`${code} is not a code smile knows.`, {
+      const known = [...allCodes().map((entry) => entry.code), ...findingCodes()];
+      throw new UsageError(`${code} is not a code smile knows.${didYouMean(code, known)}`, {
         code: 'unknown_code',
-        hint: 'Codes come from Smile ID result codes (e.g. 0810), error codes (22xx), HTTP statuses, S3 upload errors and the selfie checks (e.g. no_face: see smile selfie check --help); check docs.usesmileid.com or Smile ID support.',
+        hint: 'Codes come from Smile ID result codes (e.g. 0810), error codes (22xx), HTTP statuses, S3 upload errors, the selfie checks (e.g. no_face: see smile selfie check --help) and smile exit codes (e.g. 4); check docs.usesmileid.com or Smile ID support.',
       });
     }
     ctx.out.result({ ok: true, ...info, unverified: info.unverified === true }, () =>

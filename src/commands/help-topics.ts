@@ -1,17 +1,59 @@
 /** `smile help exit-codes` and `smile help environment`: the contract of product.md, for humans. */
 
+/** One exit code of product.md: its number, its name in errors.ts, what it means. */
+export interface ExitCodeInfo {
+  exit: number;
+  name: string;
+  meaning: string;
+}
+
+/** Every exit code smile gives, in order (`smile help exit-codes`, `smile explain 4`). */
+export const EXIT_CODES: readonly ExitCodeInfo[] = [
+  {
+    exit: 0,
+    name: 'ok',
+    meaning: 'success: approved, or submitted with --no-wait (bulk: every row approved or skipped as asked)',
+  },
+  {
+    exit: 1,
+    name: 'bug',
+    meaning: 'unexpected error: a bug (run again with --debug and report it; the key is redacted)',
+  },
+  { exit: 2, name: 'usage', meaning: 'usage: unknown flag, missing argument, conflicting options' },
+  {
+    exit: 3,
+    name: 'auth',
+    meaning: 'auth or config: no credentials, unknown profile, 2205 not authorized, clock skew, bad response signature',
+  },
+  { exit: 4, name: 'input', meaning: 'invalid input: a selfie or a row failed its checks; nothing was sent for it' },
+  {
+    exit: 5,
+    name: 'api',
+    meaning: 'API or network failure after retries (retrying later can help; bulk: some rows need a re-run)',
+  },
+  {
+    exit: 6,
+    name: 'refused',
+    meaning: 'refused or rejected: the job finished not approved, or the API refused it (2209, 2215 …)',
+  },
+  { exit: 7, name: 'expectation', meaning: '--expect did not match the outcome' },
+  {
+    exit: 8,
+    name: 'notFinal',
+    meaning: 'not final: pending at --timeout, or provisional (human review); the message names `smile status …`',
+  },
+  {
+    exit: 130,
+    name: 'interrupted',
+    meaning: 'interrupted (Ctrl-C): the message says what may still be running at Smile ID',
+  },
+];
+
 export const HELP_TOPICS: Record<string, string> = {
   'exit-codes': `Exit codes (scripts rely on them):
-  0    success: approved, or submitted with --no-wait (bulk: every row approved or skipped as asked)
-  1    unexpected error: a bug (run again with --debug and report it; the key is redacted)
-  2    usage: unknown flag, missing argument, conflicting options
-  3    auth or config: no credentials, unknown profile, 2205 not authorized, clock skew, bad response signature
-  4    invalid input: a selfie or a row failed its checks; nothing was sent for it
-  5    API or network failure after retries (retrying later can help; bulk: some rows need a re-run)
-  6    refused or rejected: the job finished not approved, or the API refused it (2209, 2215 …)
-  7    --expect did not match the outcome
-  8    not final: pending at --timeout, or provisional (human review); the message names \`smile status …\`
-  130  interrupted (Ctrl-C): the message says what may still be running at Smile ID
+${EXIT_CODES.map(({ exit, meaning }) => `  ${String(exit).padEnd(4)} ${meaning}`).join('\n')}
+\`smile explain N\` explains one: a number of 1 or 2 digits, or 130, is an exit code (Smile ID's own codes
+have 4 digits, such as 0810 or 2205; HTTP statuses have 3); \`smile explain exit-N\` always means exit code N.
 `,
   environment: `Environment variables (precedence: flag > environment > profile > default):
   SMILE_PROFILE        profile to use (like --profile)
@@ -23,7 +65,8 @@ export const HELP_TOPICS: Record<string, string> = {
   SMILE_CALLBACK_URL   default callback URL (like --callback-url); https in production
   SMILE_CONFIG_DIR     where config.json and credentials.json (0600) live
   SMILE_NO_INPUT       never prompt (like --no-input)
-  NO_COLOR             no colour
+  NO_COLOR             no colour (CLICOLOR=0 too); --color always overrides it
+  CLICOLOR_FORCE       colour even into files and pipes (FORCE_COLOR too; FORCE_COLOR=0 is off)
   CI                   no prompts, no spinners
 `,
 };

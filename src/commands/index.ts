@@ -18,6 +18,7 @@ import callbackVerify from './callback-verify.js';
 import callbackListen from './callback-listen.js';
 import completion from './completion.js';
 import help from './help.js';
+import version from './version.js';
 
 /** Every command of smile, in the order `smile --help` lists them. */
 export const COMMANDS: readonly AnyCommand[] = [
@@ -45,4 +46,5 @@ export const COMMANDS: readonly AnyCommand[] = [
   }),
   completion,
   help,
+  version,
 ];

@@ -24,10 +24,14 @@ export async function finishRegistration(
       const { renderHalfBlockPreview } = await import('../selfie/preview.js');
       preview = await renderHalfBlockPreview(options.selfiePath, { width: 16, color: true }).catch(() => '');
     }
+    // The card goes to stdout: chalk (ink) colours it as decided for stdout, then back to stderr's.
+    const { useChalkFor } = await import('./color.js');
+    await useChalkFor(ctx.out.color, ctx.io.stdout as { getColorDepth?: () => number });
     const card = renderResultCard(
       { document, environmentLabel: options.environmentLabel, preview },
       ctx.io.stdout.columns ?? 80,
     );
+    await useChalkFor(ctx.out.colors.stderr, ctx.io.stderr as { getColorDepth?: () => number });
     ctx.out.result(document, () => card);
   } else {
     ctx.out.result(document, () =>

@@ -68,7 +68,7 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
       preselect={current}
       fallbackEnvironment={ctx.globals.emulator ? 'emulator' : (ctx.globals.env ?? ctx.env['SMILE_ENV'] ?? 'sandbox')}
       initial={{ userId: opts.userId, selfie: opts.selfie, allowReEnroll: opts.allowReEnroll }}
-      checkSelfie={(path) => checkSelfieForForm(path, !ctx.env['NO_COLOR'], opts.skipFaceCheck ?? false)}
+      checkSelfie={(path) => checkSelfieForForm(path, ctx.out.colors.stderr, opts.skipFaceCheck ?? false)}
       onDone={(done) => (values = done)}
     />,
     {
