@@ -22,6 +22,7 @@ export const HELP_TOPICS: Record<string, string> = {
   SMILE_BASE_URL       v1 base URL including /v1 (like --base-url); http only for loopback hosts
   SMILE_CALLBACK_URL   default callback URL (like --callback-url); https in production
   SMILE_CONFIG_DIR     where config.json and credentials.json (0600) live
+  SMILE_CREDENTIAL_STORE  auto (OS keyring when one answers, else the file), keyring or file
   SMILE_NO_INPUT       never prompt (like --no-input)
   NO_COLOR             no colour
   CI                   no prompts, no spinners

@@ -11,7 +11,7 @@ export default defineCommand({
     callbackUrl: text('--callback-url <url>', 'default callback URL for this profile'),
     apiKeyFile: text('--api-key-file <path>', 'read the API key from a file, or - for stdin'),
     force: flag('--force', 'replace an existing profile'),
-    use: flag('--use', 'make it the current profile (a production profile only becomes current so)'),
+    use: flag('--use', 'make it the current profile (a production profile becomes current only so)'),
     allowUse: negatedFlag('--no-use', 'do not make it the current profile'),
   },
   examples: [
