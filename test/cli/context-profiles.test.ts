@@ -32,23 +32,11 @@ const env = (extra: NodeJS.ProcessEnv = {}) => ({ SMILE_CONFIG_DIR: join(dir, 'c
 const contextLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('▸'));
 
 async function addEmulatorProfile(name = 'emu', extra: string[] = []) {
-  const added = await runCli(
-    [
-      'profile',
-      'add',
-      name,
-      '--partner-id',
-      emulator.partnerId,
-      '--env',
-      'sandbox',
-      '--base-url',
-      emulator.baseUrl,
-      '--api-key-file',
-      '-',
-      ...extra,
-    ],
-    { env: env(), stdin: emulator.apiKey },
-  );
+  const args = `profile add ${name} --partner-id ${emulator.partnerId} --env sandbox --base-url ${emulator.baseUrl}`;
+  const added = await runCli([...args.split(' '), '--api-key-file', '-', ...extra], {
+    env: env(),
+    stdin: emulator.apiKey,
+  });
   expect(added.code, added.stderr).toBe(0);
   return added;
 }
@@ -147,23 +135,8 @@ describe('profile add --env production', () => {
     expect((await runCli(['profile', 'list', '--json'], { env: env() })).json()).toMatchObject({
       current_profile: 'emu',
     });
-    const used = await runCli(
-      [
-        'profile',
-        'add',
-        'prod',
-        '--partner-id',
-        '085',
-        '--env',
-        'production',
-        '--api-key-file',
-        '-',
-        '--force',
-        '--use',
-        '--json',
-      ],
-      { env: env(), stdin: KEY },
-    );
+    const addProd = 'profile add prod --partner-id 085 --env production --api-key-file -'.split(' ');
+    const used = await runCli([...addProd, '--force', '--use', '--json'], { env: env(), stdin: KEY });
     expect(used.json()).toMatchObject({ current: true, current_reason: 'use' });
   });
 

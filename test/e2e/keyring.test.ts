@@ -158,23 +158,8 @@ describe.skipIf(skip)('API keys in the OS keyring (a real Secret Service)', () =
   it('profile add stores in the keyring and says so; doctor signs a round trip with it and names the store', async () => {
     const emulator = await startEmulator({ port: 0 });
     try {
-      const added = await smile(
-        [
-          'profile',
-          'add',
-          'emu',
-          '--partner-id',
-          emulator.partnerId,
-          '--env',
-          'sandbox',
-          '--base-url',
-          emulator.baseUrl,
-          '--api-key-file',
-          '-',
-        ],
-        {},
-        emulator.apiKey,
-      );
+      const args = `profile add emu --partner-id ${emulator.partnerId} --env sandbox --base-url ${emulator.baseUrl}`;
+      const added = await smile([...args.split(' '), '--api-key-file', '-'], {}, emulator.apiKey);
       expect(added.code, added.stderr).toBe(0);
       expect(added.stdout).toContain('stored in the OS keyring (Secret Service)');
       expect(existsSync(credentialsFile())).toBe(false);
