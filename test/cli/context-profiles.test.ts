@@ -212,3 +212,20 @@ describe('profile show --show-key', () => {
     expect(confirmed.stderr).not.toContain(emulator.apiKey);
   });
 });
+
+describe('doctor', () => {
+  it('prints the context line (not with --json) and names the key store, and why the file', async () => {
+    await addEmulatorProfile();
+    const text = await runCli(['doctor'], { env: env() });
+    expect(text.code, text.stderr).toBe(0);
+    expect(contextLines(text.stderr)).toEqual([
+      `▸ sandbox · partner ${emulator.partnerId} · profile emu · custom base URL ${emulator.baseUrl} (from the profile)`,
+    ]);
+    const json = await runCli(['doctor', '--json'], { env: env() });
+    expect(contextLines(json.stderr)).toEqual([]);
+    const checks = json.json<{ checks: { name: string; detail: string }[] }>().checks;
+    const detail = checks.find((item) => item.name === 'credentials')?.detail ?? '';
+    expect(detail).toContain(`from ${join(dir, 'config', 'credentials.json')} (mode 0600)`);
+    expect(detail).toContain('not the OS keyring: SMILE_CONFIG_DIR names a config directory of its own');
+  });
+});
