@@ -64,6 +64,7 @@ have 4 digits, such as 0810 or 2205; HTTP statuses have 3); \`smile explain exit
   SMILE_BASE_URL       v1 base URL including /v1 (like --base-url); http only for loopback hosts
   SMILE_CALLBACK_URL   default callback URL (like --callback-url); https in production
   SMILE_CONFIG_DIR     where config.json and credentials.json (0600) live
+  SMILE_CREDENTIAL_STORE  auto (OS keyring when one answers, else the file), keyring or file
   SMILE_NO_INPUT       never prompt (like --no-input)
   NO_COLOR             no colour (CLICOLOR=0 too); --color always overrides it
   CLICOLOR_FORCE       colour even into files and pipes (FORCE_COLOR too; FORCE_COLOR=0 is off)

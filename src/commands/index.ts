@@ -11,6 +11,7 @@ import profileList from './profile-list.js';
 import profileUse from './profile-use.js';
 import profileShow from './profile-show.js';
 import profileRemove from './profile-remove.js';
+import profileSet from './profile-set.js';
 import emulator from './emulator.js';
 import explain from './explain.js';
 import doctor from './doctor.js';
@@ -34,7 +35,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   defineGroup({
     name: 'profile',
     summary: 'config profiles: partner id, environment, base URL, default callback',
-    commands: [profileAdd, profileList, profileUse, profileShow, profileRemove],
+    commands: [profileAdd, profileList, profileUse, profileShow, profileSet, profileRemove],
   }),
   emulator,
   explain,

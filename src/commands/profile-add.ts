@@ -11,20 +11,32 @@ export default defineCommand({
     callbackUrl: text('--callback-url <url>', 'default callback URL for this profile'),
     apiKeyFile: text('--api-key-file <path>', 'read the API key from a file, or - for stdin'),
     force: flag('--force', 'replace an existing profile'),
-    use: negatedFlag('--no-use', 'do not make it the current profile'),
+    use: flag('--use', 'make it the current profile (a production profile becomes current only so)'),
+    allowUse: negatedFlag('--no-use', 'do not make it the current profile'),
   },
   examples: [
     'smile profile add sandbox --partner-id 085 --env sandbox',
     'smile profile add prod --partner-id 085 --env production --api-key-file ~/smile-prod.key',
     'pass show smile/sandbox | smile profile add ci --partner-id 085 --env sandbox --api-key-file -',
   ],
-  after: '\nThere is no flag that takes the key itself: it would land in shell history and `ps`.\n',
-  async run({ name, partnerId, callbackUrl, apiKeyFile, force, use }, ctx) {
+  after: `
+A sandbox profile becomes the current one (unless --no-use); a production profile never does by
+itself: runs against production name it with --profile, or make it current with --use or
+\`smile profile use NAME\`. The output says which.
+
+The key goes to the OS keyring (macOS Keychain, Windows Credential Manager, a Secret Service on
+Linux) when one answers, else to credentials.json (mode 0600); the output says which, and why.
+SMILE_CREDENTIAL_STORE=file|keyring chooses. There is no flag that takes the key itself: it would
+land in shell history and \`ps\`.
+`,
+  async run({ name, partnerId, callbackUrl, apiKeyFile, force, use: useFlag, allowUse }, ctx) {
     const environment = ctx.globals.env;
     if (environment === undefined)
       throw new UsageError('--env sandbox|production is required: keys differ per environment.', {
         hint: `smile profile add ${name} --partner-id ${partnerId} --env sandbox`,
       });
+    // The last of --use / --no-use wins; without either a sandbox profile becomes current, a production one not.
+    const use = useFlag ? true : !allowUse ? false : 'default';
     const { addProfileWithKey, readApiKeyFile } = await import('../config/profile-ops.js');
     const apiKey =
       apiKeyFile === undefined ? await promptForApiKey(ctx) : await readApiKeyFile(apiKeyFile, ctx.io.stdin);
@@ -32,14 +44,8 @@ export default defineCommand({
       { name, partnerId, environment, baseUrl: ctx.globals.baseUrl, callbackUrl, apiKey, use, overwrite: force },
       ctx.env,
     );
-    ctx.out.result(added, () =>
-      [
-        `✓ profile ${added.name} ${added.replaced ? 'replaced' : 'added'}${added.current ? ' (current)' : ''}`,
-        `  partner ${added.partner_id} · ${added.environment} · ${added.base_url}`,
-        `  key ${added.api_key} in ${added.credentials_file} (mode 0600)`,
-        `  Next: smile doctor${added.current ? '' : ` --profile ${added.name}`}`,
-      ].join('\n'),
-    );
+    const { describeAddedProfile } = await import('../config/profile-text.js');
+    ctx.out.result(added, () => describeAddedProfile(added));
     return 0;
   },
 });

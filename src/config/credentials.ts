@@ -4,7 +4,10 @@ import * as path from 'node:path';
 import { AuthError, UsageError, fileErrorReason, printable } from '../errors.js';
 import { writeFileAtomically } from '../fs/atomic.js';
 import { CREDENTIALS_FILE_NAME, DIR_MODE, FILE_MODE, ensureConfigDir, fileMode } from './paths.js';
+import type { SecretBackend } from './keyring.js';
 import { assertProfileName } from './validate.js';
+
+export type { SecretBackend } from './keyring.js';
 
 /** `credentials.json`: API keys per profile, apart from the profiles' config (mode 0600). */
 export type Credentials = Record<string, { apiKey: string }>;
@@ -257,4 +260,266 @@ async function readLimited(handle: fs.FileHandle): Promise<Buffer> {
     length += bytesRead;
   }
   return buffer.subarray(0, length);
+}
+
+/** Removes several profiles' keys from the file at once, each only while it still holds `expected`. */
+async function removeMovedKeys(dir: string, moved: ReadonlyMap<string, string>): Promise<void> {
+  const credentials = await readCredentials(dir);
+  let changed = false;
+  for (const [profile, key] of moved) {
+    // A key replaced in the file meanwhile (another smile writing) is not the one that was moved: it stays.
+    if (Object.hasOwn(credentials, profile) && credentials[profile]?.apiKey === key) {
+      delete credentials[profile];
+      changed = true;
+    }
+  }
+  if (!changed) return;
+  if (Object.keys(credentials).length > 0) {
+    await writeCredentials(dir, credentials);
+    return;
+  }
+  // Nothing left: no file, so no plaintext copy of a key remains anywhere.
+  await fs.rm(credentialsPath(dir), { force: true });
+}
+
+export type CredentialStoreKind = 'keyring' | 'file';
+
+/** Where one key went (`profile add`, `profile set`): the store, and why the file when it is the fallback. */
+export interface StoredKey {
+  store: CredentialStoreKind;
+  /** `the OS keyring (Secret Service)`, or the file's path with its mode. */
+  location: string;
+  /** Set when the keyring was used for stored keys but refused this one, so it went to the file. */
+  fallbackReason?: string;
+}
+
+/** What `profile add`, `profile show` and `doctor` say about where stored keys live. */
+export interface CredentialStoreInfo {
+  store: CredentialStoreKind;
+  location: string;
+  /** With the file store: why not the OS keyring. */
+  fileReason?: string;
+  /** Profiles whose keys were moved from credentials.json into the keyring when the store was opened. */
+  migrated: string[];
+  /** Keys that could not be moved (they stay in the file, still used). */
+  notMigrated: { profile: string; reason: string }[];
+}
+
+/** Reads, writes and removes profiles' API keys in one store, the 0600 file always a fallback. */
+export interface CredentialStore extends CredentialStoreInfo {
+  get(profile: string): Promise<string | undefined>;
+  set(profile: string, key: string): Promise<StoredKey>;
+  remove(profile: string): Promise<boolean>;
+}
+
+/** SMILE_CREDENTIAL_STORE: `auto` (default), `keyring` (required) or `file`. */
+export type CredentialStorePreference = 'auto' | 'keyring' | 'file';
+
+/**
+ * Which store to use, from the run's environment (never process.env, except to compare the D-Bus
+ * address the keyring library itself will read):
+ * - SMILE_CREDENTIAL_STORE=file: the file; =keyring: the keyring or an error; unset or auto:
+ * - SMILE_CONFIG_DIR set: the file. A config directory of its own (tests, CI, a second setup) keeps
+ *   its keys with it, in its own file, and never reads or writes the user's keyring; say
+ *   SMILE_CREDENTIAL_STORE=keyring to have both.
+ * - Linux without a D-Bus session in the environment (servers, containers, CI): the file, as no
+ *   Secret Service can be reached.
+ * - Otherwise the keyring when it answers, else the file, saying why.
+ */
+export function credentialStorePolicy(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): { use: 'file'; reason: string } | { use: 'keyring'; required: boolean } | { use: 'none'; reason: string } {
+  const raw = env['SMILE_CREDENTIAL_STORE']?.trim().toLowerCase() ?? '';
+  const preference: CredentialStorePreference = raw === '' ? 'auto' : (raw as CredentialStorePreference);
+  if (!['auto', 'keyring', 'file'].includes(preference)) {
+    throw new UsageError(
+      `SMILE_CREDENTIAL_STORE must be auto, keyring or file, not ${JSON.stringify(printable(env['SMILE_CREDENTIAL_STORE'] ?? ''))}.`,
+      { code: 'bad_credential_store' },
+    );
+  }
+  if (preference === 'file') return { use: 'file', reason: 'SMILE_CREDENTIAL_STORE=file' };
+  const required = preference === 'keyring';
+  if (!required && (env['SMILE_CONFIG_DIR']?.trim() ?? '') !== '') {
+    return {
+      use: 'file',
+      reason:
+        'SMILE_CONFIG_DIR names a config directory of its own, whose keys stay in its own file (SMILE_CREDENTIAL_STORE=keyring to use the OS keyring)',
+    };
+  }
+  if (platform === 'linux') {
+    const bus = env['DBUS_SESSION_BUS_ADDRESS']?.trim() ?? '';
+    const noBus =
+      bus === '' ? 'no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service' : undefined;
+    // The keyring library reads the process's own environment: a run handed another one (a test
+    // running the CLI in-process) must not reach the developer's keyring through it.
+    const otherBus =
+      bus !== '' && bus !== (processEnv['DBUS_SESSION_BUS_ADDRESS']?.trim() ?? '')
+        ? "this run's DBUS_SESSION_BUS_ADDRESS is not the process's own"
+        : undefined;
+    const reason = noBus ?? otherBus;
+    if (reason !== undefined) return required ? { use: 'none', reason } : { use: 'file', reason };
+  }
+  return { use: 'keyring', required };
+}
+
+function fileLocation(dir: string): string {
+  return `${credentialsPath(dir)} (mode 0600)`;
+}
+
+function fileStore(dir: string, fileReason: string): CredentialStore {
+  return {
+    store: 'file',
+    location: fileLocation(dir),
+    fileReason,
+    migrated: [],
+    notMigrated: [],
+    get: (profile) => getApiKey(dir, profile),
+    async set(profile, key) {
+      await setApiKey(dir, profile, key);
+      return { store: 'file', location: fileLocation(dir) };
+    },
+    remove: (profile) => removeApiKey(dir, profile),
+  };
+}
+
+function keyringUnavailable(reason: string): AuthError {
+  return new AuthError(`SMILE_CREDENTIAL_STORE=keyring, but the OS keyring cannot be used: ${reason}.`, {
+    code: 'keyring_unavailable',
+    hint: 'Unlock or start the keyring (on Linux a Secret Service such as gnome-keyring on the D-Bus session), or set SMILE_CREDENTIAL_STORE=file.',
+  });
+}
+
+function errorReason(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim() || 'unknown error';
+}
+
+/** The keyring's account name of a profile: the profile and its config directory, so two directories never share an entry. */
+export function keyringAccount(dir: string, profile: string): string {
+  return `${profile} (${dir})`;
+}
+
+/**
+ * Moves the file's keys into the keyring, never losing one: each key is written, read back and
+ * compared, and only the keys read back intact are then removed from the file.
+ */
+async function migrateFileKeys(
+  dir: string,
+  backend: SecretBackend,
+): Promise<Pick<CredentialStoreInfo, 'migrated' | 'notMigrated'>> {
+  const credentials = await readCredentials(dir);
+  const moved = new Map<string, string>();
+  const notMigrated: CredentialStoreInfo['notMigrated'] = [];
+  for (const [profile, entry] of Object.entries(credentials)) {
+    const account = keyringAccount(dir, profile);
+    try {
+      await backend.set(account, entry.apiKey);
+      if ((await backend.get(account)) !== entry.apiKey) throw new Error('the keyring gave back a different value');
+      moved.set(profile, entry.apiKey);
+    } catch (error) {
+      notMigrated.push({ profile, reason: errorReason(error) });
+    }
+  }
+  if (moved.size > 0) await removeMovedKeys(dir, moved);
+  return { migrated: [...moved.keys()].sort(), notMigrated };
+}
+
+function keyringStore(
+  dir: string,
+  backend: SecretBackend,
+  moved: Pick<CredentialStoreInfo, 'migrated' | 'notMigrated'>,
+) {
+  const location = `the OS keyring (${backend.name})`;
+  const store: CredentialStore = {
+    store: 'keyring',
+    location,
+    ...moved,
+    async get(profile) {
+      let stored: string | undefined;
+      try {
+        stored = await backend.get(keyringAccount(dir, profile));
+      } catch (error) {
+        // A key that stayed in the file (the keyring refused it) is still usable while the keyring is locked.
+        const inFile = await getApiKey(dir, profile);
+        if (inFile !== undefined) return inFile;
+        throw new AuthError(
+          `Cannot read the API key of profile "${profile}" from ${location}: ${errorReason(error)}.`,
+          {
+            code: 'keyring_unavailable',
+            hint: 'Unlock the keyring and run again, or set SMILE_API_KEY_FILE to a file holding the key.',
+          },
+        );
+      }
+      if (stored !== undefined && stored.trim() !== '') {
+        return normalizeApiKey(stored, `The API key of profile "${profile}" in ${location}`, AuthError);
+      }
+      return getApiKey(dir, profile);
+    },
+    async set(profile, key) {
+      assertProfileName(profile);
+      const apiKey = normalizeApiKey(key);
+      const account = keyringAccount(dir, profile);
+      try {
+        await backend.set(account, apiKey);
+        if ((await backend.get(account)) !== apiKey) throw new Error('the keyring gave back a different value');
+      } catch (error) {
+        // Visible fallback: the key goes to the file, and a stale keyring entry must not shadow it.
+        await backend.delete(account).catch(() => false);
+        await setApiKey(dir, profile, apiKey);
+        return {
+          store: 'file',
+          location: fileLocation(dir),
+          fallbackReason: `${location} refused it: ${errorReason(error)}`,
+        };
+      }
+      await removeApiKey(dir, profile);
+      return { store: 'keyring', location };
+    },
+    async remove(profile) {
+      let removed: boolean;
+      try {
+        removed = await backend.delete(keyringAccount(dir, profile));
+      } catch (error) {
+        throw new AuthError(
+          `Cannot remove the API key of profile "${profile}" from ${location}: ${errorReason(error)}.`,
+          {
+            code: 'keyring_unavailable',
+            hint: 'Unlock the keyring and run the command again; nothing was removed.',
+          },
+        );
+      }
+      return (await removeApiKey(dir, profile)) || removed;
+    },
+  };
+  return store;
+}
+
+export interface OpenCredentialStoreOptions {
+  platform?: NodeJS.Platform;
+  processEnv?: NodeJS.ProcessEnv;
+  /** How to reach the keyring; by default the OS keyring (src/config/keyring.ts). */
+  openKeyring?: () => Promise<{ backend?: SecretBackend; reason?: string }>;
+}
+
+/**
+ * The store of a config directory's API keys (see credentialStorePolicy). With the keyring, keys
+ * still in credentials.json are moved into it first (write, read back, then remove from the file).
+ */
+export async function openCredentialStore(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  options: OpenCredentialStoreOptions = {},
+): Promise<CredentialStore> {
+  const policy = credentialStorePolicy(env, options.platform, options.processEnv);
+  if (policy.use === 'none') throw keyringUnavailable(policy.reason);
+  if (policy.use === 'file') return fileStore(dir, policy.reason);
+  const openKeyring = options.openKeyring ?? (async () => (await import('./keyring.js')).openOsKeyring());
+  const opened = await openKeyring();
+  if (opened.backend === undefined) {
+    const reason = opened.reason ?? 'no keyring';
+    if (policy.required) throw keyringUnavailable(reason);
+    return fileStore(dir, `the OS keyring is not available: ${reason}`);
+  }
+  return keyringStore(dir, opened.backend, await migrateFileKeys(dir, opened.backend));
 }

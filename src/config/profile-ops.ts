@@ -10,10 +10,10 @@ import {
   formatMode,
   maskKey,
   normalizeApiKey,
-  readCredentials,
+  openCredentialStore,
   readKeyFile,
-  setApiKey,
 } from './credentials.js';
+import type { CredentialStoreInfo, CredentialStoreKind } from './credentials.js';
 import { resolveConfigPaths } from './paths.js';
 import {
   addProfile,
@@ -22,6 +22,8 @@ import {
   listProfiles,
   profileNames,
   removeProfile,
+  unknownProfileError,
+  updateProfile,
   useProfile,
   validateProfile,
 } from './profiles.js';
@@ -37,8 +39,19 @@ export interface ConfigFilesDocument {
   credentials_file: string;
 }
 
+/** Where stored keys live (`keyring` or `file`), and why the file when it is used. */
+export interface KeyStoreDocument {
+  key_store: CredentialStoreKind;
+  /** `the OS keyring (Secret Service)`, or credentials.json's path and mode. */
+  key_location: string;
+  /** Why the file and not the OS keyring; null with the keyring. */
+  key_store_reason: string | null;
+  /** Profiles whose keys were just moved from credentials.json into the keyring. */
+  keys_migrated: string[];
+}
+
 /** `smile profile add --json`. */
-export interface ProfileAddedDocument extends ConfigFilesDocument {
+export interface ProfileAddedDocument extends ConfigFilesDocument, KeyStoreDocument {
   ok: true;
   name: string;
   partner_id: string;
@@ -49,7 +62,27 @@ export interface ProfileAddedDocument extends ConfigFilesDocument {
   /** Masked: the first 4 characters, then `…`. */
   api_key: string;
   current: boolean;
+  /**
+   * Why it is current or not: `use` (--use), `sandbox` (a sandbox profile becomes current by
+   * default), `kept` (it already was), `no-use` (--no-use), `production` (never current unless
+   * --use), `other-current` (another profile stays current).
+   */
+  current_reason: 'use' | 'sandbox' | 'kept' | 'no-use' | 'production' | 'other-current';
   replaced: boolean;
+}
+
+/** `smile profile set --json`. */
+export interface ProfileSetDocument {
+  ok: true;
+  name: string;
+  /** The fields that changed (snake_case), in order; empty when the values were already so. */
+  changed: string[];
+  partner_id: string;
+  environment: Environment;
+  base_url: string;
+  base_url_is_default: boolean;
+  callback_url: string | null;
+  current: boolean;
 }
 
 /** One profile of `smile profile list --json`. */
@@ -66,7 +99,7 @@ export interface ProfileListEntry {
 }
 
 /** `smile profile list --json`. */
-export interface ProfileListDocument extends ConfigFilesDocument {
+export interface ProfileListDocument extends ConfigFilesDocument, KeyStoreDocument {
   ok: true;
   current_profile: string | null;
   profiles: ProfileListEntry[];
@@ -81,7 +114,7 @@ export interface ProfileUsedDocument {
 }
 
 /** `smile profile show --json`: the effective settings of a run, and where each comes from. */
-export interface ProfileShownDocument extends ConfigFilesDocument {
+export interface ProfileShownDocument extends ConfigFilesDocument, KeyStoreDocument {
   /** False when a real run would fail on something `missing`. */
   ok: boolean;
   /** The profile in use (named, --profile, SMILE_PROFILE or the current one), or null when none. */
@@ -91,8 +124,9 @@ export interface ProfileShownDocument extends ConfigFilesDocument {
   environment: Environment;
   base_url: string;
   callback_url: string | null;
-  /** Masked key, or null when missing. */
+  /** Masked key, or null when missing; the whole key only with `--show-key`, confirmed on a terminal. */
   api_key: string | null;
+  api_key_shown: boolean;
   sources: {
     profile: Source | null;
     partner_id: Source | null;
@@ -126,8 +160,13 @@ export interface NewProfile {
   callbackUrl?: string | undefined;
   /** Already obtained (--api-key-file PATH|-, or the hidden prompt). Never echoed back. */
   apiKey: string;
-  /** Make it the current profile (the first profile becomes current anyway). */
-  use?: boolean;
+  /**
+   * true (--use): make it current; false (--no-use): never; `default` (the CLI without either): a
+   * sandbox profile becomes current, a production profile does not; undefined: a sandbox profile
+   * becomes current when no profile is. A production profile never becomes current unless true:
+   * runs against production name it (--profile), or `smile profile use` makes it current.
+   */
+  use?: boolean | 'default' | undefined;
   /** Replace an existing profile of that name (its key too). */
   overwrite?: boolean;
 }
@@ -160,13 +199,31 @@ export async function addProfileWithKey(input: NewProfile, env: NodeJS.ProcessEn
       hint: `Pass --force to replace it, or remove it first with \`smile profile remove ${name}\`.`,
     });
   }
-  await setApiKey(dir, name, apiKey);
-  const added = await addProfile(dir, name, profile, { overwrite: input.overwrite === true });
-  let current = added.current;
-  if (input.use === true && !current) {
-    await useProfile(dir, name);
-    current = true;
-  }
+  const store = await openCredentialStore(dir, env);
+  const stored = await store.set(name, apiKey);
+  const makeCurrent =
+    input.use === true
+      ? 'yes'
+      : input.use === false || profile.environment === 'production'
+        ? 'no'
+        : input.use === 'default'
+          ? 'yes'
+          : 'auto';
+  const before = await currentProfileName(dir);
+  const added = await addProfile(dir, name, profile, { overwrite: input.overwrite === true, makeCurrent });
+  const current = added.current;
+  const currentReason: ProfileAddedDocument['current_reason'] =
+    input.use === true
+      ? 'use'
+      : current
+        ? before === name
+          ? 'kept'
+          : 'sandbox'
+        : input.use === false
+          ? 'no-use'
+          : profile.environment === 'production'
+            ? 'production'
+            : 'other-current';
   return {
     ok: true,
     name,
@@ -178,6 +235,20 @@ export async function addProfileWithKey(input: NewProfile, env: NodeJS.ProcessEn
     current,
     replaced: added.replaced,
     ...files,
+    current_reason: currentReason,
+    key_store: stored.store,
+    key_location: stored.location,
+    key_store_reason: stored.store === 'file' ? (stored.fallbackReason ?? store.fileReason ?? null) : null,
+    keys_migrated: store.migrated,
+  };
+}
+
+function keyStoreDocument(store: CredentialStoreInfo): KeyStoreDocument {
+  return {
+    key_store: store.store,
+    key_location: store.location,
+    key_store_reason: store.fileReason ?? null,
+    keys_migrated: store.migrated,
   };
 }
 
@@ -185,12 +256,13 @@ export async function addProfileWithKey(input: NewProfile, env: NodeJS.ProcessEn
 export async function listProfilesWithKeys(env: NodeJS.ProcessEnv): Promise<ProfileListDocument> {
   const files = configFiles(env);
   const profiles = await listProfiles(files.config_dir);
-  const credentials = profiles.length === 0 ? {} : await readCredentials(files.config_dir);
+  const store = await openCredentialStore(files.config_dir, env);
+  const keys = await Promise.all(profiles.map((profile) => store.get(profile.name)));
   return {
     ok: true,
     current_profile: profiles.find((profile) => profile.current)?.name ?? null,
-    profiles: profiles.map((profile) => {
-      const key = Object.hasOwn(credentials, profile.name) ? credentials[profile.name]?.apiKey : undefined;
+    profiles: profiles.map((profile, index) => {
+      const key = keys[index];
       return {
         name: profile.name,
         current: profile.current,
@@ -203,6 +275,7 @@ export async function listProfilesWithKeys(env: NodeJS.ProcessEnv): Promise<Prof
       };
     }),
     ...files,
+    ...keyStoreDocument(store),
   };
 }
 
@@ -219,13 +292,21 @@ export async function switchProfile(name: string, env: NodeJS.ProcessEnv): Promi
  */
 export async function showEffectiveSettings(
   name: string | undefined,
-  given: { env: NodeJS.ProcessEnv; flags: SettingsFlags },
+  given: { env: NodeJS.ProcessEnv; flags: SettingsFlags; showKey?: boolean },
 ): Promise<ProfileShownDocument> {
   const paths = resolveConfigPaths(given.env);
   const flags: SettingsFlags = { ...given.flags, ...(name === undefined ? {} : { profile: name }) };
   if (name !== undefined) await getProfile(paths.dir, name);
-  const settings = await resolveSettings({ flags, env: given.env, partial: true });
+  let store: CredentialStoreInfo | undefined;
+  const settings = await resolveSettings({
+    flags,
+    env: given.env,
+    partial: true,
+    onKeyStore: (info) => (store = info),
+  });
+  store ??= await openCredentialStore(paths.dir, given.env);
   const mode = await credentialsFileMode(paths.dir);
+  const showKey = given.showKey === true && settings.apiKey !== undefined;
   const profileName = settings.profileName ?? null;
   const currentName = await currentProfileName(paths.dir);
   return {
@@ -236,7 +317,7 @@ export async function showEffectiveSettings(
     environment: settings.environment,
     base_url: settings.baseUrl,
     callback_url: settings.callbackUrl ?? null,
-    api_key: settings.apiKey === undefined ? null : maskKey(settings.apiKey),
+    api_key: settings.apiKey === undefined ? null : showKey ? settings.apiKey : maskKey(settings.apiKey),
     sources: {
       profile: settings.sources.profile ?? null,
       partner_id: settings.sources.partnerId ?? null,
@@ -252,17 +333,63 @@ export async function showEffectiveSettings(
     config_dir_source: paths.source,
     credentials_file_mode: mode.mode === undefined ? null : formatMode(mode.mode),
     credentials_file_too_open: mode.tooOpen,
+    api_key_shown: showKey,
+    ...keyStoreDocument(store),
+  };
+}
+
+/**
+ * Changes a profile's partner id, base URL or callback URL (an empty value removes a URL), keeping
+ * its key wherever it is stored.
+ */
+export async function setProfileFields(
+  name: string,
+  patch: { partnerId?: string | undefined; baseUrl?: string | undefined; callbackUrl?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): Promise<ProfileSetDocument> {
+  const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as {
+    partnerId?: string;
+    baseUrl?: string;
+    callbackUrl?: string;
+  };
+  if (Object.keys(given).length === 0) {
+    throw new UsageError(`Nothing to change in profile "${name}".`, {
+      code: 'usage',
+      hint: `Pass --callback-url URL, --base-url URL or --partner-id ID, e.g. smile profile set ${name} --callback-url https://example.com/smile`,
+    });
+  }
+  const { before, after, current } = await updateProfile(configFiles(env).config_dir, name, given);
+  const fields = [
+    ['partnerId', 'partner_id'],
+    ['baseUrl', 'base_url'],
+    ['callbackUrl', 'callback_url'],
+  ] as const;
+  return {
+    ok: true,
+    name,
+    changed: fields.filter(([key]) => before[key] !== after[key]).map(([, label]) => label),
+    partner_id: after.partnerId,
+    environment: after.environment,
+    base_url: after.baseUrl ?? defaultBaseUrl(after.environment),
+    base_url_is_default: after.baseUrl === undefined,
+    callback_url: after.callbackUrl ?? null,
+    current,
   };
 }
 
 /** Removes a profile and its key. */
 export async function removeProfileAndKey(name: string, env: NodeJS.ProcessEnv): Promise<ProfileRemovedDocument> {
-  const result = await removeProfile(configFiles(env).config_dir, name);
+  const dir = configFiles(env).config_dir;
+  const names = await profileNames(dir);
+  if (!names.includes(name)) throw unknownProfileError(name, names);
+  // The key first: when the keyring refuses, nothing is removed and the command can be run again.
+  const keyRemoved = await (await openCredentialStore(dir, env)).remove(name);
+  const result = await removeProfile(dir, name);
   return {
     ok: true,
     removed: result.name,
     was_current: result.wasCurrent,
-    key_removed: result.keyRemoved,
+    key_removed: keyRemoved || result.keyRemoved,
     current_profile: result.currentProfile ?? null,
   };
 }

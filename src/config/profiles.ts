@@ -40,6 +40,18 @@ interface RawConfig {
 export interface AddProfileOptions {
   /** Replace an existing profile of that name instead of failing. */
   overwrite?: boolean;
+  /**
+   * `auto` (default): current when it is the first profile or no valid profile is current; `yes`:
+   * current; `no`: never made current (an existing current profile stays current).
+   */
+  makeCurrent?: 'auto' | 'yes' | 'no';
+}
+
+/** What `smile profile set` changes; an empty string removes the base or callback URL. */
+export interface ProfilePatch {
+  partnerId?: string;
+  baseUrl?: string;
+  callbackUrl?: string;
 }
 
 export interface AddProfileResult {
@@ -277,10 +289,48 @@ export async function addProfile(
       });
     }
     raw.profiles[name] = { ...valid };
-    if (raw.currentProfile === undefined || !Object.hasOwn(raw.profiles, raw.currentProfile)) {
+    const makeCurrent = options.makeCurrent ?? 'auto';
+    if (
+      makeCurrent === 'yes' ||
+      (makeCurrent === 'auto' && (raw.currentProfile === undefined || !Object.hasOwn(raw.profiles, raw.currentProfile)))
+    ) {
       raw.currentProfile = name;
     }
     return { name, profile: valid, replaced, current: raw.currentProfile === name };
+  });
+}
+
+/**
+ * Changes some fields of an existing profile (validated like `add`, against its environment); its
+ * key is untouched. Returns the profile before and after.
+ */
+export async function updateProfile(
+  dir: string,
+  name: string,
+  patch: ProfilePatch,
+): Promise<{ before: Profile; after: Profile; current: boolean }> {
+  const raw = await readRawConfig(dir);
+  if (!Object.hasOwn(raw.profiles, name)) throw unknownProfileError(name, knownNames(raw));
+  const file = configFilePath(dir);
+  const merge = (before: Profile): Profile => {
+    const next: Profile = { ...before };
+    if (patch.partnerId !== undefined) next.partnerId = patch.partnerId;
+    for (const key of ['baseUrl', 'callbackUrl'] as const) {
+      const value = patch[key];
+      if (value === undefined) continue;
+      if (value.trim() === '') delete next[key];
+      else next[key] = value;
+    }
+    return validateProfile(next);
+  };
+  // Validate before conf is imported, so that a bad value costs no write.
+  merge(toProfile(name, raw.profiles[name], file));
+  return updateConfig(dir, (fresh) => {
+    if (!Object.hasOwn(fresh.profiles, name)) throw unknownProfileError(name, knownNames(fresh));
+    const before = toProfile(name, fresh.profiles[name], file);
+    const after = merge(before);
+    fresh.profiles[name] = { ...after };
+    return { before, after, current: fresh.currentProfile === name };
   });
 }
 

@@ -1,7 +1,8 @@
 import { AuthError, UsageError } from '../errors.js';
-import { getApiKey, normalizeApiKey, readKeyFile } from './credentials.js';
+import { normalizeApiKey, openCredentialStore, readKeyFile } from './credentials.js';
+import type { CredentialStoreInfo } from './credentials.js';
 import { resolveConfigPaths } from './paths.js';
-import { type Profile, currentProfileName, getProfile } from './profiles.js';
+import { type Profile, currentProfileName, getProfile, profileNames } from './profiles.js';
 import {
   type Environment,
   assertCallbackUrl,
@@ -46,6 +47,8 @@ export interface ResolveSettingsInput {
   env: NodeJS.ProcessEnv;
   /** Do not fail on a missing partner id or API key; report them in `missing` (profile show, doctor). */
   partial?: boolean;
+  /** Told where the profile's stored key was looked for (not called when the environment gave the key). */
+  onKeyStore?: (store: CredentialStoreInfo) => void;
 }
 
 export interface SettingsSources {
@@ -110,8 +113,21 @@ function missingCredentialsError(
   missing: MissingSetting[],
   profileName: string | undefined,
   profile: Profile | undefined,
+  notCurrent: readonly string[],
+  keyLocation = 'the credentials file',
 ): AuthError {
   const details = { missing, ...(profileName === undefined ? {} : { profile: profileName }) };
+  if (missing.length === 2 && notCurrent.length > 0) {
+    // Profiles exist but none is current (a production profile never becomes current by itself).
+    return new AuthError(
+      `No profile is in use: none is current, and --profile / SMILE_PROFILE are not given (profiles: ${notCurrent.join(', ')}).`,
+      {
+        code: 'no_credentials',
+        hint: `Name one with --profile ${notCurrent[0]!}, or make one current with \`smile profile use ${notCurrent[0]!}\`.`,
+        details: { ...details, knownProfiles: [...notCurrent] },
+      },
+    );
+  }
   if (missing.length === 2) {
     return new AuthError(
       'No Smile ID credentials: no profile is configured and SMILE_PARTNER_ID / SMILE_API_KEY are not set.',
@@ -131,7 +147,7 @@ function missingCredentialsError(
       });
     }
     return new AuthError(
-      `No API key for profile "${profileName}": it is not in the credentials file and SMILE_API_KEY / SMILE_API_KEY_FILE are not set.`,
+      `No API key for profile "${profileName}": none is stored in ${keyLocation} and SMILE_API_KEY / SMILE_API_KEY_FILE are not set.`,
       {
         code: 'no_api_key',
         hint: `Store it with \`smile profile add ${profileName} --partner-id ${profile?.partnerId ?? 'ID'} --env ${profile?.environment ?? 'sandbox'} --force\`, or set SMILE_API_KEY or SMILE_API_KEY_FILE, or pass --emulator to try without an account.`,
@@ -237,6 +253,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Reso
         : undefined;
 
   let apiKey: { value: string; source: Source } | undefined;
+  let keyLocation: string | undefined;
   const envKey = envValue(env, 'SMILE_API_KEY');
   const keyFile = envValue(env, 'SMILE_API_KEY_FILE');
   if (envKey !== undefined) {
@@ -245,7 +262,16 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Reso
   } else if (keyFile !== undefined) {
     apiKey = { value: await readKeyFile(keyFile.trim(), 'SMILE_API_KEY_FILE', AuthError), source: 'file' };
   } else if (profileName !== undefined) {
-    const stored = await getApiKey(dir, profileName);
+    const store = await openCredentialStore(dir, env);
+    input.onKeyStore?.({
+      store: store.store,
+      location: store.location,
+      ...(store.fileReason === undefined ? {} : { fileReason: store.fileReason }),
+      migrated: store.migrated,
+      notMigrated: store.notMigrated,
+    });
+    keyLocation = store.location;
+    const stored = await store.get(profileName);
     if (stored !== undefined) {
       // A profile's key signs for the profile's partner id only; mixing it with another partner id
       // would fail later with an opaque 2205 from the server.
@@ -294,7 +320,8 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Reso
     } satisfies PartialSettings;
   }
   if (partnerId === undefined || apiKey === undefined) {
-    throw missingCredentialsError(missing, profileName, profile);
+    const notCurrent = profileName === undefined && missing.length === 2 ? await profileNames(dir) : [];
+    throw missingCredentialsError(missing, profileName, profile, notCurrent, keyLocation);
   }
   return {
     ...common,

@@ -3,7 +3,9 @@
  * base URL the run would use and where each came from (with --emulator: the in-process emulator's).
  * They give the target of the probes.
  */
+import type { CredentialStoreInfo } from '../config/credentials.js';
 import type { PartialSettings, Source } from '../config/resolve.js';
+import type { Output } from '../output/output.js';
 import { isSmileCliError } from '../errors.js';
 import { shellQuote } from '../output/shell.js';
 import { emulatorConflict } from '../config/validate.js';
@@ -15,6 +17,8 @@ export interface DoctorSettingsHost {
   globals: { profile?: string | undefined; env?: string | undefined; baseUrl?: string | undefined };
   env: NodeJS.ProcessEnv;
   onCleanup(fn: () => Promise<void> | void): void;
+  /** Where the context line goes (stderr; not with --quiet/--json). */
+  out?: Output;
 }
 
 /** --emulator: an in-process emulator with its own throwaway credentials is the target. */
@@ -30,6 +34,8 @@ export async function emulatorTarget(
   const { startEmulator } = await import('../emulator/index.js');
   const emulator = await startEmulator({ port: 0 });
   ctx.onCleanup(() => emulator.close());
+  if (ctx.out !== undefined && !ctx.out.json)
+    ctx.out.info(ctx.out.paint('dim', `▸ emulator · ${emulator.baseUrl} · partner ${emulator.partnerId}`));
   checks.push(
     check('profile', 'pass', 'none: --emulator runs an in-process emulator with its own throwaway credentials'),
   );
@@ -58,12 +64,29 @@ export async function settingsTarget(
 ): Promise<DoctorTarget | undefined> {
   const { resolveSettings, settingsFlags } = await import('../config/resolve.js');
   let settings: PartialSettings;
+  let store: CredentialStoreInfo | undefined;
   try {
-    settings = await resolveSettings({ flags: settingsFlags(ctx.globals), env: ctx.env, partial: true });
+    settings = await resolveSettings({
+      flags: settingsFlags(ctx.globals),
+      env: ctx.env,
+      partial: true,
+      onKeyStore: (info) => (store = info),
+    });
   } catch (error) {
     if (!isSmileCliError(error)) throw error;
     checks.push(check('settings', 'fail', error.message, error.hint ?? 'Fix the setting named above.'));
     return undefined;
+  }
+  if (ctx.out !== undefined) {
+    const { printContextLine, reportKeyMigration } = await import('../connect.js');
+    if (store !== undefined) reportKeyMigration(ctx.out, store);
+    printContextLine(ctx.out, {
+      environment: settings.environment,
+      partnerId: settings.partnerId,
+      profileName: settings.profileName,
+      baseUrl: settings.baseUrl,
+      baseUrlSource: settings.sources.baseUrl,
+    });
   }
 
   checks.push(
@@ -89,7 +112,7 @@ export async function settingsTarget(
         )
       : check('partner_id', 'pass', `${settings.partnerId}${from('partnerId', settings.sources.partnerId)}`),
   );
-  checks.push(await credentialsCheck(settings, addProfile, ctx.env));
+  checks.push(await credentialsCheck(settings, addProfile, ctx.env, store));
   checks.push(baseUrlCheck(settings));
   return {
     baseUrl: settings.baseUrl,
@@ -103,12 +126,13 @@ async function credentialsCheck(
   settings: PartialSettings,
   addProfile: string,
   env: NodeJS.ProcessEnv,
+  store: CredentialStoreInfo | undefined,
 ): Promise<DoctorCheck> {
   if (settings.apiKey === undefined) {
     return check(
       'credentials',
       'fail',
-      'no API key: none stored for the profile, and SMILE_API_KEY / SMILE_API_KEY_FILE are not set',
+      `no API key: none stored for the profile${store === undefined ? '' : ` in ${store.location}`}, and SMILE_API_KEY / SMILE_API_KEY_FILE are not set`,
       `Run \`${addProfile}\` (it asks for the key without echo), or set SMILE_API_KEY_FILE to a file holding it.`,
     );
   }
@@ -136,7 +160,24 @@ async function credentialsCheck(
     }
     default: {
       const status = await credentialsFileMode(settings.configDir);
-      const where = `API key of profile "${settings.profileName ?? '?'}" from ${status.path}`;
+      const profile = `API key of profile "${settings.profileName ?? '?'}"`;
+      const { getApiKey } = await import('../config/credentials.js');
+      const inFile = status.exists && (await getApiKey(settings.configDir, settings.profileName ?? '')) !== undefined;
+      if (store?.store === 'keyring' && !inFile) {
+        const moved = store.migrated.includes(settings.profileName ?? '')
+          ? ' (moved there from credentials.json just now)'
+          : '';
+        return check('credentials', 'pass', `${profile} from ${store.location}${moved}`);
+      }
+      // The file: the fallback store, or a key the keyring refused (it stays in the file).
+      const refused = store?.notMigrated.find((item) => item.profile === settings.profileName);
+      const why =
+        store?.store === 'file' && store.fileReason !== undefined
+          ? `; not the OS keyring: ${store.fileReason}`
+          : refused !== undefined
+            ? `; ${store?.location ?? 'the OS keyring'} refused it: ${refused.reason}`
+            : '';
+      const where = `${profile} from ${status.path}`;
       if (status.tooOpen && status.mode !== undefined) {
         return check(
           'credentials',
@@ -156,7 +197,7 @@ async function credentialsCheck(
       return check(
         'credentials',
         'pass',
-        `${where}${status.mode === undefined ? '' : ` (mode ${formatMode(status.mode)})`}`,
+        `${where}${status.mode === undefined ? '' : ` (mode ${formatMode(status.mode)})`}${why}`,
       );
     }
   }

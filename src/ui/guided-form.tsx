@@ -7,6 +7,8 @@ export interface ProfileChoice {
   name: string;
   environment: Environment;
   partnerId: string;
+  /** The host its requests go to (`testapi.smileidentity.com`, `127.0.0.1:8080`). */
+  host: string;
 }
 
 export interface SelfieCheckView {
@@ -299,7 +301,7 @@ export function GuidedForm(props: GuidedFormProps) {
               {index === profileIndex ? '❯ ' : '  '}
               {item.name}{' '}
               <Text color={item.environment === 'production' ? 'magenta' : 'gray'}>
-                ({item.environment}, partner {item.partnerId})
+                ({item.environment}, partner {item.partnerId}, {item.host})
               </Text>
             </Text>
           ))}

@@ -25,6 +25,7 @@ async function loadProfileChoices(
   if (ctx.globals.emulator) return { profiles: [], current: undefined };
   const { configDir } = await import('../config/paths.js');
   const { listProfiles, currentProfileName } = await import('../config/profiles.js');
+  const { defaultBaseUrl } = await import('../config/validate.js');
   const dir = configDir(ctx.env);
   const listed = await listProfiles(dir).catch(() => []);
   const current =
@@ -34,9 +35,18 @@ async function loadProfileChoices(
       name: profile.name,
       environment: profile.environment,
       partnerId: profile.partnerId,
+      host: hostOf(profile.baseUrl ?? defaultBaseUrl(profile.environment)),
     })),
     current,
   };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 /** What the form starts from (the flags given) and what it gives back. */

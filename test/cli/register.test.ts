@@ -352,7 +352,8 @@ describe('smile register (non-TTY, env credentials)', () => {
       { env },
     );
     expect(sandboxResult.code).toBe(2);
-    expect(sandboxResult.stderr).toContain('production');
+    // With --json the refusal is the JSON document (the context line is not printed with --json).
+    expect(sandboxResult.stdout).toContain('production');
     const callback = await runCli(
       ['register', '--user-id', 'p', '--selfie', SELFIE, '--callback-url', 'http://example.com/cb', '--json'],
       { env },

@@ -196,8 +196,8 @@ describe('smile completion', () => {
     expect(zsh.stdout).not.toMatch(/local path/);
     expect(zsh.stdout).toContain('"callback listen") cmdpath=$candidate');
     const fish = await runCli(['completion', 'fish']);
-    expect(fish.stdout).toContain("complete -c smile -n '__fish_use_subcommand' -a doctor");
-    expect(fish.stdout).toContain("complete -c smile -n '__fish_seen_subcommand_from listen' -l forward");
+    expect(fish.stdout).toMatch(/complete -c smile -n '__smile_is ""' -f -a '[^']*\bdoctor\b/);
+    expect(fish.stdout).toContain(`complete -c smile -n '__smile_is "callback listen"' -l forward`);
     expect((await runCli(['completion', 'powershell'])).code).toBe(2);
   });
 });

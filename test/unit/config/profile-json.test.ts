@@ -22,6 +22,10 @@ describe('profile --json documents', () => {
     return run.json();
   };
 
+  // Where stored keys live (issue 15): the OS keyring or the 0600 file, and why.
+  const KEY_STORE = ['key_store', 'key_location', 'key_store_reason', 'keys_migrated'];
+  const ADDED_KEY_STORE = ['current_reason', ...KEY_STORE];
+
   it('add, list, use, show and remove print their documents with snake_case keys', async () => {
     const added = await smile(
       ['profile', 'add', 'a', '--partner-id', '085', '--env', 'sandbox', '--api-key-file', '-'],
@@ -38,6 +42,7 @@ describe('profile --json documents', () => {
       'current',
       'replaced',
       ...FILES,
+      ...ADDED_KEY_STORE,
     ]);
     expect(added).toMatchObject({
       ok: true,
@@ -54,7 +59,7 @@ describe('profile --json documents', () => {
     );
 
     const listed = await smile(['profile', 'list']);
-    expect(Object.keys(listed)).toEqual(['ok', 'current_profile', 'profiles', ...FILES]);
+    expect(Object.keys(listed)).toEqual(['ok', 'current_profile', 'profiles', ...FILES, ...KEY_STORE]);
     expect(listed['current_profile']).toBe('a');
     const entries = listed['profiles'] as Record<string, unknown>[];
     expect(entries.map((entry) => Object.keys(entry))).toEqual(
@@ -93,6 +98,8 @@ describe('profile --json documents', () => {
       'config_dir_source',
       'credentials_file_mode',
       'credentials_file_too_open',
+      'api_key_shown',
+      ...KEY_STORE,
     ]);
     expect(shown['sources']).toEqual({
       profile: 'default',

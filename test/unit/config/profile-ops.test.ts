@@ -47,6 +47,11 @@ describe('profile operations', () => {
       config_dir: dir,
       config_file: path.join(dir, 'config.json'),
       credentials_file: path.join(dir, 'credentials.json'),
+      current_reason: 'sandbox',
+      key_store: 'file',
+      key_location: `${path.join(dir, 'credentials.json')} (mode 0600)`,
+      key_store_reason: expect.stringContaining('SMILE_CONFIG_DIR') as unknown,
+      keys_migrated: [],
     });
     expect(await getApiKey(dir, 'sandbox')).toBe(MARKER);
 

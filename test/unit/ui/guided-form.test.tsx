@@ -36,8 +36,8 @@ async function until(frame: () => string | undefined, pattern: RegExp) {
 }
 
 const profiles: ProfileChoice[] = [
-  { name: 'sandbox', environment: 'sandbox', partnerId: '085' },
-  { name: 'prod', environment: 'production', partnerId: '085' },
+  { name: 'sandbox', environment: 'sandbox', partnerId: '085', host: 'testapi.smileidentity.com' },
+  { name: 'prod', environment: 'production', partnerId: '085', host: 'api.smileidentity.com' },
 ];
 
 async function mount(props: Partial<Parameters<typeof GuidedForm>[0]> = {}) {
@@ -150,6 +150,9 @@ describe('GuidedForm (keystrokes in, frames out)', () => {
   it('asks for explicit confirmation in production: Enter alone does not send', async () => {
     const form = await mount({ initial: { userId: 'u-9', selfie: 'fixtures/selfies/demo.jpg' } });
     await until(form.lastFrame, /Profile/);
+    // The picker shows where each profile's requests go.
+    expect(plain(form.lastFrame())).toContain('sandbox (sandbox, partner 085, testapi.smileidentity.com)');
+    expect(plain(form.lastFrame())).toContain('prod (production, partner 085, api.smileidentity.com)');
     typeFast(form.stdin, [DOWN, ENTER]);
     await until(form.lastFrame, /already registered/);
     expect(plain(form.lastFrame())).toContain('PRODUCTION');
