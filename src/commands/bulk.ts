@@ -51,7 +51,7 @@ export default defineCommand({
   after: `
 Columns: user_id (required), selfie, job_id, liveness (paths separated by ;), callback_url, allow_re_enroll,
 use_enrolled_image, latitude, longitude, altitude, sandbox_result, param.<key>. Paths are relative to the input file.
-Exit codes: 0 all done · 4 input unusable · 5 some rows need a re-run · 6 some rows failed for good · 130 interrupted.
+Exit codes: 0 all done · 4 input unusable · 5 some rows need a re-run · 6 some rows failed for good · 9 production run declined at the prompt · 130 interrupted.
 `,
   async run(values: BulkValues, ctx) {
     const { runBulk } = await import('../bulk/run.js');

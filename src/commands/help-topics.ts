@@ -11,6 +11,7 @@ export const HELP_TOPICS: Record<string, string> = {
   6    refused or rejected: the job finished not approved, or the API refused it (2209, 2215 …)
   7    --expect did not match the outcome
   8    not final: pending at --timeout, or provisional (human review); the message names \`smile status …\`
+  9    declined: you answered no to a confirmation (production bulk, the register form); nothing was sent
   130  interrupted (Ctrl-C): the message says what may still be running at Smile ID
 `,
   environment: `Environment variables (precedence: flag > environment > profile > default):

@@ -1,4 +1,4 @@
-import { CancelledError, UsageError, isSmileCliError } from '../errors.js';
+import { CancelledError, DeclinedError, UsageError, isSmileCliError } from '../errors.js';
 import type { RunContext } from '../context.js';
 import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from '../register/pipeline.js';
 import type { PollTimes } from '../register/schedule.js';
@@ -122,7 +122,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       },
       ctx,
     );
-    if (!guided) throw new CancelledError('Cancelled: nothing was sent.');
+    if (!guided) throw ctx.signal.aborted ? new CancelledError('Interrupted: nothing was sent.') : new DeclinedError();
     options = {
       ...values,
       userId: guided.userId,

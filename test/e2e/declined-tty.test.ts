@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv } from '../helpers/child-env.js';
+import { until } from '../helpers/wait-for.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin', 'smile.js');
+
+let home: string;
+let csv: string;
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'smile-declined-'));
+  csv = join(home, 'users.csv');
+  await writeFile(csv, `user_id,selfie\np-1,${join(ROOT, 'fixtures/selfies/demo.jpg')}\n`);
+});
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+/**
+ * `smile bulk` in production on a real terminal: util-linux `script` gives the child a pty, so
+ * stdin and stdout are TTYs as for an operator; `answer` is typed once the prompt is on screen.
+ * Nothing listens on the base URL (port 9): a sent request would fail with exit 5, not 9 or 130.
+ */
+async function answerPrompt(answer: string): Promise<{ code: number | null; screen: string }> {
+  const child = spawn('script', ['-qec', `${process.execPath} ${BIN} bulk ${csv}`, '/dev/null'], {
+    env: childEnv(home, {
+      SMILE_CONFIG_DIR: join(home, 'config'),
+      SMILE_ENV: 'production',
+      SMILE_BASE_URL: 'https://127.0.0.1:9/v1',
+      SMILE_PARTNER_ID: '085',
+      SMILE_API_KEY: 'test-key',
+      TERM: 'xterm',
+    }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  await until(
+    () => (/\[y\/N\] /.test(screen) ? true : undefined),
+    () => `the prompt; screen so far: ${screen}`,
+  );
+  child.stdin.write(answer);
+  const code = await exited;
+  return { code, screen };
+}
+
+describe('declining the production confirmation of smile bulk (real TTY)', () => {
+  it('answering no exits 9 with "nothing was sent", not 130', async () => {
+    const { code, screen } = await answerPrompt('n\r');
+    expect(screen).toMatch(/Register 1 row in PRODUCTION for partner 085\? \[y\/N\]/);
+    expect(screen).toMatch(/Cancelled: nothing was sent/);
+    expect(code).toBe(9);
+  });
+
+  it('Ctrl-C at the prompt is an interruption: exit 130', async () => {
+    const { code, screen } = await answerPrompt('\x03');
+    expect(code).toBe(130);
+    expect(screen).not.toMatch(/Cancelled: nothing was sent/);
+  });
+});
