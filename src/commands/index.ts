@@ -2,6 +2,7 @@ import { defineGroup } from './define.js';
 import type { AnyCommand } from './define.js';
 import register from './register.js';
 import status from './status.js';
+import jobs from './jobs.js';
 import bulk from './bulk.js';
 import capture from './capture.js';
 import selfieCheck from './selfie-check.js';
@@ -23,6 +24,7 @@ import help from './help.js';
 export const COMMANDS: readonly AnyCommand[] = [
   register,
   status,
+  jobs,
   bulk,
   capture,
   defineGroup({

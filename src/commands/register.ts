@@ -4,7 +4,15 @@ import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from 
 import type { PollTimes } from '../register/schedule.js';
 import { OUTCOMES } from '../smile/outcome.js';
 import type { Environment } from '../config/validate.js';
-import { DEFAULT_TIMEOUT, checkId, newJobId, parseGeo, parseParams, parseSandboxResult } from '../parse.js';
+import {
+  DEFAULT_TIMEOUT,
+  checkId,
+  newJobId,
+  parseGeo,
+  parseParams,
+  parsePollInterval,
+  parseSandboxResult,
+} from '../parse.js';
 import { choice, defineCommand, duration, flag, negatedFlag, parsed, repeated, text, texts } from './define.js';
 import type { ValuesOf } from './define.js';
 import { ANSWER_CHECKS_HELP, SKIP_FACE_CHECK_HELP } from './help-topics.js';
@@ -50,6 +58,11 @@ const options = {
     DEFAULT_TIMEOUT,
   ),
   wait: negatedFlag('--no-wait', 'submit and exit without waiting (outcome "submitted")'),
+  interval: parsed(
+    '--interval <duration>',
+    'ask for the result at this fixed interval (2s or more) instead of the learned schedule; Retry-After still wins',
+    (value) => parsePollInterval(value),
+  ),
   expect: choice('--expect <outcome>', 'exit 7 unless the outcome is this (CI smoke tests)', OUTCOMES),
 };
 export type RegisterValues = ValuesOf<typeof options>;
@@ -135,6 +148,8 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   const expect = options.expect;
   const request = requestFromValues({ ...options, userId: options.userId ?? '' });
   if (expect === 'submitted' && request.wait) throw new UsageError('--expect submitted needs --no-wait.');
+  if (options.interval && !request.wait)
+    throw new UsageError('--interval sets how often to ask for the result: it does not go with --no-wait.');
   const connection = await ctx.connect({
     ...(request.callbackUrl === undefined ? {} : { callbackUrl: request.callbackUrl }),
     ...(profile === undefined ? {} : { profile }),
@@ -156,12 +171,14 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     { statusCommandFor },
     { deadlineBeforeUpload },
     { startProgress },
+    { recordRegistration },
   ] = await Promise.all([
     import('../selfie/check.js'),
     import('../register/pipeline.js'),
     import('../output/shell.js'),
     import('../register/deadline.js'),
     import('../ui/progress.js'),
+    import('../history/record.js'),
   ]);
   // The poll schedule learns how long jobs take on this server (durations only; not for --emulator's one-off port).
   let pollTimes: PollTimes | undefined;
@@ -172,6 +189,10 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     ]);
     pollTimes = pollTimesFile(stateDir(ctx.env), connection.baseUrl, 4);
   }
+  // The local history (`smile jobs`, `status --last`): not for --emulator, whose jobs end with the command.
+  const history = connection.emulator
+    ? undefined
+    : recordRegistration((await import('../config/paths.js')).stateDir(ctx.env), connection, request);
   const spinner = await startProgress(ctx);
   const onEvent = (event: RegistrationEvent) => {
     switch (event.type) {
@@ -185,8 +206,9 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       case 'prep-upload':
         ctx.out.info(`job id ${event.jobId} · user ${request.userId}`);
         spinner.text('Submitting…');
-        return;
+        return history?.sent();
       case 'prepared':
+        history?.smileJobId(event.smileJobId);
         spinner.text(`Uploading (Smile job ${event.smileJobId})…`);
         return;
       case 'uploaded':
@@ -208,10 +230,13 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       onEvent,
       loadSelfie: (path, load) => loadSelfieForUpload(path, { ...load, skipFaceCheck: options.skipFaceCheck }),
       pollTimes,
+      pollIntervalMs: options.interval?.ms,
     });
   } catch (error) {
     spinner.stop();
-    if (error instanceof CancelledError || ctx.signal.aborted) {
+    const interrupted = error instanceof CancelledError || ctx.signal.aborted;
+    await history?.ended(interrupted ? 'interrupted' : 'error', isSmileCliError(error) ? error.code : undefined);
+    if (interrupted) {
       throw new CancelledError(`Interrupted: job ${request.jobId} may still be processing at Smile ID.`, {
         hint: connection.emulator
           ? 'The in-process emulator stopped with it; nothing is left running.'
@@ -223,9 +248,11 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     if (isSmileCliError(error) && error.details === undefined) {
       Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
     }
-    throw error;
+    const { withJobValues } = await import('../output/registration.js');
+    throw withJobValues(error, request, ctx.globals);
   }
   spinner.stop();
+  await history?.ended(result.outcome);
   const { finishRegistration } = await import('../output/registration.js');
   return finishRegistration(result, expect, ctx, {
     environmentLabel: connection.emulator ? 'emulator' : connection.environment,

@@ -7,8 +7,12 @@ export interface Progress {
   stop(): void;
 }
 
-/** An ora spinner on stderr when animating; plain lines otherwise (never both ink and ora). */
-export async function startProgress(ctx: RunContext): Promise<Progress> {
+/**
+ * An ora spinner on stderr when animating; plain lines otherwise (never both ink and ora). `first`:
+ * the first line (shown as a plain line too); without it the spinner starts on the selfie check.
+ */
+export async function startProgress(ctx: RunContext, first?: string): Promise<Progress> {
+  if (first !== undefined && !ctx.animate) ctx.out.info(first);
   if (!ctx.animate) {
     return {
       text: (line) => ctx.out.info(line),
@@ -17,7 +21,7 @@ export async function startProgress(ctx: RunContext): Promise<Progress> {
     };
   }
   const { default: ora } = await import('ora');
-  const spinner = ora({ stream: ctx.io.stderr, discardStdin: false }).start('Checking the selfie…');
+  const spinner = ora({ stream: ctx.io.stderr, discardStdin: false }).start(first ?? 'Checking the selfie…');
   return {
     text: (line) => {
       spinner.text = line;
