@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv } from '../helpers/child-env.js';
+import { runInPty } from '../helpers/pty.js';
 import { until } from '../helpers/wait-for.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin', 'smile.js');
 
 let home: string;
 let csv: string;
@@ -21,13 +20,13 @@ afterAll(async () => {
 });
 
 /**
- * `smile bulk` in production on a real terminal: util-linux `script` gives the child a pty, so
- * stdin and stdout are TTYs as for an operator; `answer` is typed once the prompt is on screen.
+ * `smile bulk` in production on a real terminal; `answer` is typed once the prompt is on screen.
  * Nothing listens on the base URL (port 9): a sent request would fail with exit 5, not 9 or 130.
  */
 async function answerPrompt(answer: string): Promise<{ code: number | null; screen: string }> {
-  const child = spawn('script', ['-qec', `${process.execPath} ${BIN} bulk ${csv}`, '/dev/null'], {
-    env: childEnv(home, {
+  const run = runInPty(
+    ['bulk', csv],
+    childEnv(home, {
       SMILE_CONFIG_DIR: join(home, 'config'),
       SMILE_ENV: 'production',
       SMILE_BASE_URL: 'https://127.0.0.1:9/v1',
@@ -35,18 +34,14 @@ async function answerPrompt(answer: string): Promise<{ code: number | null; scre
       SMILE_API_KEY: 'test-key',
       TERM: 'xterm',
     }),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let screen = '';
-  child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
-  const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-  await until(
-    () => (/\[y\/N\] /.test(screen) ? true : undefined),
-    () => `the prompt; screen so far: ${screen}`,
   );
-  child.stdin.write(answer);
-  const code = await exited;
-  return { code, screen };
+  await until(
+    () => (/\[y\/N\] /.test(run.screen()) ? true : undefined),
+    () => `the prompt; screen: ${run.screen()}`,
+  );
+  run.type(answer);
+  const code = await run.exited;
+  return { code, screen: run.screen() };
 }
 
 describe('declining the production confirmation of smile bulk (real TTY)', () => {
