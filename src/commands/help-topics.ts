@@ -24,6 +24,7 @@ export const HELP_TOPICS: Record<string, string> = {
   SMILE_CALLBACK_URL   default callback URL (like --callback-url); https in production
   SMILE_CONFIG_DIR     where config.json and credentials.json (0600) live
   SMILE_NO_INPUT       never prompt (like --no-input)
+  SMILE_SHARD          bulk: K/N, or auto/N to read JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) (like --shard)
   NO_COLOR             no colour
   CI                   no prompts, no spinners
 `,
