@@ -12,8 +12,11 @@ export interface Progress {
  * the first line (shown as a plain line too); without it the spinner starts on the selfie check.
  */
 export async function startProgress(ctx: RunContext, first?: string): Promise<Progress> {
-  if (first !== undefined && !ctx.animate) ctx.out.info(first);
-  if (!ctx.animate) {
+  // A terminal that reports 0 columns (a pty nobody sized: `script` on a pipe, some `docker run -t`)
+  // would make ora count infinitely many lines to clear: plain lines there.
+  const animate = ctx.animate && ctx.io.stderr.columns !== 0;
+  if (first !== undefined && !animate) ctx.out.info(first);
+  if (!animate) {
     return {
       text: (line) => ctx.out.info(line),
       warn: (line) => ctx.out.warn(line),

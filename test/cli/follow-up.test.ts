@@ -33,6 +33,15 @@ async function freshConfig(): Promise<string> {
 const statusRequests = (em: RunningEmulator, jobId: string) =>
   em.state.requests.filter((request) => request.path.endsWith('/job_status') && request.jobId === jobId).length;
 
+/** `register --no-wait`: a job at the emulator, not waited for; its job id. */
+async function submit(em: RunningEmulator, config: string, user: string): Promise<string> {
+  const sent = await runCli(['register', '--user-id', user, '--selfie', SELFIE, '--no-wait', '--json'], {
+    env: envFor(em, config),
+  });
+  expect(sent.code, sent.stderr).toBe(0);
+  return String(sent.json()['job_id']);
+}
+
 interface JobsDocument {
   ok: boolean;
   jobs: Record<string, string>[];
@@ -65,10 +74,7 @@ describe('--interval', () => {
   it('status --wait --interval: the first look at once, then fixed gaps', async () => {
     const config = await freshConfig();
     const user = uid('ivs');
-    const sent = await runCli(['register', '--user-id', user, '--selfie', SELFIE, '--no-wait', '--json'], {
-      env: envFor(slow, config),
-    });
-    const jobId = String(sent.json()['job_id']);
+    const jobId = await submit(slow, config, user);
     const run = await runCli(
       ['status', '--user-id', user, '--job-id', jobId, '--wait', '--interval', '2s', '--timeout', '3s', '--json'],
       { env: envFor(slow, config) },
@@ -125,10 +131,7 @@ describe('status --wait: spinner, plain lines, Ctrl-C', () => {
   it('without a terminal: one plain line, no spinner frames', async () => {
     const config = await freshConfig();
     const user = uid('pl');
-    const sent = await runCli(['register', '--user-id', user, '--selfie', SELFIE, '--no-wait', '--json'], {
-      env: envFor(emulator, config),
-    });
-    const jobId = String(sent.json()['job_id']);
+    const jobId = await submit(emulator, config, user);
     const run = await runCli(['status', '--user-id', user, '--job-id', jobId, '--wait'], {
       env: envFor(emulator, config),
     });
@@ -140,10 +143,7 @@ describe('status --wait: spinner, plain lines, Ctrl-C', () => {
   it('Ctrl-C while waiting exits 130 and prints the command that resumes it', async () => {
     const config = await freshConfig();
     const user = uid('cc');
-    const sent = await runCli(['register', '--user-id', user, '--selfie', SELFIE, '--no-wait', '--json'], {
-      env: envFor(slow, config),
-    });
-    const jobId = String(sent.json()['job_id']);
+    const jobId = await submit(slow, config, user);
     const controller = new AbortController();
     const running = runCli(
       ['status', '--user-id', user, '--job-id', jobId, '--wait', '--env', 'sandbox', '--timeout', '60s'],

@@ -56,6 +56,20 @@ describe('smile status --wait on a real terminal', () => {
     expect(run.screen()).toMatch(/Approved/);
   });
 
+  it(
+    'on a terminal of 0 columns (a pty nobody sized): plain lines instead of a spinner, no hang',
+    { timeout: 60_000 },
+    async () => {
+      const jobId = await submit(emulator, 'tty-3');
+      const run = runInPty(['status', '--user-id', 'tty-3', '--job-id', jobId, '--wait'], env(emulator), {
+        unsized: true,
+      });
+      expect(await run.exited, run.screen()).toBe(0);
+      expect(run.screen()).toContain(`Waiting for the result of job ${jobId}…`);
+      expect(run.screen()).not.toMatch(SPINNER);
+    },
+  );
+
   it('Ctrl-C exits 130 and prints the command that resumes the wait', { timeout: 60_000 }, async () => {
     const jobId = await submit(slow, 'tty-2');
     const run = runInPty(['status', '--user-id', 'tty-2', '--job-id', jobId, '--wait'], env(slow));

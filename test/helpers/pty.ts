@@ -19,9 +19,10 @@ export interface PtyRun {
  * `bin/smile.js ARGS` on a real terminal: util-linux `script` gives it a pty, so stdin, stdout
  * and stderr are TTYs as for an operator, and Ctrl-C is the terminal's (SIGINT to the process).
  */
-export function runInPty(args: string[], env: NodeJS.ProcessEnv): PtyRun {
-  // A terminal of 100 × 40, as a window has (`script` on a pipe starts its pty at 0 × 0).
-  const command = `stty cols 100 rows 40; exec ${[process.execPath, BIN, ...args].map(word).join(' ')}`;
+export function runInPty(args: string[], env: NodeJS.ProcessEnv, options: { unsized?: boolean } = {}): PtyRun {
+  // A terminal of 100 × 40, as a window has (`script` on a pipe starts its pty at 0 × 0: `unsized`).
+  const size = options.unsized ? '' : 'stty cols 100 rows 40; ';
+  const command = `${size}exec ${[process.execPath, BIN, ...args].map(word).join(' ')}`;
   const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
   child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
