@@ -80,7 +80,7 @@ export default defineCommand({
   ],
   after: `
 The job id is printed on stderr as soon as it exists; \`smile status\` resumes an interrupted wait.
-Exit codes: 0 approved/submitted · 4 selfie failed checks · 5 API/network failure, or --timeout ran out before the upload landed · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional, or --timeout ran out while waiting (see \`smile help exit-codes\`).
+Exit codes: 0 approved/submitted · 4 selfie failed checks · 5 API/network failure, or --timeout ran out before the upload landed · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional, or --timeout ran out while waiting · 9 declined in the form (nothing sent) · 130 interrupted (see \`smile help exit-codes\`).
 ${ANSWER_CHECKS_HELP}`,
   run: runRegister,
 });
@@ -135,7 +135,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       },
       ctx,
     );
-    if (!guided) throw ctx.signal.aborted ? new CancelledError('Interrupted: nothing was sent.') : new DeclinedError();
+    if (!guided) throw new DeclinedError();
     options = {
       ...values,
       userId: guided.userId,

@@ -1,5 +1,6 @@
 import { render } from 'ink';
 import type { RunContext } from '../context.js';
+import { CancelledError } from '../errors.js';
 import { GuidedForm } from './guided-form.js';
 import type { GuidedValues, ProfileChoice, SelfieCheckView } from './guided-form.js';
 
@@ -56,10 +57,11 @@ export interface GuidedChoice {
   profile: string | undefined;
 }
 
-/** The ink form for missing register values on a TTY; undefined when the operator cancels. */
+/** The ink form for missing register values on a TTY; undefined when the operator declines (Esc, "n"). */
 export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): Promise<GuidedChoice | undefined> {
   const { profiles, current } = await loadProfileChoices(ctx);
   let values: GuidedValues | undefined;
+  let interrupted = false;
   const explicitProfile = ctx.globals.profile ?? ctx.env['SMILE_PROFILE'];
   const instance = render(
     <GuidedForm
@@ -70,6 +72,7 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
       initial={{ userId: opts.userId, selfie: opts.selfie, allowReEnroll: opts.allowReEnroll }}
       checkSelfie={(path) => checkSelfieForForm(path, !ctx.env['NO_COLOR'], opts.skipFaceCheck ?? false)}
       onDone={(done) => (values = done)}
+      onInterrupt={() => (interrupted = true)}
     />,
     {
       stdin: ctx.io.stdin as NodeJS.ReadStream,
@@ -80,6 +83,8 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
   );
   await instance.waitUntilExit();
   instance.cleanup();
+  // Ctrl-C is an interruption (exit 130); Esc or "n" an answer (undefined: the caller's exit 9).
+  if (interrupted) throw new CancelledError('Interrupted: nothing was sent.');
   if (!values) return undefined;
   return {
     userId: values.userId,

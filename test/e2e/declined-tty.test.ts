@@ -58,3 +58,45 @@ describe('declining the production confirmation of smile bulk (real TTY)', () =>
     expect(screen).not.toMatch(/Cancelled: nothing was sent/);
   });
 });
+
+describe('the guided register form in production (real TTY)', () => {
+  const form = () =>
+    runInPty(
+      ['register'],
+      childEnv(home, {
+        SMILE_CONFIG_DIR: join(home, 'config'),
+        SMILE_ENV: 'production',
+        SMILE_BASE_URL: 'https://127.0.0.1:9/v1',
+        SMILE_PARTNER_ID: '085',
+        SMILE_API_KEY: 'test-key',
+        TERM: 'xterm',
+      }),
+    );
+  const shows = (run: ReturnType<typeof form>, pattern: RegExp) =>
+    until(
+      () => (pattern.test(run.screen()) ? true : undefined),
+      () => `${pattern}; screen: ${run.screen()}`,
+    );
+
+  it('"n" at "Send to PRODUCTION?" exits 9: nothing was sent', { timeout: 60_000 }, async () => {
+    const run = form();
+    await shows(run, /User ID/i);
+    run.type('p-1\r');
+    await shows(run, /Selfie/);
+    run.type(`${join(ROOT, 'fixtures/selfies/demo.jpg')}\r`);
+    await shows(run, /Replace the selfie/);
+    run.type('n');
+    await shows(run, /Send to PRODUCTION/);
+    run.type('n');
+    expect(await run.exited).toBe(9);
+    expect(run.screen()).toMatch(/Cancelled: nothing was sent/);
+  });
+
+  it('Ctrl-C in the form exits 130', { timeout: 60_000 }, async () => {
+    const run = form();
+    await shows(run, /User ID/i);
+    run.type('\x03');
+    expect(await run.exited).toBe(130);
+    expect(run.screen()).toMatch(/Interrupted: nothing was sent/);
+  });
+});
