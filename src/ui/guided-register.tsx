@@ -81,7 +81,14 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
       patchConsole: false,
     },
   );
-  await instance.waitUntilExit();
+  // A SIGINT (Ctrl-C before ink takes the terminal raw, or a kill) ends the form as Ctrl-C does.
+  const onAbort = () => {
+    interrupted = true;
+    instance.unmount();
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
+  await instance.waitUntilExit().finally(() => ctx.signal.removeEventListener('abort', onAbort));
   instance.cleanup();
   // Ctrl-C is an interruption (exit 130); Esc or "n" an answer (undefined: the caller's exit 9).
   if (interrupted) throw new CancelledError('Interrupted: nothing was sent.');
