@@ -19,22 +19,23 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
+/** Production credentials; nothing listens on the base URL (port 9): a sent request would fail with exit 5. */
+const production = () =>
+  childEnv(home, {
+    SMILE_CONFIG_DIR: join(home, 'config'),
+    SMILE_ENV: 'production',
+    SMILE_BASE_URL: 'https://127.0.0.1:9/v1',
+    SMILE_PARTNER_ID: '085',
+    SMILE_API_KEY: 'test-key',
+    TERM: 'xterm',
+  });
+
 /**
  * `smile bulk` in production on a real terminal; `answer` is typed once the prompt is on screen.
  * Nothing listens on the base URL (port 9): a sent request would fail with exit 5, not 9 or 130.
  */
 async function answerPrompt(answer: string): Promise<{ code: number | null; screen: string }> {
-  const run = runInPty(
-    ['bulk', csv],
-    childEnv(home, {
-      SMILE_CONFIG_DIR: join(home, 'config'),
-      SMILE_ENV: 'production',
-      SMILE_BASE_URL: 'https://127.0.0.1:9/v1',
-      SMILE_PARTNER_ID: '085',
-      SMILE_API_KEY: 'test-key',
-      TERM: 'xterm',
-    }),
-  );
+  const run = runInPty(['bulk', csv], production());
   await until(
     () => (/\[y\/N\] /.test(run.screen()) ? true : undefined),
     () => `the prompt; screen: ${run.screen()}`,
@@ -60,18 +61,7 @@ describe('declining the production confirmation of smile bulk (real TTY)', () =>
 });
 
 describe('the guided register form in production (real TTY)', () => {
-  const form = () =>
-    runInPty(
-      ['register'],
-      childEnv(home, {
-        SMILE_CONFIG_DIR: join(home, 'config'),
-        SMILE_ENV: 'production',
-        SMILE_BASE_URL: 'https://127.0.0.1:9/v1',
-        SMILE_PARTNER_ID: '085',
-        SMILE_API_KEY: 'test-key',
-        TERM: 'xterm',
-      }),
-    );
+  const form = () => runInPty(['register'], production());
   const shows = (run: ReturnType<typeof form>, pattern: RegExp) =>
     until(
       () => (pattern.test(run.screen()) ? true : undefined),
