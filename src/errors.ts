@@ -9,6 +9,8 @@ export const ExitCode = {
   refused: 6,
   expectation: 7,
   notFinal: 8,
+  /** The operator answered no to a confirmation (or left the form): nothing was sent. */
+  declined: 9,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -78,6 +80,15 @@ export class ExpectationError extends SmileCliError {
 export class NotFinalError extends SmileCliError {
   constructor(message: string, options?: SmileCliErrorOptions) {
     super(message, ExitCode.notFinal, 'not_final', options);
+  }
+}
+/**
+ * The operator said no (a production confirmation, the guided form): a choice, not an interruption,
+ * so not 130 (gh exits 2 here, which smile keeps for usage errors). Nothing was sent.
+ */
+export class DeclinedError extends SmileCliError {
+  constructor(message = 'Cancelled: nothing was sent.', options?: SmileCliErrorOptions) {
+    super(message, ExitCode.declined, 'declined', options);
   }
 }
 export class CancelledError extends SmileCliError {

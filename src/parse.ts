@@ -32,6 +32,22 @@ export function parseDurationText(value: string, flag = '--timeout'): Duration {
 }
 
 /**
+ * The shortest `--interval` between job_status looks: the official SDK's own pace (2 s), which
+ * also keeps a fixed schedule (30 a minute) under the 40-a-minute bound of src/register/schedule.ts.
+ */
+export const MIN_POLL_INTERVAL_MS = 2000;
+
+/** `--interval 5s`: a fixed time between job_status looks, no shorter than MIN_POLL_INTERVAL_MS. */
+export function parsePollInterval(value: string, flag = '--interval'): Duration {
+  const parsed = parseDurationText(value, flag);
+  if (parsed.ms < MIN_POLL_INTERVAL_MS)
+    throw new UsageError(`${flag} ${printable(parsed.text, 40)} is too short: looks go at most every 2s.`, {
+      hint: `Give ${flag} 2s or more, or leave it out for the learned schedule (fast when results come fast).`,
+    });
+  return parsed;
+}
+
+/**
  * `--max-age`: a duration as parseDuration takes it, or whole or decimal days (`30d`); longer than
  * 0. `defaultText` names the default in the hint.
  */

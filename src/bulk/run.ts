@@ -6,7 +6,15 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline/promises';
 import type { RunContext, SmileConnection } from '../context.js';
 import type { Environment } from '../config/validate.js';
-import { CancelledError, ExitCode, InputError, SmileCliError, UsageError, isSmileCliError } from '../errors.js';
+import {
+  CancelledError,
+  DeclinedError,
+  ExitCode,
+  InputError,
+  SmileCliError,
+  UsageError,
+  isSmileCliError,
+} from '../errors.js';
 import { loadImages } from '../register/pipeline.js';
 import type { RegistrationDeps } from '../register/pipeline.js';
 import { stateDir } from '../config/paths.js';
@@ -493,10 +501,11 @@ async function confirmProduction(
     const answer = await rl.question(`Register ${what} in PRODUCTION for partner ${partnerId}? [y/N] `, {
       signal: ctx.signal,
     });
-    if (!/^y(es)?$/i.test(answer.trim())) throw new CancelledError('Cancelled: nothing was sent.');
+    // No is an answer, not an interruption: exit 9 (DeclinedError); Ctrl-C at the prompt stays 130.
+    if (!/^y(es)?$/i.test(answer.trim())) throw new DeclinedError();
   } catch (error) {
-    if (error instanceof CancelledError) throw error;
-    throw new CancelledError('Cancelled: nothing was sent.');
+    if (error instanceof DeclinedError || error instanceof CancelledError) throw error;
+    throw ctx.signal.aborted ? new CancelledError('Interrupted: nothing was sent.') : new DeclinedError();
   } finally {
     rl.close();
   }

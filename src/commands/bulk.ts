@@ -1,6 +1,6 @@
 import { IF_ENROLLED_ACTIONS, INPUT_FORMATS, checkConcurrency, checkMaxAttempts, checkRate } from '../bulk/values.js';
 import type { BulkValues } from '../bulk/values.js';
-import { parseShard } from '../bulk/shard.js';
+import { parseShardFlag } from '../bulk/shard.js';
 import { DEFAULT_TIMEOUT } from '../parse.js';
 import {
   arg,
@@ -39,7 +39,11 @@ export default defineCommand({
     rejects: text('--rejects <path>', 'failed rows in the input format plus a reason column, ready to re-run'),
     dryRun: flag('--dry-run', 'check every row and selfie, print the plan, send nothing'),
     skipFaceCheck: flag('--skip-face-check', SKIP_FACE_CHECK_HELP),
-    shard: parsed('--shard <k/n>', 'only rows whose user_id hashes to shard K of N (1-based)', parseShard),
+    shard: parsed(
+      '--shard <k/n>',
+      'only rows whose user_id hashes to shard K of N (1-based); auto/N takes K from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX + 1); env SMILE_SHARD',
+      (value) => parseShardFlag(value),
+    ),
   },
   examples: [
     'smile bulk users.csv --report report.csv --rejects rejects.csv',
@@ -47,14 +51,16 @@ export default defineCommand({
     'smile bulk users.jsonl --concurrency 16 --rate 20 --if-enrolled skip --json',
     'cat users.csv | smile bulk - --format csv --dry-run',
     'smile bulk users.csv --shard 2/4   # on machine 2 of 4',
+    'smile bulk users.csv --shard auto/4   # in each pod of a Kubernetes Indexed Job (completions: 4)',
   ],
   after: `
 Columns: user_id (required), selfie, job_id, liveness (paths separated by ;), callback_url, allow_re_enroll,
 use_enrolled_image, latitude, longitude, altitude, sandbox_result, param.<key>. Paths are relative to the input file.
-Exit codes: 0 all done · 4 input unusable · 5 some rows need a re-run · 6 some rows failed for good · 130 interrupted.
+Exit codes: 0 all done · 4 input unusable · 5 some rows need a re-run · 6 some rows failed for good · 9 production run declined at the prompt · 130 interrupted.
 `,
-  async run(values: BulkValues, ctx) {
-    const { runBulk } = await import('../bulk/run.js');
-    return runBulk(values, ctx);
+  async run({ shard, ...values }, ctx) {
+    const [{ runBulk }, { resolveShard }] = await Promise.all([import('../bulk/run.js'), import('../bulk/shard.js')]);
+    const bulk: BulkValues = { ...values, shard: resolveShard(shard, ctx.env) };
+    return runBulk(bulk, ctx);
   },
 });

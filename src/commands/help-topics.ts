@@ -43,6 +43,11 @@ export const EXIT_CODES: readonly ExitCodeInfo[] = [
     meaning: 'not final: pending at --timeout, or provisional (human review); the message names `smile status …`',
   },
   {
+    exit: 9,
+    name: 'declined',
+    meaning: 'declined: you answered no to a confirmation (production bulk, the register form); nothing was sent',
+  },
+  {
     exit: 130,
     name: 'interrupted',
     meaning: 'interrupted (Ctrl-C): the message says what may still be running at Smile ID',
@@ -66,6 +71,7 @@ have 4 digits, such as 0810 or 2205; HTTP statuses have 3); \`smile explain exit
   SMILE_CONFIG_DIR     where config.json and credentials.json (0600) live
   SMILE_CREDENTIAL_STORE  auto (OS keyring when one answers, else the file), keyring or file
   SMILE_NO_INPUT       never prompt (like --no-input)
+  SMILE_SHARD          bulk: K/N, or auto/N to read JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) (like --shard)
   NO_COLOR             no colour (CLICOLOR=0 too); --color always overrides it
   CLICOLOR_FORCE       colour even into files and pipes (FORCE_COLOR too; FORCE_COLOR=0 is off)
   CI                   no prompts, no spinners

@@ -2,6 +2,7 @@ import { defineGroup } from './define.js';
 import type { AnyCommand } from './define.js';
 import register from './register.js';
 import status from './status.js';
+import jobs from './jobs.js';
 import bulk from './bulk.js';
 import capture from './capture.js';
 import selfieCheck from './selfie-check.js';
@@ -25,6 +26,7 @@ import version from './version.js';
 export const COMMANDS: readonly AnyCommand[] = [
   register,
   status,
+  jobs,
   bulk,
   capture,
   defineGroup({

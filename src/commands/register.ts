@@ -1,10 +1,18 @@
-import { CancelledError, UsageError, isSmileCliError } from '../errors.js';
+import { CancelledError, DeclinedError, UsageError, isSmileCliError } from '../errors.js';
 import type { RunContext } from '../context.js';
 import type { RegistrationEvent, RegistrationRequest, RegistrationResult } from '../register/pipeline.js';
 import type { PollTimes } from '../register/schedule.js';
 import { OUTCOMES } from '../smile/outcome.js';
 import type { Environment } from '../config/validate.js';
-import { DEFAULT_TIMEOUT, checkId, newJobId, parseGeo, parseParams, parseSandboxResult } from '../parse.js';
+import {
+  DEFAULT_TIMEOUT,
+  checkId,
+  newJobId,
+  parseGeo,
+  parseParams,
+  parsePollInterval,
+  parseSandboxResult,
+} from '../parse.js';
 import { choice, defineCommand, duration, flag, negatedFlag, parsed, repeated, text, texts } from './define.js';
 import type { ValuesOf } from './define.js';
 import { ANSWER_CHECKS_HELP, SKIP_FACE_CHECK_HELP } from './help-topics.js';
@@ -50,6 +58,11 @@ const options = {
     DEFAULT_TIMEOUT,
   ),
   wait: negatedFlag('--no-wait', 'submit and exit without waiting (outcome "submitted")'),
+  interval: parsed(
+    '--interval <duration>',
+    'ask for the result at this fixed interval (2s or more) instead of the learned schedule; Retry-After still wins',
+    (value) => parsePollInterval(value),
+  ),
   expect: choice('--expect <outcome>', 'exit 7 unless the outcome is this (CI smoke tests)', OUTCOMES),
 };
 export type RegisterValues = ValuesOf<typeof options>;
@@ -67,7 +80,7 @@ export default defineCommand({
   ],
   after: `
 The job id is printed on stderr as soon as it exists; \`smile status\` resumes an interrupted wait.
-Exit codes: 0 approved/submitted · 4 selfie failed checks · 5 API/network failure, or --timeout ran out before the upload landed · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional, or --timeout ran out while waiting (see \`smile help exit-codes\`).
+Exit codes: 0 approved/submitted · 4 selfie failed checks · 5 API/network failure, or --timeout ran out before the upload landed · 6 rejected/refused · 7 --expect mismatch · 8 pending/provisional, or --timeout ran out while waiting · 9 declined in the form (nothing sent) · 130 interrupted (see \`smile help exit-codes\`).
 ${ANSWER_CHECKS_HELP}`,
   run: runRegister,
 });
@@ -122,7 +135,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       },
       ctx,
     );
-    if (!guided) throw new CancelledError('Cancelled: nothing was sent.');
+    if (!guided) throw new DeclinedError();
     options = {
       ...values,
       userId: guided.userId,
@@ -135,6 +148,8 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   const expect = options.expect;
   const request = requestFromValues({ ...options, userId: options.userId ?? '' });
   if (expect === 'submitted' && request.wait) throw new UsageError('--expect submitted needs --no-wait.');
+  if (options.interval && !request.wait)
+    throw new UsageError('--interval sets how often to ask for the result: it does not go with --no-wait.');
   // The face detector's thread starts now, and the modules that check and send the selfie load while
   // the profile and credentials are read: the detector's ~0.15 s of loading runs on the other core.
   if (!options.skipFaceCheck && !options.capture) (await import('../selfie/face-thread.js')).preloadFaceModels();
@@ -144,6 +159,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     import('../output/shell.js'),
     import('../register/deadline.js'),
     import('../ui/progress.js'),
+    import('../history/record.js'),
   ]);
   modules.catch(() => undefined);
   const connection = await ctx.connect({
@@ -167,6 +183,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     { statusCommandFor },
     { deadlineBeforeUpload },
     { startProgress },
+    { recordRegistration },
   ] = await modules;
   // The poll schedule learns how long jobs take on this server (durations only; not for --emulator's one-off port).
   let pollTimes: PollTimes | undefined;
@@ -177,6 +194,10 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     ]);
     pollTimes = pollTimesFile(stateDir(ctx.env), connection.baseUrl, 4);
   }
+  // The local history (`smile jobs`, `status --last`): not for --emulator, whose jobs end with the command.
+  const history = connection.emulator
+    ? undefined
+    : recordRegistration((await import('../config/paths.js')).stateDir(ctx.env), connection, request);
   const spinner = await startProgress(ctx);
   const onEvent = (event: RegistrationEvent) => {
     switch (event.type) {
@@ -190,8 +211,9 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       case 'prep-upload':
         ctx.out.info(`job id ${event.jobId} · user ${request.userId}`);
         spinner.text('Submitting…');
-        return;
+        return history?.sent();
       case 'prepared':
+        history?.smileJobId(event.smileJobId);
         spinner.text(`Uploading (Smile job ${event.smileJobId})…`);
         return;
       case 'uploaded':
@@ -213,10 +235,13 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
       onEvent,
       loadSelfie: (path, load) => loadSelfieForUpload(path, { ...load, skipFaceCheck: options.skipFaceCheck }),
       pollTimes,
+      pollIntervalMs: options.interval?.ms,
     });
   } catch (error) {
     spinner.stop();
-    if (error instanceof CancelledError || ctx.signal.aborted) {
+    const interrupted = error instanceof CancelledError || ctx.signal.aborted;
+    await history?.ended(interrupted ? 'interrupted' : 'error', isSmileCliError(error) ? error.code : undefined);
+    if (interrupted) {
       throw new CancelledError(`Interrupted: job ${request.jobId} may still be processing at Smile ID.`, {
         hint: connection.emulator
           ? 'The in-process emulator stopped with it; nothing is left running.'
@@ -228,9 +253,11 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
     if (isSmileCliError(error) && error.details === undefined) {
       Object.assign(error, { details: { user_id: request.userId, job_id: request.jobId } });
     }
-    throw error;
+    const { withJobValues } = await import('../output/registration.js');
+    throw withJobValues(error, request, ctx.globals);
   }
   spinner.stop();
+  await history?.ended(result.outcome);
   const { finishRegistration } = await import('../output/registration.js');
   return finishRegistration(result, expect, ctx, {
     environmentLabel: connection.emulator ? 'emulator' : connection.environment,

@@ -1,4 +1,4 @@
-import { ExitCode } from '../errors.js';
+import { ExitCode, isSmileCliError } from '../errors.js';
 import type { RunContext } from '../context.js';
 import type { RegistrationResult } from '../register/pipeline.js';
 import { registrationDocument } from '../register/document.js';
@@ -43,8 +43,9 @@ export async function finishRegistration(
   if (result.outcome === 'provisional') ctx.out.info(`Under human review at Smile ID. Check later with: ${resume}`);
   if (result.outcome === 'rejected' || result.outcome === 'error') {
     const code = document.result_code;
+    const hint = code && lookupCode(code)?.hint;
     ctx.out.info(
-      `Next: ${(code && lookupCode(code)?.hint) || 'Look at the Actions above; take a new, well-lit selfie and register again (a new job id is generated).'}`,
+      `Next: ${(hint && withStatusCommand(hint, result, ctx.globals)) || 'Look at the Actions above; take a new, well-lit selfie and register again (a new job id is generated).'}`,
     );
   }
   if (expect !== undefined) {
@@ -54,4 +55,21 @@ export async function finishRegistration(
     return ExitCode.expectation;
   }
   return exitCodeForOutcome(result.outcome);
+}
+
+/** The placeholder of the code table's hints (src/smile/codes.ts) for the job's own status command. */
+const STATUS_PLACEHOLDER = 'smile status --user-id U --job-id J';
+
+type Globals = Parameters<typeof statusCommandFor>[2];
+
+/** A code's hint with its `smile status --user-id U --job-id J` made this job's command, shell-quoted. */
+export function withStatusCommand(hint: string, job: { userId: string; jobId: string }, globals: Globals): string {
+  return hint.replaceAll(STATUS_PLACEHOLDER, statusCommandFor(job.userId, job.jobId, globals, { wait: false }));
+}
+
+/** A refusal of this job (2215 …) whose hint names `smile status`: the hint gets the real command. */
+export function withJobValues(error: unknown, job: { userId: string; jobId: string }, globals: Globals): unknown {
+  if (isSmileCliError(error) && error.hint?.includes(STATUS_PLACEHOLDER))
+    Object.assign(error, { hint: withStatusCommand(error.hint, job, globals) });
+  return error;
 }

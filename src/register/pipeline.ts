@@ -102,6 +102,8 @@ export interface RegistrationDeps {
   ) => Promise<{ report: SelfieReport; jpeg?: Buffer }>;
   /** How long jobs take on this server, learned and added to by the wait (none: the cold schedule). */
   pollTimes?: PollTimes | undefined;
+  /** `--interval`: a fixed time between job_status looks instead of the schedule. */
+  pollIntervalMs?: number | undefined;
 }
 
 /** The partner_params sent for a request: extra params first so user_id/job_id/job_type always win. */
@@ -242,13 +244,14 @@ export function isDeadlineError(error: unknown): error is ApiError {
 export async function waitForRegistration(
   job: JobStatusInput,
   timeoutMs: number,
-  deps: Pick<RegistrationDeps, 'client' | 'signal' | 'onEvent' | 'pollTimes'>,
+  deps: Pick<RegistrationDeps, 'client' | 'signal' | 'onEvent' | 'pollTimes' | 'pollIntervalMs'>,
   options: { immediate?: boolean; deadline?: number | undefined } = {},
 ): Promise<{ outcome: Outcome; status: JobStatusResponse; timedOut: boolean }> {
   const waited = await pollJobUntilFinal(deps.client, job, {
     timeoutMs,
     signal: deps.signal,
     ...(deps.pollTimes ? { times: deps.pollTimes } : {}),
+    ...(deps.pollIntervalMs === undefined ? {} : { intervalMs: deps.pollIntervalMs }),
     ...(options.immediate ? { immediate: true } : {}),
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     onPoll: (status, outcome) => void deps.onEvent?.({ type: 'poll', status, outcome }),

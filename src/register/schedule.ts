@@ -146,13 +146,17 @@ function cleanSample(sample: PollSample): PollSample | undefined {
  */
 export class PollPlan {
   readonly window: LearnedWindow | undefined;
+  /** `--interval`: every look this long after the one before (the first this long after the upload). */
+  readonly fixedIntervalMs: number | undefined;
   #fellBack = false;
 
   readonly #learned: { first: number; dense: number; scout: number | undefined } | undefined;
 
-  constructor(window: LearnedWindow | undefined) {
-    this.window = window;
-    this.#learned = window && learnedLooks(window);
+  /** `options.fixedIntervalMs` replaces the cold and learned schedules; the minute bound and Retry-After still hold. */
+  constructor(window: LearnedWindow | undefined, options: { fixedIntervalMs?: number | undefined } = {}) {
+    this.fixedIntervalMs = options.fixedIntervalMs;
+    this.window = this.fixedIntervalMs === undefined ? window : undefined;
+    this.#learned = this.window && learnedLooks(this.window);
   }
 
   /** True once this wait found the server much slower than learned and went back to the cold schedule. */
@@ -170,7 +174,9 @@ export class PollPlan {
     const window = this.window;
     let at: number;
     if (window && !this.#fellBack && last !== undefined && last > lateLimitMs(window)) this.#fellBack = true;
-    if (!window || this.#fellBack) {
+    if (this.fixedIntervalMs !== undefined) {
+      at = (last ?? 0) + this.fixedIntervalMs;
+    } else if (!window || this.#fellBack) {
       at = last === undefined ? DEFAULT_FIRST_POLL_MS : last + defaultIntervalMs(last);
     } else {
       const { first, dense, scout } = this.#learned!;

@@ -30,6 +30,8 @@ export interface WaitResult {
  * and retries included: when it runs out inside a request the wait ends as timed out with the
  * last status, or, when no status came at all, with the client's `deadline` ApiError.
  * A 429 the client gave up on is waited out when it carries its Retry-After and the deadline allows.
+ * `intervalMs` (--interval) replaces the schedule with fixed gaps, still at most 40 looks a minute
+ * and after any Retry-After; such a wait neither reads nor adds to `times`.
  */
 export async function pollJobUntilFinal(
   client: SmileClient,
@@ -42,14 +44,17 @@ export async function pollJobUntilFinal(
     onPoll?: (status: JobStatusResponse, outcome: Outcome) => void;
     now?: () => number;
     times?: PollTimes;
+    /** `--interval`: a look every this many ms instead of the schedule (nothing learned, nothing taught). */
+    intervalMs?: number | undefined;
   },
 ): Promise<WaitResult> {
   const now = options.now ?? Date.now;
   const start = now();
   const bounded = options.deadline !== undefined;
   const deadline = options.deadline ?? start + options.timeoutMs;
-  const times = options.immediate ? undefined : options.times;
-  const plan = new PollPlan(times ? learnedWindow(await times.samples()) : undefined);
+  const fixedIntervalMs = options.intervalMs;
+  const times = options.immediate || fixedIntervalMs !== undefined ? undefined : options.times;
+  const plan = new PollPlan(times ? learnedWindow(await times.samples()) : undefined, { fixedIntervalMs });
   const pollsAt: number[] = [];
   let lastPendingAt = 0;
   let retryAfterMs: number | undefined;

@@ -42,6 +42,8 @@ export interface GuidedFormProps {
   initial: { userId?: string | undefined; selfie?: string | undefined; allowReEnroll?: boolean | undefined };
   checkSelfie: (path: string) => Promise<SelfieCheckView>;
   onDone: (values: GuidedValues | undefined) => void;
+  /** Ctrl-C (before onDone(undefined)): an interruption, where Esc or "n" is an answer. */
+  onInterrupt?: () => void;
 }
 
 type Step = 'profile' | 'userId' | 'selfie' | 'reEnroll' | 'confirm';
@@ -49,7 +51,10 @@ type Step = 'profile' | 'userId' | 'selfie' | 'reEnroll' | 'confirm';
 /** One key as a line editor understands it. */
 export type EditKey =
   | { kind: 'text'; text: string }
-  | { kind: 'enter' | 'backspace' | 'left' | 'right' | 'home' | 'end' | 'up' | 'down' | 'clear' | 'cancel' };
+  | {
+      kind:
+        'enter' | 'backspace' | 'left' | 'right' | 'home' | 'end' | 'up' | 'down' | 'clear' | 'cancel' | 'interrupt';
+    };
 
 /**
  * ink hands over keys that arrived together (a paste, a scanner, tmux send-keys, a fast typist on a
@@ -58,7 +63,8 @@ export type EditKey =
  * control characters never reach a value.
  */
 export function editKeysFromInput(input: string, key: Key): EditKey[] {
-  if (key.escape || (key.ctrl && input === 'c')) return [{ kind: 'cancel' }];
+  if (key.ctrl && input === 'c') return [{ kind: 'interrupt' }];
+  if (key.escape) return [{ kind: 'cancel' }];
   if (key.return) return [{ kind: 'enter' }];
   // ink reports both \x7f (what terminals send for Backspace) and \b this way.
   if (key.backspace || key.delete) return [{ kind: 'backspace' }];
@@ -224,7 +230,8 @@ export function GuidedForm(props: GuidedFormProps) {
     for (const each of keys) {
       const form = read();
       if (form.finished) break;
-      if (each.kind === 'cancel') {
+      if (each.kind === 'cancel' || each.kind === 'interrupt') {
+        if (each.kind === 'interrupt') current.onInterrupt?.();
         finish(undefined);
         break;
       }

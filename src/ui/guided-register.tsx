@@ -1,5 +1,6 @@
 import { render } from 'ink';
 import type { RunContext } from '../context.js';
+import { CancelledError } from '../errors.js';
 import { GuidedForm } from './guided-form.js';
 import type { GuidedValues, ProfileChoice, SelfieCheckView } from './guided-form.js';
 
@@ -66,10 +67,11 @@ export interface GuidedChoice {
   profile: string | undefined;
 }
 
-/** The ink form for missing register values on a TTY; undefined when the operator cancels. */
+/** The ink form for missing register values on a TTY; undefined when the operator declines (Esc, "n"). */
 export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): Promise<GuidedChoice | undefined> {
   const { profiles, current } = await loadProfileChoices(ctx);
   let values: GuidedValues | undefined;
+  let interrupted = false;
   const explicitProfile = ctx.globals.profile ?? ctx.env['SMILE_PROFILE'];
   const instance = render(
     <GuidedForm
@@ -80,6 +82,7 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
       initial={{ userId: opts.userId, selfie: opts.selfie, allowReEnroll: opts.allowReEnroll }}
       checkSelfie={(path) => checkSelfieForForm(path, ctx.out.colors.stderr, opts.skipFaceCheck ?? false)}
       onDone={(done) => (values = done)}
+      onInterrupt={() => (interrupted = true)}
     />,
     {
       stdin: ctx.io.stdin as NodeJS.ReadStream,
@@ -88,8 +91,17 @@ export async function runGuidedRegister(opts: GuidedInitial, ctx: RunContext): P
       patchConsole: false,
     },
   );
-  await instance.waitUntilExit();
+  // A SIGINT (Ctrl-C before ink takes the terminal raw, or a kill) ends the form as Ctrl-C does.
+  const onAbort = () => {
+    interrupted = true;
+    instance.unmount();
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
+  await instance.waitUntilExit().finally(() => ctx.signal.removeEventListener('abort', onAbort));
   instance.cleanup();
+  // Ctrl-C is an interruption (exit 130); Esc or "n" an answer (undefined: the caller's exit 9).
+  if (interrupted) throw new CancelledError('Interrupted: nothing was sent.');
   if (!values) return undefined;
   return {
     userId: values.userId,

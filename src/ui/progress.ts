@@ -7,9 +7,16 @@ export interface Progress {
   stop(): void;
 }
 
-/** An ora spinner on stderr when animating; plain lines otherwise (never both ink and ora). */
-export async function startProgress(ctx: RunContext): Promise<Progress> {
-  if (!ctx.animate) {
+/**
+ * An ora spinner on stderr when animating; plain lines otherwise (never both ink and ora). `first`:
+ * the first line (shown as a plain line too); without it the spinner starts on the selfie check.
+ */
+export async function startProgress(ctx: RunContext, first?: string): Promise<Progress> {
+  // A terminal that reports 0 columns (a pty nobody sized: `script` on a pipe, some `docker run -t`)
+  // would make ora count infinitely many lines to clear: plain lines there.
+  const animate = ctx.animate && ctx.io.stderr.columns !== 0;
+  if (first !== undefined && !animate) ctx.out.info(first);
+  if (!animate) {
     return {
       text: (line) => ctx.out.info(line),
       warn: (line) => ctx.out.warn(line),
@@ -17,7 +24,7 @@ export async function startProgress(ctx: RunContext): Promise<Progress> {
     };
   }
   const { default: ora } = await import('ora');
-  const spinner = ora({ stream: ctx.io.stderr, discardStdin: false }).start('Checking the selfie…');
+  const spinner = ora({ stream: ctx.io.stderr, discardStdin: false }).start(first ?? 'Checking the selfie…');
   return {
     text: (line) => {
       spinner.text = line;

@@ -380,7 +380,7 @@ describe('smile bulk', () => {
     expect(refused.stderr).toMatch(/--yes/);
     const declined = await runCli(['bulk', file], { env, isTTY: true, stdin: 'n\n' });
     expect(declined.stderr).toMatch(/PRODUCTION for partner 085\? \[y\/N\]/);
-    expect(declined.code).toBe(130);
+    expect(declined.code).toBe(9);
     expect(declined.stderr).toMatch(/nothing was sent/);
     const dry = await runCli(['bulk', file, '--dry-run', '--json'], { env });
     expect(dry.json<Summary>().first_failures[0]!.reason).toMatch(/sandbox_result is refused in production/);

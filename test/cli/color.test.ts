@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideColor } from '../../src/output/color.js';
 import { childEnv } from '../helpers/child-env.js';
-import { SGR, runInPty, shellQuote } from '../helpers/pty.js';
+import { SGR, runToEndInPty, shellQuote } from '../helpers/pty.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const SELFIE = 'fixtures/selfies/demo.jpg';
@@ -91,40 +91,40 @@ describe('colour on pipes (in-process)', () => {
 
 describe('colour on a real terminal (script)', () => {
   it('both streams on the terminal: both coloured', async () => {
-    const ok = await runInPty(['selfie', 'check', SELFIE], terminalEnv());
+    const ok = await runToEndInPty(['selfie', 'check', SELFIE], terminalEnv());
     expect(ok.code).toBe(0);
     expect(ok.screen).toMatch(SGR);
-    const failed = await runInPty(['explain', 'nope'], terminalEnv());
+    const failed = await runToEndInPty(['explain', 'nope'], terminalEnv());
     expect(failed.code).toBe(2);
     expect(failed.screen).toMatch(SGR);
   });
 
   it('`> file` with stderr on the terminal: the file has no escape codes, stderr keeps its colour', async () => {
     const out = join(home, 'stdout.txt');
-    const run = await runInPty(['selfie', 'check', SELFIE, 'missing.jpg'], terminalEnv(), `> ${shellQuote(out)}`);
+    const run = await runToEndInPty(['selfie', 'check', SELFIE, 'missing.jpg'], terminalEnv(), `> ${shellQuote(out)}`);
     expect(run.code).toBe(4);
     const file = await readFile(out, 'utf8');
     expect(file).toContain('✓');
     expect(file).not.toMatch(SGR);
     const error = join(home, 'stdout-error.txt');
-    const failed = await runInPty(['explain', 'nope'], terminalEnv(), `> ${shellQuote(error)}`);
+    const failed = await runToEndInPty(['explain', 'nope'], terminalEnv(), `> ${shellQuote(error)}`);
     expect(failed.screen).toMatch(SGR);
     expect(failed.screen).toContain('not a code smile knows');
   });
 
   it('`2> file` with stdout on the terminal: stdout coloured, the file plain', async () => {
     const err = join(home, 'stderr.txt');
-    const run = await runInPty(['explain', 'nope'], terminalEnv(), `2> ${shellQuote(err)}`);
+    const run = await runToEndInPty(['explain', 'nope'], terminalEnv(), `2> ${shellQuote(err)}`);
     expect(run.code).toBe(2);
     const file = await readFile(err, 'utf8');
     expect(file).toContain('not a code smile knows');
     expect(file).not.toMatch(SGR);
-    const ok = await runInPty(['selfie', 'check', SELFIE], terminalEnv(), `2> ${shellQuote(err)}`);
+    const ok = await runToEndInPty(['selfie', 'check', SELFIE], terminalEnv(), `2> ${shellQuote(err)}`);
     expect(ok.screen).toMatch(SGR);
   });
 
   it('`| cat -v`: no ^[ in what the pipe receives', async () => {
-    const run = await runInPty(['selfie', 'check', SELFIE], terminalEnv(), '| cat -v');
+    const run = await runToEndInPty(['selfie', 'check', SELFIE], terminalEnv(), '| cat -v');
     expect(run.screen).toContain('demo.jpg');
     expect(run.screen).not.toContain('^[');
   });
@@ -135,7 +135,7 @@ describe('colour on a real terminal (script)', () => {
     ['--color never (chalk alone would read `--color` as "force")', ['--color', 'never'], {}],
     ['--color=never', ['--color=never'], {}],
   ])('%s: no colour on a terminal, ink card and ora spinner included', async (_name, flags, extra) => {
-    const run = await runInPty(
+    const run = await runToEndInPty(
       ['register', '--emulator', '--user-id', 'u-colour', '--selfie', SELFIE, ...flags],
       terminalEnv(extra),
     );
@@ -145,7 +145,7 @@ describe('colour on a real terminal (script)', () => {
   });
 
   it('the ink card and ora spinner are coloured on a terminal', async () => {
-    const run = await runInPty(['register', '--emulator', '--user-id', 'u-colour', '--selfie', SELFIE], terminalEnv());
+    const run = await runToEndInPty(['register', '--emulator', '--user-id', 'u-colour', '--selfie', SELFIE], terminalEnv());
     expect(run.code, run.screen).toBe(0);
     expect(run.screen).toContain('Approved');
     expect(run.screen).toMatch(SGR);

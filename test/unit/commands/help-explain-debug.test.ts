@@ -115,7 +115,7 @@ describe('help', () => {
   it('has the exit-codes and environment topics', async () => {
     const codes = await runCli(['help', 'exit-codes']);
     expect(codes.code).toBe(0);
-    for (const code of ['0 ', '1 ', '2 ', '3 ', '4 ', '5 ', '6 ', '7 ', '8 ', '130 '])
+    for (const code of ['0 ', '1 ', '2 ', '3 ', '4 ', '5 ', '6 ', '7 ', '8 ', '9 ', '130 '])
       expect(codes.stdout).toMatch(new RegExp(`^  ${code}`, 'm'));
     const environment = await runCli(['help', 'environment']);
     for (const name of [
@@ -128,6 +128,7 @@ describe('help', () => {
       'SMILE_CALLBACK_URL',
       'SMILE_CONFIG_DIR',
       'SMILE_NO_INPUT',
+      'SMILE_SHARD',
       'NO_COLOR',
     ])
       expect(environment.stdout).toContain(name);
