@@ -35,8 +35,11 @@ export default defineCommand({
     ),
     wait: negatedFlag('--no-wait', 'only submit; results arrive at the callback URL'),
     timeout: duration('--timeout <duration>', 'how long to wait for each result', DEFAULT_TIMEOUT),
-    report: text('--report <path>', 'one line per input row with its outcome (.csv or .jsonl)'),
-    rejects: text('--rejects <path>', 'failed rows in the input format plus a reason column, ready to re-run'),
+    report: text('--report <path>', 'one line per input row with its outcome, in input order (.csv or .jsonl)'),
+    rejects: text(
+      '--rejects <path>',
+      'failed rows in the input format plus a reason column, in input order, ready to re-run',
+    ),
     dryRun: flag('--dry-run', 'check every row and selfie, print the plan, send nothing'),
     skipFaceCheck: flag('--skip-face-check', SKIP_FACE_CHECK_HELP),
     shard: parsed('--shard <k/n>', 'only rows whose user_id hashes to shard K of N (1-based)', parseShard),
@@ -51,6 +54,8 @@ export default defineCommand({
   after: `
 Columns: user_id (required), selfie, job_id, liveness (paths separated by ;), callback_url, allow_re_enroll,
 use_enrolled_image, latitude, longitude, altitude, sandbox_result, param.<key>. Paths are relative to the input file.
+Order: the --report and --rejects files are in input order (rows are spooled to disk as they finish and sorted at
+the end: memory stays flat); the progress lines on stderr come in the order rows finish.
 Exit codes: 0 all done · 4 input unusable · 5 some rows need a re-run · 6 some rows failed for good · 130 interrupted.
 `,
   async run(values: BulkValues, ctx) {
