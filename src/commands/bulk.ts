@@ -2,6 +2,7 @@ import { IF_ENROLLED_ACTIONS, INPUT_FORMATS, checkConcurrency, checkMaxAttempts,
 import type { BulkValues } from '../bulk/values.js';
 import { parseShard } from '../bulk/shard.js';
 import { DEFAULT_TIMEOUT } from '../parse.js';
+import { UsageError } from '../errors.js';
 import {
   arg,
   choice,
@@ -40,6 +41,11 @@ export default defineCommand({
       '--rejects <path>',
       'failed rows in the input format plus a reason column, in input order, ready to re-run',
     ),
+    html: text('--html <path>', 'also write a self-contained HTML report of the run (summary, chart, rows to fix)'),
+    htmlThumbnails: flag(
+      '--html-thumbnails',
+      'put small selfie thumbnails of the rows that need attention in the --html page (asks in production)',
+    ),
     dryRun: flag('--dry-run', 'check every row and selfie, print the plan, send nothing'),
     skipFaceCheck: flag('--skip-face-check', SKIP_FACE_CHECK_HELP),
     shard: parsed('--shard <k/n>', 'only rows whose user_id hashes to shard K of N (1-based)', parseShard),
@@ -50,6 +56,7 @@ export default defineCommand({
     'smile bulk users.jsonl --concurrency 16 --rate 20 --if-enrolled skip --json',
     'cat users.csv | smile bulk - --format csv --dry-run',
     'smile bulk users.csv --shard 2/4   # on machine 2 of 4',
+    'smile bulk users.csv --html report.html --html-thumbnails',
   ],
   after: `
 Columns: user_id (required), selfie, job_id, liveness (paths separated by ;), callback_url, allow_re_enroll,
@@ -59,6 +66,10 @@ the end: memory stays flat); the progress lines on stderr come in the order rows
 Exit codes: 0 all done · 4 input unusable · 5 some rows need a re-run · 6 some rows failed for good · 130 interrupted.
 `,
   async run(values: BulkValues, ctx) {
+    if (values.htmlThumbnails && !values.html)
+      throw new UsageError('--html-thumbnails needs --html PATH.', {
+        hint: 'e.g. smile bulk users.csv --html report.html --html-thumbnails',
+      });
     const { runBulk } = await import('../bulk/run.js');
     return runBulk(values, ctx);
   },

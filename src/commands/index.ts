@@ -3,6 +3,7 @@ import type { AnyCommand } from './define.js';
 import register from './register.js';
 import status from './status.js';
 import bulk from './bulk.js';
+import report from './report.js';
 import capture from './capture.js';
 import selfieCheck from './selfie-check.js';
 import selfiePrepare from './selfie-prepare.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   register,
   status,
   bulk,
+  report,
   capture,
   defineGroup({
     name: 'selfie',
