@@ -192,17 +192,19 @@ export async function runReport(values: ReportValues, ctx: RunContext): Promise<
       outcomes: Object.fromEntries(BULK_OUTCOMES.filter((o) => counts.has(o)).map((o) => [o, counts.get(o)!])),
       thumbnails,
     };
-    ctx.out.result(document, () =>
-      [
-        `Wrote ${printable(values.html)}: ${rows} row${rows === 1 ? '' : 's'}, ${attention} need${attention === 1 ? 's' : ''} attention${thumbnails ? ', with selfie thumbnails' : ''}.`,
-        ...(input
-          ? []
-          : ['  The input file was not found: the page has no rows to fix and no thumbnails (pass --input FILE).']),
-        ...(reportPath
-          ? []
-          : ['  Invalid rows (never sent) are only in the --report file: pass --report PATH to include them.']),
-      ].join('\n'),
-    );
+    if (ctx.globals.json) ctx.out.writeJson(document);
+    else
+      ctx.out.stderr(
+        `${[
+          `Wrote ${printable(values.html)}: ${rows} row${rows === 1 ? '' : 's'}, ${attention} need${attention === 1 ? 's' : ''} attention${thumbnails ? ', with selfie thumbnails' : ''}.`,
+          ...(input
+            ? []
+            : ['  The input file was not found: the page has no rows to fix and no thumbnails (pass --input FILE).']),
+          ...(reportPath
+            ? []
+            : ['  Invalid rows (never sent) are only in the --report file: pass --report PATH to include them.']),
+        ].join('\n')}\n`,
+      );
     return 0;
   } catch (error) {
     builder.discard();
