@@ -60,10 +60,10 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line)}
 th{font-size:12px;color:var(--muted);font-weight:600;background:var(--bg);position:sticky;top:52px}
 td.n{color:var(--muted);font-variant-numeric:tabular-nums;width:1%}
-td.u{font-weight:600;overflow-wrap:anywhere;max-width:220px}
+td.u{font-weight:600;overflow-wrap:anywhere;min-width:110px;max-width:220px}
 td.id{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--muted);overflow-wrap:anywhere}
 .b{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;background:var(--c)}
-.why p{margin:0 0 4px}.why .ex{color:var(--muted)}.why .next{color:var(--muted)}
+.why{min-width:260px}.why p{margin:0 0 4px}td.fix{width:34%}.why .ex{color:var(--muted)}.why .next{color:var(--muted)}
 .fix code,.fix pre{display:block;font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:4px 6px;margin:0 0 4px;white-space:pre-wrap;overflow-wrap:anywhere}
 .fix small{color:var(--muted)}
 td.th{width:1%}td.th img{display:block;border-radius:6px;border:1px solid var(--line)}
