@@ -115,6 +115,10 @@ describe('smile report', () => {
   it('makes the page of a finished run from its journal and report, in input order, with thumbnails when asked', async () => {
     const file = await mixedCsv();
     await runCli(['bulk', file, '--report', ws.path('report.jsonl')], { env: envFor(emulator, ws) });
+    // A resume (nothing left to send but the provisional row's wait) is recorded in the journal.
+    await runCli(['bulk', file, '--resume', '--timeout', '1s', '--report', ws.path('report.jsonl')], {
+      env: envFor(emulator, ws),
+    });
     const journal = `${file}.smile-journal.jsonl`;
     const html = ws.path('from-journal.html');
     const result = await runCli(
@@ -134,6 +138,7 @@ describe('smile report', () => {
     const lines = [...page.matchAll(/data-t="all"[^>]*><td class="n">(\d+)</g)].map((match) => match[1]);
     expect(lines).toEqual(['2', '3', '4', '5', '6']);
     expect(visibleText(page)).toMatch(/Partner 085/);
+    expect(visibleText(page)).toMatch(/Resumed 1×/);
     expect(page.match(/<img src="data:image\/jpeg/g)?.length).toBe(3);
     // Every row the journal finished has its time: the chart has bars.
     expect(page).toMatch(/<rect class="o-approved"/);
