@@ -45,6 +45,9 @@ export interface ThumbnailOptions {
 
 const HTML_CHUNK = 256 * 1024;
 
+/** Up to this many rows the "All rows" table is open when the page opens; above, folded (it opens in a click). */
+export const OPEN_ALL_ROWS = 2000;
+
 /**
  * `--html`: a self-contained HTML page of a bulk run, built as rows finish with flat memory. Each
  * row goes to a spool on disk (two: every row, and the rows that need attention in full); memory
@@ -266,9 +269,11 @@ export class HtmlReportBuilder {
     this.#write(
       `</tbody></table><p class="empty" id="attention-empty"${attention > 0 ? ' hidden' : ''}>No row needs attention.</p></section>\n`,
     );
-    // Every row, compact; in groups the browser lays out only when they come into view.
+    // Every row, compact. Laying out a table of many thousand rows is what makes a big page slow
+    // to open: past OPEN_ALL_ROWS the table starts folded, and opens on a click, a filter or a search.
+    const open = this.#rows <= OPEN_ALL_ROWS ? ' open' : '';
     this.#write(
-      `<section id="all"><h2>All rows (${this.#rows})</h2><table id="all-table"><thead><tr><th>Line</th><th>User id</th><th>Outcome</th><th>Code</th><th>Job id</th><th>Smile job id</th></tr></thead>\n<tbody>`,
+      `<section id="all"><details id="all-rows"${open}><summary><h2>All rows (${this.#rows})</h2>${open ? '' : ' <span class="note">folded: click, filter or search to show them</span>'}</summary><table id="all-table"><thead><tr><th>Line</th><th>User id</th><th>Outcome</th><th>Code</th><th>Job id</th><th>Smile job id</th></tr></thead>\n<tbody>`,
     );
     let inGroup = 0;
     for (const chunk of this.#all.sorted()) {
@@ -285,7 +290,7 @@ export class HtmlReportBuilder {
       }
     }
     this.#write(
-      `</tbody></table><p class="empty" id="all-empty"${this.#rows > 0 ? ' hidden' : ''}>No rows.</p></section>\n`,
+      `</tbody></table></details><p class="empty" id="all-empty"${this.#rows > 0 ? ' hidden' : ''}>No rows.</p></section>\n`,
     );
     this.#write(
       `<footer>Made by smile from ${escapeHtml(meta.source)} on ${escapeHtml(timeText(Date.now()))}. One file: no network, no external scripts, fonts or images. It holds no API key and nothing signed; ${this.#thumbnails ? 'selfie thumbnails were asked for with --html-thumbnails.' : 'no images (--html-thumbnails adds small selfie thumbnails of the rows that need attention).'}</footer>\n`,

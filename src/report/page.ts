@@ -69,6 +69,7 @@ td.id{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--muted);o
 td.th{width:1%}td.th img{display:block;border-radius:6px;border:1px solid var(--line)}
 td.th .none{display:block;width:72px;color:var(--muted);font-size:11px}
 #all tbody{content-visibility:auto;contain-intrinsic-size:auto 8000px}
+#all summary{cursor:pointer}#all summary h2{display:inline-block}
 .note{color:var(--muted);font-size:13px;margin:4px 0 10px}
 .empty{color:var(--muted);padding:12px 0}
 footer{margin-top:32px;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:10px}
@@ -84,6 +85,7 @@ var rows=[].slice.call(document.querySelectorAll('tr[data-o]')),ids=null;
 function apply(){
 if(!ids)ids=rows.map(function(r){return (r.cells[1]?r.cells[1].textContent:'').toLowerCase();});
 var o=f.value,s=q.value.trim().toLowerCase(),n={attention:0,all:0};
+if(o!==''||s!=='')document.getElementById('all-rows').open=true;
 for(var i=0;i<rows.length;i++){var r=rows[i];
 var ok=(o===''||(o==='attention'?r.hasAttribute('data-a'):r.getAttribute('data-o')===o))&&(s===''||ids[i].indexOf(s)!==-1);
 r.hidden=!ok;if(ok)n[r.getAttribute('data-t')]++;}

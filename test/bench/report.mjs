@@ -146,6 +146,7 @@ try {
       ]);
       if (build.code !== 0) throw new Error(`smile report exited ${build.code}: ${build.err}`);
       const bytes = statSync(html).size;
+      if (process.env.REPORT_KEEP) copyFileSync(html, join(process.env.REPORT_KEEP, `report-${rows}.html`));
       // Once to warm chromium's caches and code, then the figure.
       await openInChromium(browser, html);
       const open = await openInChromium(browser, html);
