@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rowDocument } from '../../../src/bulk/row-result.js';
 import type { BulkOutcome, RowResult, RowStatus } from '../../../src/bulk/row-result.js';
-import { HtmlReportBuilder } from '../../../src/report/html-report.js';
+import { HtmlReportBuilder, OPEN_ALL_ROWS } from '../../../src/report/html-report.js';
 import type { ReportMeta } from '../../../src/report/html-report.js';
 import { PAGE_SCRIPT, chartSvg, contentSecurityPolicy, escapeHtml } from '../../../src/report/page.js';
 import { explainCode, fixFor, reportRowOf } from '../../../src/report/rows.js';
@@ -180,6 +180,23 @@ describe('HtmlReportBuilder', () => {
     );
     expect(images).toEqual(['2', '4']);
     expect(html).toContain('2 of 4 row(s) with a selfie; capped at the first 2 rows in input order');
+  });
+
+  it('folds the All rows table above OPEN_ALL_ROWS rows (a huge table is slow to lay out), open below', async () => {
+    for (const [rows, open] of [
+      [OPEN_ALL_ROWS, true],
+      [OPEN_ALL_ROWS + 1, false],
+    ] as const) {
+      const path = join(dir, `report-${rows}.html`);
+      const builder = new HtmlReportBuilder(path, { thumbnails: null });
+      for (let line = 2; line < rows + 2; line++) builder.add(reportRowOf(result(line, 'approved', 'ok'), fix));
+      await builder.finish(meta);
+      const html = await readFile(path, 'utf8');
+      expect(html).toContain(open ? '<details id="all-rows" open>' : '<details id="all-rows">');
+      expect(html.match(/data-t="all"/g)?.length).toBe(rows);
+    }
+    // The script opens it for a filter or a search.
+    expect(PAGE_SCRIPT).toContain("getElementById('all-rows').open=true");
   });
 
   it('fails naming the file when it cannot be written, and leaves the target as it was', () => {
