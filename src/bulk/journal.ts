@@ -18,7 +18,7 @@ import type { InputFormat } from './values.js';
  *   {"t":"pin","line":12,"user_id":"u-1","job_id":"job-…"}      before the prep upload
  *   {"t":"prepared","line":12,"smile_job_id":"0000000042"}      after it
  *   {"t":"uploaded","line":12}                                   after the zip PUT
- *   {"t":"final","line":12,"done":true,"outcome":"approved","doc":{…report line…}}
+ *   {"t":"final","line":12,"done":true,"outcome":"approved","doc":{…report line…},"at":"…"}
  *   {"t":"resume","at":"…"}                                      each --resume
  */
 
@@ -30,6 +30,9 @@ export interface JournalHeader {
   input: { name: string; format: InputFormat } & InputFingerprint;
   shard: string | null;
   started_at: string;
+  /** The account the run was for (for `smile report`); absent in journals of older versions. */
+  partner_id?: string;
+  environment?: string;
 }
 
 export type JournalRecord =
@@ -37,7 +40,7 @@ export type JournalRecord =
   | { t: 'pin'; line: number; user_id: string; job_id: string }
   | { t: 'prepared'; line: number; smile_job_id: string }
   | { t: 'uploaded'; line: number }
-  | { t: 'final'; line: number; done: boolean; outcome: BulkOutcome; doc: BulkRowDocument }
+  | { t: 'final'; line: number; done: boolean; outcome: BulkOutcome; doc: BulkRowDocument; at?: string }
   | { t: 'resume'; at: string };
 
 /** How far a row got, as far as the journal knows. */
@@ -59,6 +62,8 @@ export interface JournalState {
   entries: Map<number, JournalEntry>;
   /** The file does not end with a line break (a torn last write): the next append starts a new line. */
   tornTail: boolean;
+  /** When each `--resume` started (ISO times), in order. */
+  resumes: string[];
 }
 
 /** Default journal path: next to the input; per shard, so shards on one machine never share one. */
@@ -104,6 +109,7 @@ const STEP_ORDER: Record<RowStep, number> = { pinned: 0, prepared: 1, uploaded: 
  */
 export async function readJournal(path: string): Promise<JournalState> {
   const entries = new Map<number, JournalEntry>();
+  const resumes: string[] = [];
   let header: JournalHeader | undefined;
   let offset = 0;
   let lineNumber = 0;
@@ -146,6 +152,7 @@ export async function readJournal(path: string): Promise<JournalState> {
       header = record;
       return;
     }
+    if (record.t === 'resume' && typeof record.at === 'string') resumes.push(record.at);
     applyRecord(entries, record, start, bytes.length);
   };
   const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
@@ -179,7 +186,7 @@ export async function readJournal(path: string): Promise<JournalState> {
       code: 'journal_damaged',
       hint: 'Pass --journal PATH to use another journal file.',
     });
-  return { header, entries, tornTail };
+  return { header, entries, tornTail, resumes };
 }
 
 function applyRecord(entries: Map<number, JournalEntry>, record: JournalRecord, offset: number, length: number): void {
@@ -215,13 +222,18 @@ function applyRecord(entries: Map<number, JournalEntry>, record: JournalRecord, 
 
 /** Read back the result document of a row's final record (for the report of a resumed run). */
 export function readFinalDocument(path: string, entry: JournalEntry): BulkRowDocument | undefined {
+  return readFinalRecord(path, entry)?.doc;
+}
+
+/** Read back a row's final record (its document and, in newer journals, when it was written). */
+export function readFinalRecord(path: string, entry: JournalEntry): Extract<JournalRecord, { t: 'final' }> | undefined {
   if (!entry.final) return undefined;
   const fd = openSync(path, 'r');
   try {
     const buffer = Buffer.alloc(entry.final.length);
     readSync(fd, buffer, 0, buffer.length, entry.final.offset);
     const record = JSON.parse(buffer.toString('utf8')) as JournalRecord;
-    return record.t === 'final' ? record.doc : undefined;
+    return record.t === 'final' ? record : undefined;
   } catch {
     return undefined;
   } finally {

@@ -4,6 +4,7 @@ import { ExitCode, SmileCliError, UsageError } from '../errors.js';
 import { jsonText } from '../output/output.js';
 import { csvLine } from './csv.js';
 import { writeFailureReason, writeFullySync } from '../fs/durable.js';
+import { OrderedSpool } from './ordered-spool.js';
 import type { BulkRowDocument, RowResult } from './row-result.js';
 import type { InputFormat } from './values.js';
 
@@ -42,8 +43,9 @@ export interface OutputFileOptions {
 
 /**
  * Buffered appends to a file we own for this run (the journal, not this, is the crash-safe
- * record). Every write is checked: a short write (a nearly full disk takes part of it without an
- * error) is continued until all bytes are written or one fails; `close` flushes and fsyncs. Any
+ * record), in input order: a row's record goes to an OrderedSpool as the row finishes and
+ * reaches the file, sorted by line, on `close`. Every write is checked: a short write (a nearly
+ * full disk takes part of it without an error) is continued until all bytes are written or one fails; `close` flushes and fsyncs. Any
  * failure names the file (exit 5, like the journal's) and every later call fails the same way:
  * a report is never silently truncated.
  */
@@ -55,6 +57,7 @@ class OutputFile {
   #buffer: string[] = [];
   #size = 0;
   #failed: SmileCliError | undefined;
+  #spool: OrderedSpool | undefined;
 
   constructor(path: string, label: 'report' | 'rejects', options: OutputFileOptions) {
     this.#path = path;
@@ -62,7 +65,10 @@ class OutputFile {
     this.#hint = options.writeHint;
     try {
       this.#fd = openSync(path, 'w', 0o644);
+      this.#spool = new OrderedSpool(path);
     } catch (error) {
+      if (this.#fd !== undefined) closeSync(this.#fd);
+      this.#fd = undefined;
       throw new SmileCliError(
         `The ${label} file ${path} cannot be opened for writing: ${writeFailureReason(error)}.`,
         ExitCode.api,
@@ -75,6 +81,17 @@ class OutputFile {
     }
   }
 
+  /** Add a row's record under its input line (written, in line order, on close). */
+  writeRow(line: number, text: string): void {
+    if (this.#failed) throw this.#failed;
+    try {
+      this.#spool?.add(line, text);
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  /** Text that goes first, as it comes (a CSV header). */
   write(text: string): void {
     if (this.#failed) throw this.#failed;
     this.#buffer.push(text);
@@ -102,6 +119,11 @@ class OutputFile {
     try {
       this.flush();
       try {
+        if (this.#spool) for (const chunk of this.#spool.sorted()) writeFullySync(fd, chunk);
+      } catch (error) {
+        throw this.#fail(error);
+      }
+      try {
         fsyncSync(fd);
       } catch (error) {
         // A pipe or character device has nothing to sync; anything else lost data.
@@ -110,6 +132,7 @@ class OutputFile {
       }
     } finally {
       this.#fd = undefined;
+      this.#spool?.dispose();
       try {
         closeSync(fd);
       } catch (error) {
@@ -137,8 +160,8 @@ class OutputFile {
 }
 
 /**
- * `--report`: one line per input row with its outcome and ids, in the order rows finish (the
- * `line` field gives the input order). JSONL lines are the full registration document; CSV
+ * `--report`: one line per input row with its outcome and ids, in input order (sorted by `line`
+ * when the run ends, whatever order the rows finished in). JSONL lines are the full registration document; CSV
  * lines are flat, with every cell neutralised against spreadsheet formula injection.
  */
 export class ReportWriter {
@@ -155,7 +178,7 @@ export class ReportWriter {
 
   write(result: RowResult): void {
     if (this.format === 'jsonl') {
-      this.#file.write(`${jsonText(result.doc)}\n`);
+      this.#file.writeRow(result.line, `${jsonText(result.doc)}\n`);
       return;
     }
     const doc = result.doc;
@@ -169,7 +192,7 @@ export class ReportWriter {
           ? JSON.stringify(value)
           : (value as string | number | boolean);
     };
-    this.#file.write(csvLine(REPORT_COLUMNS.map(cell)));
+    this.#file.writeRow(result.line, csvLine(REPORT_COLUMNS.map(cell)));
   }
 
   close(): void {
@@ -191,45 +214,42 @@ function rebaseList(value: string, fromDir: string, toDir: string): string {
 }
 
 /**
- * `--rejects`: the rows that did not end as asked, in the input's own format plus a `reason`,
- * ready to re-run: selfie paths are re-pointed from the input's directory to the rejects
- * file's, and a row whose job may exist at Smile ID (a retryable failure after its prep upload)
- * carries that job_id, so a re-run can never give the user a second job.
+ * A failed row as the `--rejects` file has it: in the input's own format plus a `reason`, ready to
+ * re-run. Selfie paths are re-pointed from the input's directory to `outputDir`, and a row whose
+ * job may exist at Smile ID (a retryable failure after its prep upload) carries that job_id, so a
+ * re-run can never give the user a second job. Also what the HTML report shows as the row to fix.
  */
-export class RejectsWriter {
-  readonly path: string;
+export class RejectRows {
   readonly format: InputFormat;
-  #file: OutputFile;
-  #columns: string[];
-  #fromDir: string;
-  #toDir: string;
-  #count = 0;
+  readonly #columns: string[];
+  readonly #fromDir: string;
+  readonly #toDir: string;
 
-  constructor(
-    path: string,
-    options: { format: InputFormat; columns: readonly string[] | undefined; inputDir: string } & OutputFileOptions,
-  ) {
-    this.path = path;
+  constructor(options: {
+    format: InputFormat;
+    columns: readonly string[] | undefined;
+    inputDir: string;
+    outputDir: string;
+  }) {
     this.format = options.format;
     this.#fromDir = options.inputDir;
-    this.#toDir = dirname(resolve(path));
-    this.#file = new OutputFile(path, 'rejects', options);
+    this.#toDir = options.outputDir;
     const columns = [...(options.columns ?? [])];
     if (this.format === 'csv') {
       if (!columns.includes('job_id')) columns.push('job_id');
       if (!columns.includes('reason')) columns.push('reason');
-      this.#file.write(csvLine(columns));
     }
     this.#columns = columns;
   }
 
-  get count(): number {
-    return this.#count;
+  /** The CSV header line (undefined for JSONL). */
+  header(): string | undefined {
+    return this.format === 'csv' ? csvLine(this.#columns) : undefined;
   }
 
-  write(result: RowResult): void {
-    if (result.status === 'ok') return;
-    this.#count++;
+  /** The row's line, with its line break; undefined for a row that ended as asked. */
+  text(result: RowResult): string | undefined {
+    if (result.status === 'ok') return undefined;
     const reason = result.reason ?? result.outcome;
     const pinnedJob = result.status === 'retryable' ? result.jobId : undefined;
     if (this.format === 'csv') {
@@ -244,8 +264,7 @@ export class RejectsWriter {
       });
       // Fields past the header (a malformed row) are kept after the known columns.
       if (fields.length > this.#columns.length) cells.push(...fields.slice(this.#columns.length));
-      this.#file.write(csvLine(cells));
-      return;
+      return csvLine(cells);
     }
     let object: Record<string, unknown>;
     if (typeof result.raw === 'string') object = { _unparsed: result.raw };
@@ -268,7 +287,39 @@ export class RejectsWriter {
     }
     if (pinnedJob) object['job_id'] = pinnedJob;
     object['reason'] = reason;
-    this.#file.write(`${jsonText(object)}\n`);
+    return `${jsonText(object)}\n`;
+  }
+}
+
+/** `--rejects`: the rows that did not end as asked (RejectRows), in input order. */
+export class RejectsWriter {
+  readonly path: string;
+  readonly format: InputFormat;
+  #file: OutputFile;
+  #rows: RejectRows;
+  #count = 0;
+
+  constructor(
+    path: string,
+    options: { format: InputFormat; columns: readonly string[] | undefined; inputDir: string } & OutputFileOptions,
+  ) {
+    this.path = path;
+    this.format = options.format;
+    this.#rows = new RejectRows({ ...options, outputDir: dirname(resolve(path)) });
+    this.#file = new OutputFile(path, 'rejects', options);
+    const header = this.#rows.header();
+    if (header !== undefined) this.#file.write(header);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  write(result: RowResult): void {
+    const text = this.#rows.text(result);
+    if (text === undefined) return;
+    this.#count++;
+    this.#file.writeRow(result.line, text);
   }
 
   close(): void {

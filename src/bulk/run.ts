@@ -49,6 +49,8 @@ import { formatShard, inShard } from './shard.js';
 import { BulkTally, bulkExitCode, planDocument, planText, renderSummary, rowLine, summaryDocument } from './summary.js';
 import type { FinishedRun } from './summary.js';
 import type { BulkValues } from './values.js';
+import type { BulkHtmlReport } from '../report/bulk-html.js';
+import { openBulkHtml, thumbnailsAllowed, writeHtmlReport } from '../report/bulk-html.js';
 
 /**
  * `smile bulk FILE|-`: many registrations from CSV or JSONL, with a journal that makes a crash
@@ -89,6 +91,7 @@ async function openRunInput(values: BulkValues, ctx: RunContext): Promise<Opened
     ['--report', values.report],
     ['--rejects', values.rejects],
     ['--journal', values.journal],
+    ['--html', values.html],
   ]);
   if (prescan.allRows === 0)
     throw new InputError(`${input.display} has no rows${input.format === 'csv' ? ' under its header' : ''}.`, {
@@ -138,6 +141,8 @@ function resumeCommandOf(input: BulkInput, values: BulkValues, shardText: string
   if (values.format) words.push('--format', values.format);
   if (values.report) words.push('--report', shellQuote(values.report));
   if (values.rejects) words.push('--rejects', shellQuote(values.rejects));
+  if (values.html)
+    words.push('--html', shellQuote(values.html), ...(values.htmlThumbnails ? ['--html-thumbnails'] : []));
   return `${input.path ? '' : '… | '}${words.join(' ')}`;
 }
 
@@ -186,7 +191,8 @@ async function executeBulk(values: BulkValues, ctx: RunContext, opened: OpenedIn
   const journalState = await existingJournal(values, opened);
   const link = await connectForRun(values, ctx);
   await confirmRun(values, ctx, opened, link);
-  const files = await openRunFiles(values, ctx, opened, journalState);
+  const thumbnails = values.htmlThumbnails && (await thumbnailsAllowed(values, ctx, link));
+  const files = await openRunFiles(values, ctx, opened, journalState, { link, thumbnails });
 
   const progress = new RunProgress(ctx, files);
   const rowOptions: RowOptions = {
@@ -259,6 +265,7 @@ async function executeBulk(values: BulkValues, ctx: RunContext, opened: OpenedIn
   const fatal = end.fatal ?? closeError ?? scheduler?.fatal;
   const interrupted = end.interrupted || (ctx.signal.aborted && fatal === undefined);
   if (fatal !== undefined && !isSmileCliError(fatal)) {
+    files.html?.discard();
     // A bug: the boundary says how to report it; the journal still lets the run finish.
     if (!ctx.globals.json)
       ctx.out.stderr(
@@ -266,16 +273,24 @@ async function executeBulk(values: BulkValues, ctx: RunContext, opened: OpenedIn
       );
     throw fatal;
   }
-  const finished = finishedRunOf(progress.tally, {
-    values,
-    opened,
-    files,
-    link,
-    started,
-    stopped: isSmileCliError(fatal) ? fatal : undefined,
-    interrupted,
-    inFlight: scheduler?.interrupted ?? 0,
+  const runOf = (stopped: SmileCliError | undefined) =>
+    finishedRunOf(progress.tally, {
+      values,
+      opened,
+      files,
+      link,
+      started,
+      stopped,
+      interrupted,
+      inFlight: scheduler?.interrupted ?? 0,
+    });
+  let finished = runOf(isSmileCliError(fatal) ? fatal : undefined);
+  // The HTML page is written from the finished run; a page that cannot be written stops the run (exit 5).
+  const htmlError = await writeHtmlReport(files.html, progress.tally, finished, {
+    partnerId: link.connection?.partnerId ?? null,
+    startedAt: Date.now() - (performance.now() - started),
   });
+  if (htmlError && !finished.stopped) finished = runOf(htmlError);
   printSummary(ctx, progress.tally, finished, values, {
     environmentLabel: link.environmentLabel,
     journalPath: opened.journalPath,
@@ -305,6 +320,7 @@ class RunProgress {
     if (!this.#dashboard) this.#ctx.out.info(rowLine(result));
     this.#files.report?.write(result);
     this.#files.rejects?.write(result);
+    this.#files.html?.add(result);
   };
 
   /** The ink dashboard on stderr (a TTY), drawn from the tally and the run's live figures. */
@@ -363,6 +379,7 @@ function finishedRunOf(
     report: files.report?.path ?? null,
     rejects: files.rejects?.path ?? null,
     rejectsWritten: files.rejects?.count ?? 0,
+    html: files.html?.path ?? null,
     elapsedMs: performance.now() - run.started,
     requests: { retries: link.retries, rateLimitPauses: link.gate.pauses },
     unknownColumns: files.unknownColumns,
@@ -518,6 +535,7 @@ interface RunFiles {
   journal: JournalWriter | undefined;
   report: ReportWriter | undefined;
   rejects: RejectsWriter | undefined;
+  html: BulkHtmlReport | undefined;
 }
 
 /** Opened only now that the run will happen, and before anything is sent. */
@@ -526,6 +544,7 @@ async function openRunFiles(
   ctx: RunContext,
   opened: OpenedInput,
   journalState: JournalState | undefined,
+  extra: { link: RunLink; thumbnails: boolean },
 ): Promise<RunFiles> {
   const { input, prescan, shardText, journalPath, resumeCommand } = opened;
   const { records, columns, unknownColumns } = await readInputRecords(input);
@@ -537,7 +556,16 @@ async function openRunFiles(
     : undefined;
   let rejects: RejectsWriter | undefined;
   let journal: JournalWriter | undefined;
+  let html: BulkHtmlReport | undefined;
   try {
+    html = values.html
+      ? openBulkHtml(resolve(values.html), {
+          shape: { format: input.format, columns, baseDir: input.baseDir },
+          thumbnails: extra.thumbnails,
+          resumeCommand,
+          globals: ctx.globals,
+        })
+      : undefined;
     rejects = values.rejects
       ? new RejectsWriter(resolve(values.rejects), {
           format: input.format,
@@ -555,16 +583,20 @@ async function openRunFiles(
             input: { name: input.display, format: input.format, ...prescan.fingerprint },
             shard: shardText,
             started_at: new Date().toISOString(),
+            ...(extra.link.connection
+              ? { partner_id: extra.link.connection.partnerId, environment: extra.link.environmentLabel }
+              : {}),
           });
     }
   } catch (error) {
     closeQuietly(report);
     closeQuietly(rejects);
+    html?.discard();
     throw error;
   }
   if (journal && !input.path && !values.journal)
     ctx.out.info(`Journal: ${journal.path} (if the run stops, finish it with: ${resumeCommand})`);
-  return { records, unknownColumns, journal, report, rejects };
+  return { records, unknownColumns, journal, report, rejects, html };
 }
 
 function closeQuietly(output: { close(): void } | undefined): void {

@@ -308,6 +308,7 @@ export class BulkScheduler {
         done: result.status !== 'retryable',
         outcome: result.outcome,
         doc: result.doc,
+        at: new Date().toISOString(),
       });
     }
     this.#deps.onResult(result);

@@ -113,6 +113,8 @@ export interface FinishedRun {
   report: string | null;
   rejects: string | null;
   rejectsWritten: number;
+  /** --html: the page written when the run ended. */
+  html?: string | null;
   elapsedMs: number;
   requests: { retries: number; rateLimitPauses: number };
   unknownColumns: readonly string[];
@@ -159,6 +161,8 @@ export interface BulkSummaryDocument {
   journal: string | null;
   report: string | null;
   rejects: string | null;
+  /** --html: the HTML report (only when asked for). */
+  html?: string;
   first_failures: readonly FailureNote[];
   next_step: string | null;
   /** `--dry-run` only. */
@@ -195,6 +199,7 @@ export function summaryDocument(tally: BulkTally, run: FinishedRun, plan?: BulkP
     journal: run.journal,
     report: run.report,
     rejects: run.rejects,
+    ...(run.html ? { html: run.html } : {}),
     first_failures: tally.firstFailures,
     next_step: nextStep(tally, run),
     ...(plan ? { plan } : {}),
@@ -306,6 +311,7 @@ export function renderSummary(
     lines.push(
       paint('dim', `  rejects: ${run.rejects} (${run.rejectsWritten} row${run.rejectsWritten === 1 ? '' : 's'})`),
     );
+  if (run.html) lines.push(paint('dim', `  html report: ${run.html}`));
   if (run.journal) lines.push(paint('dim', `  journal: ${run.journal}`));
   if (run.stopped) {
     lines.push(`${paint('red', '✗')} ${run.stopped.message}`);

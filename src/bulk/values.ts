@@ -58,4 +58,8 @@ export interface BulkValues {
   shard: Shard | undefined;
   /** --skip-face-check: rows are sent without looking for the face (a warning on every row). */
   skipFaceCheck: boolean;
+  /** --html PATH: a self-contained HTML page of the run, written when it ends. */
+  html: string | undefined;
+  /** --html-thumbnails: small selfie thumbnails of the rows that need attention in that page. */
+  htmlThumbnails: boolean;
 }

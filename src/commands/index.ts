@@ -4,6 +4,7 @@ import register from './register.js';
 import status from './status.js';
 import jobs from './jobs.js';
 import bulk from './bulk.js';
+import report from './report.js';
 import capture from './capture.js';
 import selfieCheck from './selfie-check.js';
 import selfiePrepare from './selfie-prepare.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   status,
   jobs,
   bulk,
+  report,
   capture,
   defineGroup({
     name: 'selfie',

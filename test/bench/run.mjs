@@ -13,6 +13,7 @@ const all = {
   bulk: ['test/bench/bulk.mjs'],
   reliability: ['test/bench/reliability.mjs'],
   'emulator-state': ['test/bench/emulator-state.mjs'],
+  report: ['test/bench/report.mjs'],
 };
 const chosen = (process.env.BENCH ?? Object.keys(all).join(',')).split(',');
 let failed = 0;

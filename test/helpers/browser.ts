@@ -239,3 +239,20 @@ export async function driveSmartCameraWeb(page: Page, options: DriveOptions = {}
   }
   await shot('published');
 }
+
+/** Why a test that only opens pages (no camera) cannot run here, or undefined when it can. */
+export function chromiumUnavailableReason(): string | undefined {
+  if (findChromium()) return undefined;
+  return process.env['SMILE_CHROMIUM']
+    ? `needs chromium (SMILE_CHROMIUM=${process.env['SMILE_CHROMIUM']} not found)`
+    : 'needs chromium: apt-get install -y --no-install-recommends chromium';
+}
+
+/** Headless chromium, no camera: for pages smile writes (the HTML report). */
+export async function launchHeadless(): Promise<Browser> {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error(chromiumUnavailableReason() ?? 'chromium not found');
+  const { chromium } = await import('playwright-core');
+  // root in a container: chromium's sandbox needs user namespaces it may not have.
+  return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+}
