@@ -145,7 +145,10 @@ describe('colour on a real terminal (script)', () => {
   });
 
   it('the ink card and ora spinner are coloured on a terminal', async () => {
-    const run = await runToEndInPty(['register', '--emulator', '--user-id', 'u-colour', '--selfie', SELFIE], terminalEnv());
+    const run = await runToEndInPty(
+      ['register', '--emulator', '--user-id', 'u-colour', '--selfie', SELFIE],
+      terminalEnv(),
+    );
     expect(run.code, run.screen).toBe(0);
     expect(run.screen).toContain('Approved');
     expect(run.screen).toMatch(SGR);
