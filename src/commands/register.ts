@@ -150,9 +150,7 @@ async function runRegister(values: RegisterValues, ctx: RunContext): Promise<num
   if (expect === 'submitted' && request.wait) throw new UsageError('--expect submitted needs --no-wait.');
   if (options.interval && !request.wait)
     throw new UsageError('--interval sets how often to ask for the result: it does not go with --no-wait.');
-  // The face detector's thread starts now, and the modules that check and send the selfie load while
-  // the profile and credentials are read: the detector's ~0.15 s of loading runs on the other core.
-  if (!options.skipFaceCheck && !options.capture) (await import('../selfie/face-thread.js')).preloadFaceModels();
+  // The modules that check and send the selfie load while the profile and credentials are read.
   const modules = Promise.all([
     import('../selfie/check.js'),
     import('../register/pipeline.js'),

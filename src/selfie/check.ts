@@ -4,7 +4,7 @@ import type { SelfieFacts } from './inspect.js';
 import { prepareInspectedSelfie } from './prepare.js';
 import type { PreparedSelfie } from './prepare.js';
 import { countedFaces } from './face-rules.js';
-import { preloadFaceModels } from './face-thread.js';
+import { preloadFaceModels } from './face-detect.js';
 import { evaluateSelfie, hasErrors } from './rules.js';
 import type { Finding, SelfieKind } from './rules.js';
 
@@ -103,8 +103,8 @@ export interface LoadedSelfie {
  * that must be normalised costs one more, at the upload size.
  */
 export async function loadSelfieForUpload(path: string, opts: CheckOptions): Promise<LoadedSelfie> {
-  // The detector's thread loads the runtime and models (~0.15 s, once per process): start it now
-  // (register has already), so that the file read and the statistics decode overlap with it.
+  // The detector's runtime and models load on the main thread (~0.15 s, once per process): start
+  // now, so that the file read and the statistics decode (libvips' threads) overlap with it.
   if (!opts.skipFaceCheck) preloadFaceModels();
   const read = await readSelfieFile(path);
   if ('facts' in read) return { report: selfieReport(path, read.facts, evaluateSelfie(read.facts, opts)) };

@@ -1,8 +1,7 @@
-// The face detector itself: MediaPipe BlazeFace on onnxruntime-node, given decoded pixels. It runs
-// in a worker thread (face-worker.ts) so that loading the runtime and models (~0.15 s) and each
-// inference (~20 ms) use the other core instead of the main thread; faces.ts decodes the photo and
-// hands the pixels over (or runs this in-process where no worker can start). No sharp here: the
-// worker never loads it. Two models, two jobs:
+// The face detector itself: MediaPipe BlazeFace on onnxruntime-node, given pixels that faces.ts
+// decoded. The runtime and the two models are loaded on first use only (~0.15 s), so commands that
+// check no selfie never pay for them. (A worker thread for this was tried and measured: on 2 cores
+// its start-up cost more than it saved, and bulk's peak RSS grew by ~50 MB.) Two models, two jobs:
 //   - back-256 (the "back camera" model) looks at the whole photo, letterboxed into 256×256, and
 //     finds faces down to ~2 % of the photo: it is what counts the people in a group photo;
 //   - front-128 (the "selfie" model) then looks again at a crop around each face it found, as a
@@ -66,6 +65,14 @@ export function loadFaceModels(): Promise<Models> {
     return { runtime, back, front };
   })();
   return models;
+}
+
+/**
+ * Starts loading the runtime and models without waiting: a caller that will check faces soon
+ * overlaps the load with its own I/O. A failure is kept for findFacesInPixels to report.
+ */
+export function preloadFaceModels(): void {
+  loadFaceModels().catch(() => undefined);
 }
 
 /**

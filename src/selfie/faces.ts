@@ -1,11 +1,9 @@
 // Finds the faces in a selfie, offline: the photo is decoded here (sharp, libvips' threads) and
-// handed to the detector (face-thread.ts), which runs BlazeFace on onnxruntime-node in a worker
-// thread of its own.
+// handed to the detector (face-detect.ts: BlazeFace on onnxruntime-node).
 import sharp from 'sharp';
-import { BACK_SIZE, WORK_SIZE } from './face-detect.js';
+import { BACK_SIZE, WORK_SIZE, findFacesInPixels } from './face-detect.js';
 import type { Pixels } from './face-detect.js';
 import type { FaceFacts } from './face-facts.js';
-import { detectInThread } from './face-thread.js';
 
 const DECODE_TIMEOUT_SECONDS = 20;
 
@@ -16,7 +14,7 @@ const DECODE_TIMEOUT_SECONDS = 20;
 export async function detectFaces(buf: Buffer, maxInputPixels: number): Promise<FaceFacts> {
   const pixels = await decodeForDetection(buf, maxInputPixels);
   const whole = await letterbox(pixels);
-  return detectInThread(pixels, whole);
+  return findFacesInPixels(pixels, whole);
 }
 
 async function decodeForDetection(buf: Buffer, maxInputPixels: number): Promise<Pixels> {

@@ -327,6 +327,9 @@ async function inspectSelfieBuffer(
   if (facts.pages > 1) return facts;
   if ((facts.pixels ?? 0) > maxInputPixels) return facts;
 
+  // The face check's own decode runs beside the statistics decode (both on libvips' threads); if
+  // the photo does not decode, its face check is dropped unreported (checkFaces never rejects).
+  const faceCheck = faces ? checkFaces(buf, maxInputPixels) : undefined;
   try {
     facts.stats = await decodeStats(buf, maxInputPixels);
     facts.decoded = true;
@@ -334,7 +337,7 @@ async function inspectSelfieBuffer(
     facts.decodeError = classifyDecodeError(facts.format, buf, error);
     return facts;
   }
-  facts.faceCheck = faces ? await checkFaces(buf, maxInputPixels) : { state: 'skipped' };
+  facts.faceCheck = faceCheck ? await faceCheck : { state: 'skipped' };
   return facts;
 }
 

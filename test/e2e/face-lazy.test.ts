@@ -1,8 +1,7 @@
 /**
- * The face detector (onnxruntime-node and two models) loads only when a selfie is checked, and in
- * the packaged binary it loads in a worker thread, not on the main thread: the binary in a child
- * process, with a preloaded probe that reports at exit whether the runtime's native library was
- * ever mapped into the process (by any thread) and whether the main thread imported it.
+ * The face detector (onnxruntime-node and two models) loads only when a selfie is checked: the
+ * packaged binary in a child process, with a preloaded probe that reports at exit whether the
+ * runtime was ever loaded.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,18 +18,15 @@ let probe: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'smile-face-lazy-'));
   probe = join(dir, 'probe.mjs');
-  // onnxruntime-node is CommonJS: once imported it sits in the importing thread's CommonJS module
-  // cache; its native library, once loaded by any thread, stays mapped in the process (Linux).
+  // onnxruntime-node is CommonJS: once imported it sits in the CommonJS module cache.
   await writeFile(
     probe,
     `import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
 const require = createRequire(import.meta.url);
-if (isMainThread) process.on('exit', () => {
-  const inMain = Object.keys(require.cache).some((path) => path.includes('onnxruntime-node'));
-  const loaded = readFileSync('/proc/self/maps', 'utf8').includes('libonnxruntime');
-  writeFileSync(process.env.PROBE_OUT, JSON.stringify({ loaded, inMain }));
+process.on('exit', () => {
+  const loaded = Object.keys(require.cache).some((path) => path.includes('onnxruntime-node'));
+  writeFileSync(process.env.PROBE_OUT, JSON.stringify({ loaded }));
 });
 `,
   );
@@ -40,7 +36,7 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 async function loadsDetector(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ loaded: boolean; inMain: boolean; code: number | null }> {
+): Promise<{ loaded: boolean; code: number | null }> {
   const out = join(dir, `probe-${Math.random().toString(36).slice(2)}.json`);
   const child = spawn(process.execPath, ['--import', probe, 'bin/smile.js', ...args], {
     cwd: ROOT,
@@ -48,22 +44,13 @@ async function loadsDetector(
     stdio: 'ignore',
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const { loaded, inMain } = JSON.parse(await readFile(out, 'utf8')) as { loaded: boolean; inMain: boolean };
-  return { loaded, inMain, code };
+  const { loaded } = JSON.parse(await readFile(out, 'utf8')) as { loaded: boolean };
+  return { loaded, code };
 }
 
 describe('the face detector is loaded on demand', () => {
-  it('is loaded by a selfie check, in a worker thread (so the probe can tell)', async () => {
-    expect(await loadsDetector(['selfie', 'check', 'fixtures/selfies/demo.jpg'])).toEqual({
-      loaded: true,
-      inMain: false,
-      code: 0,
-    });
-  });
-
-  it('is loaded on the main thread when the worker is turned off (SMILE_FACE_WORKER=0)', async () => {
-    const run = await loadsDetector(['selfie', 'check', 'fixtures/selfies/demo.jpg'], { SMILE_FACE_WORKER: '0' });
-    expect(run).toEqual({ loaded: true, inMain: true, code: 0 });
+  it('is loaded by a selfie check (so the probe can tell)', async () => {
+    expect(await loadsDetector(['selfie', 'check', 'fixtures/selfies/demo.jpg'])).toEqual({ loaded: true, code: 0 });
   });
 
   it.each([
