@@ -261,7 +261,7 @@ const table: SmileCodeInfo[] = [
     kind: 'error',
     title: 'OS keyring cannot be used',
     meaning:
-      'The OS keyring refused to store, read or remove the API key (SMILE_CREDENTIAL_STORE=keyring, or a key kept there): it is locked, or no keyring service runs.',
+      'The OS keyring cannot be used: SMILE_CREDENTIAL_STORE=keyring and no keyring answers, or reading or removing a key kept there failed (a locked keyring, no keyring service).',
     hint: 'Unlock or start the keyring (on Linux a Secret Service such as gnome-keyring), or set SMILE_CREDENTIAL_STORE=file, or SMILE_API_KEY_FILE to a file holding the key.',
     exit: [3],
   },
@@ -348,26 +348,70 @@ const table: SmileCodeInfo[] = [
     kind: 'error',
     title: 'unusable answer',
     meaning:
-      'The job status answer was not JSON, or its fields did not have the documented types: nothing was taken from it.',
+      'The job status answer was not JSON, or the job status or prep upload answer had fields without their documented types: nothing was taken from it.',
     hint: 'Something between you and Smile ID changed the answer, or --base-url is not a Smile ID v1 API: check the URL and any proxy (`smile doctor`); --debug shows the answer.',
     exit: [5],
   },
   {
     code: 'bad_signature',
     kind: 'error',
-    title: 'answer not signed with your key',
-    meaning: 'The job status answer is not signed with your API key, so it was not believed.',
-    hint: 'Check --base-url and any proxy; `smile doctor` checks a signed round trip.',
+    title: 'not signed with your key',
+    meaning:
+      'A job status answer, or a callback body given to `smile callback verify`, is not signed with the API key in use, so it was not believed.',
+    hint: "job status: check --base-url and any proxy (`smile doctor` checks a signed round trip). callback verify: check that the profile and environment are the job's (sandbox and production keys differ); if they are, the body did not come from Smile ID.",
     exit: [3],
   },
   {
     code: 'stale_signature',
     kind: 'error',
-    title: 'signed answer outside the time window',
+    title: 'signed too long ago',
     meaning:
-      "The job status answer is signed correctly but with a timestamp more than 15 minutes from this machine's clock (or not a time): a replayed answer or a clock that is off.",
-    hint: "Check this machine's clock (`smile doctor` shows its skew against the server), then run the same command again.",
+      "Signed correctly, but too old: a job status answer signed more than 15 minutes from this machine's clock (or at a timestamp that is not a time), or a callback body (`smile callback verify`) signed longer ago than --max-age (default 1h). A replay looks like this, and so does a clock that is off.",
+    hint: "job status: check this machine's clock (`smile doctor` shows its skew), then run the same command again. callback verify: for a body saved earlier, widen the window with --max-age (the message gives the value).",
     exit: [3],
+  },
+  {
+    code: 'future_signature',
+    kind: 'error',
+    title: 'callback signed in the future',
+    meaning:
+      "`smile callback verify`: the body is signed further in the future than allowed: this machine's clock or the sender's is wrong.",
+    hint: "Check this machine's clock (`smile doctor` compares it with Smile ID's).",
+    exit: [3],
+  },
+  {
+    code: 'bad_timestamp',
+    kind: 'error',
+    title: 'callback timestamp is not a time',
+    meaning: '`smile callback verify`: the signed timestamp of the body is not a time, so its age cannot be checked.',
+    hint: 'Smile ID signs an ISO 8601 time: this body did not come from it, or was changed.',
+    exit: [3],
+  },
+  {
+    code: 'missing_signature',
+    kind: 'error',
+    title: 'callback without signature',
+    meaning:
+      '`smile callback verify`: the body has no signature or no timestamp, so it cannot be shown to come from Smile ID.',
+    hint: 'Smile ID signs every callback: pass the body exactly as it was POSTed; one without them did not come from Smile ID (or was cut).',
+    exit: [3],
+  },
+  {
+    code: 'not_json',
+    kind: 'error',
+    title: 'callback body is not JSON',
+    meaning: '`smile callback verify`: the body is not JSON.',
+    hint: 'Pass the JSON body exactly as Smile ID POSTed it (a file, or - for stdin).',
+    exit: [4],
+  },
+  {
+    code: 'not_object',
+    kind: 'error',
+    title: 'callback body is not an object',
+    meaning:
+      '`smile callback verify`: the body is JSON but not an object (a callback is the result object plus timestamp and signature).',
+    hint: 'Pass the JSON body exactly as Smile ID POSTed it (a file, or - for stdin).',
+    exit: [4],
   },
   {
     code: 'redirect',
@@ -636,7 +680,7 @@ const table: SmileCodeInfo[] = [
     kind: 'row',
     title: 'user_id twice in the file',
     meaning: `The row's user_id is also on an earlier line: one registration per user per file. ${ROW_EFFECT}`,
-    hint: 'Keep one row per user_id; register the other one in a separate run if it is meant.',
+    hint: 'Keep one row per user_id in a file.',
     exit: ROW_EXIT,
   },
   {

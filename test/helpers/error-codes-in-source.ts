@@ -1,6 +1,6 @@
 /**
  * Every error and warning code smile gives of its own, read from the syntax tree of src/ (not a list
- * kept by hand): `code: '…'` properties, `const code = …`, a `code`/`defaultCode` parameter's default
+ * kept by hand, with the TypeScript compiler and its type checker): `code: '…'` properties, `const code = …`, a `code`/`defaultCode` parameter's default
  * and every argument passed to a parameter of that name (`new RowError(reason, 'stray_quote')`,
  * `super(message, ExitCode.usage, 'usage')`). A string in a template (`http_${status}`) is kept with
  * its holes as `${…}`. Left out: the tables that explain codes themselves (src/smile/codes.ts,
@@ -10,7 +10,7 @@
  * describeNetworkError, never printed as a code), and strings that are no code: empty, with spaces,
  * or only holes (`${a}${b}`).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { ExitCode } from '../../src/errors.js';
@@ -56,20 +56,26 @@ function files(dir: string): string[] {
 
 const rel = (path: string) => relative(SRC, path).split(sep).join('/');
 
-/** The strings an expression can be: literals, both arms of `?:`, both sides of `??`/`||`, templates as patterns. */
-function stringsOf(node: ts.Expression): string[] {
+/**
+ * The strings an expression can be: literals, both arms of `?:`, both sides of `??`/`||`, templates
+ * as patterns, and what the type checker knows of anything else (`verdict.reason`, typed as a union
+ * of string literals); a plain `string` (`error.code`, passed on) gives nothing.
+ */
+function stringsOf(node: ts.Expression, checker: ts.TypeChecker): string[] {
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return [node.text];
   if (ts.isTemplateExpression(node))
     return [node.head.text + node.templateSpans.map((span) => `\${…}${span.literal.text}`).join('')];
-  if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node)) return stringsOf(node.expression);
-  if (ts.isConditionalExpression(node)) return [...stringsOf(node.whenTrue), ...stringsOf(node.whenFalse)];
+  if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node)) return stringsOf(node.expression, checker);
+  if (ts.isConditionalExpression(node))
+    return [...stringsOf(node.whenTrue, checker), ...stringsOf(node.whenFalse, checker)];
   if (
     ts.isBinaryExpression(node) &&
     (node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
       node.operatorToken.kind === ts.SyntaxKind.BarBarToken)
   )
-    return [...stringsOf(node.left), ...stringsOf(node.right)];
-  return [];
+    return [...stringsOf(node.left, checker), ...stringsOf(node.right, checker)];
+  const type = checker.getTypeAtLocation(node);
+  return (type.isUnion() ? type.types : [type]).flatMap((member) => (member.isStringLiteral() ? [member.value] : []));
 }
 
 const isCodeName = (name: string) => name === 'code' || name === 'defaultCode';
@@ -91,15 +97,19 @@ function thrownExit(literal: ts.Node): number | undefined {
 
 /** Every code site of src/, in file order. */
 export function errorCodesInSource(): CodeSite[] {
-  const sources = files(SRC)
-    .filter((path) => !SKIPPED.includes(rel(path)))
-    .map((path) => ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true));
+  const config = ts.readConfigFile(join(SRC, '..', 'tsconfig.json'), ts.sys.readFile);
+  const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, join(SRC, '..'));
+  const program = ts.createProgram(files(SRC), { ...options, noEmit: true });
+  const checker = program.getTypeChecker();
+  const sources = program
+    .getSourceFiles()
+    .filter((source) => !rel(source.fileName).startsWith('..') && !SKIPPED.includes(rel(source.fileName)));
   // Pass 1: which position of which function or class takes a code (`problem(reason, code = …)`).
   const codeParameter = new Map<string, number>();
   const sites: CodeSite[] = [];
   const add = (source: ts.SourceFile, node: ts.Expression, exit?: number) => {
     const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
-    for (const code of stringsOf(node))
+    for (const code of stringsOf(node, checker))
       // All digits: Smile ID's own codes (the emulator answers them; src/smile/codes.ts explains them).
       if (/^[a-z0-9_]+$/.test(code.replaceAll('${…}', '')) && /[a-z]/.test(code.replaceAll('${…}', '')))
         sites.push({ code, where: `${rel(source.fileName)}:${line}`, ...(exit === undefined ? {} : { exit }) });
