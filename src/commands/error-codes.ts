@@ -339,7 +339,7 @@ const table: SmileCodeInfo[] = [
     kind: 'error',
     title: 'HTTP status without a Smile ID code',
     meaning:
-      'The server answered HTTP NNN (http_401, http_404, http_503 …) with no Smile ID error code in its body. 401 and 403 are an auth failure (exit 3); 404 means the endpoint is not there; a refused zip upload is an http_ code too. 408, 429 and 5xx were retried first (up to --max-attempts in bulk).',
+      'The server answered HTTP NNN with no Smile ID error code in its body (http_401, http_404, http_503 …). 401 and 403 are an auth failure (exit 3); 404 means the endpoint is not there; a refused zip upload is an http_ code too. 408, 429 and 5xx were retried first (up to --max-attempts in bulk).',
     hint: '401/403: check the API key, partner id and environment (`smile doctor`). 404: check --base-url, the v1 base including /v1. Others: try again later; --debug shows the answer.',
     exit: [3, 5],
   },
