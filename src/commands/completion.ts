@@ -11,8 +11,9 @@ export default defineCommand({
   ],
   after: `
 The scripts complete commands, flags, the values of choice flags (--env sandbox|production …),
-help topics, result codes for explain, and profile names after --profile and for the profile
-commands: those are read from config.json when you press TAB (names only, never a key).
+help topics, the codes of explain (Smile ID's and smile's own), and profile names after --profile
+and for the profile commands: those are read from config.json when you press TAB (names only,
+never a key).
 `,
   async run({ shell }, ctx, { program }) {
     const { COMPLETION_SHELLS, completionScript, PROFILES_QUERY } = await import('../output/completion.js');
@@ -25,15 +26,22 @@ commands: those are read from config.json when you press TAB (names only, never 
       ctx.io.stdout.write(safe.map((name) => `${name}\n`).join(''));
       return 0;
     }
-    const [{ HELP_TOPICS }, { allCodes }] = await Promise.all([
+    const [{ HELP_TOPICS }, { allCodes }, { smileCodes }] = await Promise.all([
       import('./help-topics.js'),
       import('../smile/codes.js'),
+      import('./error-codes.js'),
     ]);
     const commands = program.commands.map((command) => command.name());
     ctx.io.stdout.write(
       completionScript(shell, program, {
         help: [...Object.keys(HELP_TOPICS), ...commands],
-        explain: allCodes().map((info) => info.code),
+        explain: [
+          ...allCodes().map((info) => info.code),
+          // smile's own codes; http_NNN stands for every status and is not a word to type.
+          ...smileCodes()
+            .map((info) => info.code)
+            .filter((code) => code !== 'http_NNN'),
+        ],
         completion: COMPLETION_SHELLS,
         'profile use': 'profiles',
         'profile show': 'profiles',

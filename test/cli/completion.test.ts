@@ -96,6 +96,8 @@ describe('bash completion (sourced and called as bash would)', () => {
     expect(help).toEqual(expect.arrayContaining(['exit-codes', 'environment', 'register', 'profile']));
     expect(help.some((word) => word.startsWith('-'))).toBe(false);
     expect(await bashComplete('smile explain 220')).toEqual(expect.arrayContaining(['2205', '2209']));
+    // smile's own error codes too (issue 15 item 8).
+    expect(await bashComplete('smile explain journal_lo')).toEqual(['journal_locked', 'journal_lock_io']);
     expect(await bashComplete('smile completion ')).toEqual(['bash', 'zsh', 'fish']);
     expect(await bashComplete('smile pro')).toEqual(['profile']);
     expect(await bashComplete('smile profile ')).toEqual(['add', 'list', 'use', 'show', 'set', 'remove']);

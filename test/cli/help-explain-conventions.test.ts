@@ -97,9 +97,9 @@ describe('smile explain knows every code smile prints', () => {
     expect((await runCli(['explain', '429', '--json'])).json()).toMatchObject({ family: 'http', code: '429' });
     expect((await runCli(['explain', '810', '--json'])).json()).toMatchObject({ code: '0810' });
     expect((await runCli(['explain', '0001', '--json'])).json()).toMatchObject({ code: '0001', family: 'result' });
-    const unknown = await runCli(['explain', '9']);
+    const unknown = await runCli(['explain', '10']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('9 is not an exit code of smile.');
+    expect(unknown.stderr).toContain('10 is not an exit code of smile.');
   });
 
   it('the explain help says how numbers are read', async () => {
