@@ -1,17 +1,20 @@
 // Finds the faces in a selfie, offline: the photo is decoded here (sharp, libvips' threads) and
 // handed to the detector (face-detect.ts: BlazeFace on onnxruntime-node).
 import sharp from 'sharp';
-import { BACK_SIZE, WORK_SIZE, findFacesInPixels } from './face-detect.js';
+import { BACK_SIZE, WORK_SIZE, findFacesInPixels, preloadFaceModels } from './face-detect.js';
 import type { Pixels } from './face-detect.js';
 import type { FaceFacts } from './face-facts.js';
 
 const DECODE_TIMEOUT_SECONDS = 20;
 
 /**
- * Finds the faces in an image file's bytes (already known to decode: called after the statistics).
- * Throws only when the detector itself cannot run (the caller reports the check as unavailable).
+ * Finds the faces in an image file's bytes (called beside the statistics decode, whose result
+ * decides whether these faces are reported). Throws when the photo does not decode or the detector
+ * itself cannot run (the caller reports the check as unavailable).
  */
 export async function detectFaces(buf: Buffer, maxInputPixels: number): Promise<FaceFacts> {
+  // The runtime and models load while the photo is decoded (they load once per process).
+  preloadFaceModels();
   const pixels = await decodeForDetection(buf, maxInputPixels);
   const whole = await letterbox(pixels);
   return findFacesInPixels(pixels, whole);
